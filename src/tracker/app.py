@@ -1,0 +1,138 @@
+"""The Textual app: built with a store and a clerk, it shows the plan's main screen.
+
+The app holds what outlives any one widget: the store, the clerk's name and the
+unsaved notes (:class:`~tracker.drafts.NoteDrafts`). It saves those drafts on quit and
+on SIGTERM/SIGHUP/SIGINT (a closed terminal window), then exits normally so the
+terminal is restored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import var
+
+from tracker.drafts import NoteDrafts
+from tracker.locations import stylesheet_path
+from tracker.screens.help import HelpScreen
+from tracker.screens.main import MainScreen
+from tracker.store import Store
+
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+class TrackerApp(App[None]):
+    """政务公开任务台账.
+
+    Args:
+        store: The open database.
+        user: The clerk's name, recorded with every change.
+        plan_id: The plan to show (default: the newest).
+    """
+
+    TITLE = "政务公开任务台账"
+    ENABLE_COMMAND_PALETTE = False
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("q", "quit", "退出"),
+        Binding("ctrl+q", "quit", "退出", show=False, priority=True),
+        Binding("question_mark", "help", "帮助", key_display="?"),
+        Binding("f1", "help", "帮助", show=False),
+        Binding("ctrl+s", "save_now", "保存", priority=True),
+        Binding("t", "toggle_theme", "主题", show=False),
+    ]
+
+    save_message: var[Text] = var(Text(""))
+    """The line that tells the clerk whether their notes are saved."""
+
+    def __init__(self, store: Store, user: str, plan_id: str | None = None) -> None:
+        super().__init__(css_path=stylesheet_path())
+        self.store = store
+        self.user = user
+        self.plan_id = plan_id
+        self.drafts = NoteDrafts(time.monotonic)
+
+    def on_mount(self) -> None:
+        plans = self.store.plans()
+        if not plans:
+            self.exit(message="数据库中没有分工表，请先用 tracker import 导入")
+            return
+        plan = next((p for p in plans if p.id == self.plan_id), plans[0])
+        self.sub_title = plan.title
+        loop = asyncio.get_running_loop()
+        for signum in EXIT_SIGNALS:
+            loop.add_signal_handler(signum, self._exit_on_signal, signum)
+        self.push_screen(MainScreen(plan.id))
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in EXIT_SIGNALS:
+            loop.remove_signal_handler(signum)
+
+    def _exit_on_signal(self, signum: int) -> None:
+        self.save_drafts()
+        self.exit(return_code=128 + signum)
+
+    # ------------------------------------------------------------------ saving
+    def save_drafts(self) -> set[str]:
+        """Commit every unsaved note, one transaction each.
+
+        Returns:
+            The ids of the items saved now. A failed save keeps its draft (to be
+            retried) and says so in :attr:`save_message`.
+        """
+        pending = self.drafts.pending()
+        failures = self.drafts.flush(
+            lambda item_id, text: self.store.save_notes(item_id, text, self.user)
+        )
+        if failures:
+            _, error = failures[0]
+            self.save_message = Text(
+                f"⚠ 进展情况未能保存：{error}。文字仍保留在窗格中，将自动重试。", style="bold red"
+            )
+            return set()
+        if pending:
+            self.saved_at(datetime.now())
+        return set(pending)
+
+    def saved_at(self, when: datetime) -> None:
+        """Tell the clerk that everything is saved."""
+        self.save_message = Text(f"✓ 已保存 {when:%H:%M:%S}", style="green")
+
+    def typing(self) -> None:
+        """Tell the clerk that what they type will be saved in a moment."""
+        self.save_message = Text("… 正在输入（停顿后自动保存）", style="dim")
+
+    # ------------------------------------------------------------------ actions
+    async def action_quit(self) -> None:
+        """Save the notes, then quit; if they cannot be saved, stay and say why."""
+        self.save_drafts()
+        if self.drafts:
+            self.notify(
+                "进展情况未能保存，暂不退出。请检查磁盘空间或数据库位置后再按 q。",
+                severity="error",
+                timeout=10,
+            )
+            return
+        self.exit()
+
+    def action_save_now(self) -> None:
+        """Save the notes now (Ctrl+S)."""
+        self.save_drafts()
+        if not self.drafts:
+            self.saved_at(datetime.now())
+
+    def action_help(self) -> None:
+        """Show every key."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the dark and the light theme."""
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"

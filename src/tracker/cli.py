@@ -1,0 +1,164 @@
+"""The command line: ``tracker`` opens the app; subcommands import and export.
+
+Every command takes ``--db PATH`` after its name (and ``TRACKER_DB``), and
+``--user NAME`` (and ``TRACKER_USER``) for the clerk recorded in the change log.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tracker.locations import bundled_plan_path, default_db_path, default_user
+from tracker.parser import PlanFormatError, read_plan_file
+from tracker.snapshot import SnapshotError
+from tracker.store import Store, StoreError
+
+DB_HELP = "数据库文件（默认：用户数据目录下的 tracker.db；也可用环境变量 TRACKER_DB）"
+USER_HELP = "记录在修改日志中的经办人（默认：环境变量 TRACKER_USER，否则为登录名）"
+
+
+def _db_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--db`` and ``--user`` to a command, falling back to the group's values."""
+
+    @click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="TRACKER_DB",
+        help=DB_HELP,
+    )
+    @click.option("--user", envvar="TRACKER_USER", help=USER_HELP)
+    @click.pass_context
+    @functools.wraps(command)
+    def wrapper(ctx: click.Context, db_path: Path | None, user: str | None, **kwargs: Any):
+        settings = ctx.find_object(Settings) or Settings()
+        settings = Settings(db_path or settings.db_path, user or settings.user)
+        return command(settings, **kwargs)
+
+    return wrapper
+
+
+class Settings:
+    """The database and clerk a command works with."""
+
+    def __init__(self, db_path: Path | None = None, user: str | None = None) -> None:
+        self.db_path = db_path
+        self.user = user
+
+    @property
+    def db(self) -> Path:
+        return self.db_path or default_db_path()
+
+    @property
+    def clerk(self) -> str:
+        return self.user or default_user()
+
+
+def open_store(settings: Settings, seed: bool = True) -> Store:
+    """Open the database, creating it and loading the bundled plan on first run.
+
+    Raises:
+        click.ClickException: with a message for the clerk.
+    """
+    try:
+        store = Store.open(settings.db)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from error
+    if seed and not store.plans():
+        store.import_plan(read_plan_file(bundled_plan_path()))
+    return store
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="TRACKER_DB",
+    help=DB_HELP,
+)
+@click.option("--user", envvar="TRACKER_USER", help=USER_HELP)
+@click.version_option(version("tracker"), prog_name="tracker")
+@click.pass_context
+def main(ctx: click.Context, db_path: Path | None, user: str | None) -> None:
+    """政务公开工作要点分工表台账。不带子命令时打开应用。
+
+    \b
+    例：
+      tracker                         打开应用（首次运行自动载入 2023 年分工表）
+      tracker --db 台账.db            使用指定的数据库
+      tracker import 分工表.txt --db 台账.db
+      tracker export-snapshot 快照.db --db 台账.db
+    """
+    ctx.obj = Settings(db_path, user)
+    if ctx.invoked_subcommand is None:
+        run_app(ctx.obj)
+
+
+def run_app(settings: Settings) -> None:
+    """Open the app on the database; save any draft however the app ends."""
+    from tracker.app import TrackerApp  # the UI is loaded only when it is shown
+
+    store = open_store(settings)
+    app = TrackerApp(store, settings.clerk)
+    try:
+        app.run()
+    finally:
+        # An error in a handler ends the app; what was typed is still saved.
+        app.drafts.flush(lambda item_id, text: store.save_notes(item_id, text, settings.clerk))
+        store.close()
+    if app.return_code:
+        sys.exit(app.return_code)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_db_options
+def import_command(settings: Settings, file: Path) -> None:
+    """导入分工表文件（Word 表格导出的文本）。重复导入同一文件不会产生重复。
+
+    \b
+    例：tracker import 2023-分工表.txt --db 台账.db
+    """
+    try:
+        plan = read_plan_file(file)
+    except PlanFormatError as error:
+        raise click.ClickException(f"「{file}」{error}；未导入任何内容") from error
+    except OSError as error:
+        raise click.ClickException(f"无法读取「{file}」：{error.strerror}") from error
+    store = open_store(settings, seed=False)
+    try:
+        result = store.import_plan(plan)
+    finally:
+        store.close()
+    click.echo(
+        f"已导入「{plan.title}」：{result.categories} 项工作任务，"
+        f"{result.key_tasks} 项重点工作任务，{result.items} 条具体任务（新增 {result.new_items} 条）→ {settings.db}"
+    )
+
+
+@main.command("export-snapshot")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+@_db_options
+def export_snapshot_command(settings: Settings, out: Path, force: bool) -> None:
+    """导出 SQLite 快照：一个完整、独立的数据库文件，可上报、存档或在其他电脑合并。
+
+    \b
+    例：tracker export-snapshot 区发改局-2023-11.db --db 台账.db
+    """
+    store = open_store(settings)
+    try:
+        written = store.export_snapshot(out, force=force)
+    except SnapshotError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.close()
+    click.echo(f"快照已导出到：{written}")

@@ -1,0 +1,84 @@
+"""The help screen: every key of the app, in Chinese."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "目录（左侧树）",
+        (
+            ("↑ ↓ / k j", "上下移动"),
+            ("→ / l", "展开；已展开时进入下一级"),
+            ("← / h", "收起；已收起时回到上一级"),
+            ("Enter", "展开/收起；在具体任务上进入进展情况"),
+            ("空格", "展开/收起"),
+            ("Shift+↑ ↓", "跳到上一个/下一个同级节点"),
+        ),
+    ),
+    (
+        "状态（在目录或状态框中）",
+        (
+            ("1", "未启动"),
+            ("2", "推进中"),
+            ("3", "已完成"),
+            ("4", "持续推进（及时公开、长期坚持等常态工作）"),
+            ("5", "暂缓/受阻"),
+            ("s", "依次切换状态"),
+        ),
+    ),
+    (
+        "窗格",
+        (
+            ("Tab / Shift+Tab", "在目录、状态、进展情况之间切换"),
+            ("Esc", "回到目录"),
+            ("Ctrl+S", "立即保存进展情况（平时停顿约半秒即自动保存）"),
+        ),
+    ),
+    (
+        "其他",
+        (
+            ("e", "导出 SQLite 快照（上报、存档或在其他电脑合并）"),
+            ("t", "切换深色/浅色主题"),
+            ("? / F1", "本帮助"),
+            ("q / Ctrl+Q", "保存并退出"),
+        ),
+    ),
+)
+"""Every key, grouped as a clerk thinks of them; the README's key table says the same."""
+
+
+def keys_table() -> Table:
+    """The key list as a Rich table."""
+    table = Table(show_header=False, box=None, padding=(0, 2), expand=False)
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for group, keys in KEYS:
+        table.add_row(Text(group, style="bold underline"), "")
+        for key, meaning in keys:
+            table.add_row(Text(key), Text(meaning))
+        table.add_row("", "")
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists every key; any of Esc, q, ? closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "close", "关闭", show=True),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog") as dialog:
+            dialog.border_title = "按键说明"
+            dialog.border_subtitle = "Esc 关闭"
+            yield Static(keys_table(), id="help-keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,241 @@
+"""The main screen: the plan tree on the left, the selected node's panes on the right.
+
+This screen owns the interaction with the store: it reacts to the tree and to the
+panes' messages, commits status changes at once and schedules the notes autosave
+(about half a second after typing stops, at least every two seconds while it goes
+on, and at once on an item switch or when the notes lose focus).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Footer, Static, TextArea, Tree
+
+from tracker.models import Status
+from tracker.screens.export import ConfirmScreen, ExportScreen
+from tracker.snapshot import SnapshotError
+from tracker.store import ItemRecord
+from tracker.widgets.item_detail import ItemDetail
+from tracker.widgets.node_summary import NodeSummary
+from tracker.widgets.plan_tree import NodeRef, PlanTree
+
+if TYPE_CHECKING:
+    from tracker.app import TrackerApp
+
+SAVE_AFTER_PAUSE = 0.5
+"""Seconds of no typing after which notes are saved."""
+SAVE_AT_LEAST_EVERY = 2.0
+"""Seconds of continuous typing after which notes are saved anyway."""
+
+KIND_LABELS = {"plan": "分工表", "category": "工作任务", "key_task": "重点工作任务"}
+
+
+class MainScreen(Screen[None]):
+    """Tree, detail panes, a save-state line and the footer."""
+
+    app: TrackerApp
+
+    BINDINGS = [
+        # One footer entry stands for the five status keys.
+        *(
+            Binding(
+                str(s.seq),
+                f"set_status('{s.value}')",
+                "设置状态" if s.seq == 1 else s.label,
+                show=s.seq == 1,
+                key_display="1-5" if s.seq == 1 else None,
+            )
+            for s in Status
+        ),
+        Binding("s", "cycle_status", "切换状态"),
+        Binding("e", "export_snapshot", "导出快照"),
+    ]
+
+    def __init__(self, plan_id: str) -> None:
+        super().__init__()
+        self.plan_id = plan_id
+        self._save_timer: Timer | None = None
+        self._current: NodeRef | None = None
+
+    def compose(self) -> ComposeResult:
+        store = self.app.store
+        with Horizontal(id="main"):
+            yield PlanTree(store, store.plan(self.plan_id), id="plan-tree")
+            with ContentSwitcher(initial="node-summary", id="panes"):
+                yield NodeSummary(id="node-summary")
+                yield ItemDetail(id="item-detail")
+        yield Static(id="save-state")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PlanTree).border_title = "目录"
+        self.watch(self.app, "save_message", self._show_save_message)
+
+    def _show_save_message(self, message: Text) -> None:
+        self.query_one("#save-state", Static).update(message)
+
+    # ------------------------------------------------------------------ tree
+    @on(Tree.NodeHighlighted, "#plan-tree")
+    def show_node(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
+        ref = event.node.data
+        if ref is None or ref == self._current:
+            return
+        # Leaving an item: its notes are saved before anything else is shown.
+        self._save_now()
+        self._current = ref
+        self._show(ref)
+
+    @on(Tree.NodeSelected, "#plan-tree")
+    def enter_item(self, event: Tree.NodeSelected[NodeRef]) -> None:
+        if event.node.data is not None and event.node.data.kind == "item":
+            self.query_one("#notes", TextArea).focus()
+
+    def _show(self, ref: NodeRef) -> None:
+        store = self.app.store
+        switcher = self.query_one("#panes", ContentSwitcher)
+        if ref.kind == "item":
+            self.query_one(ItemDetail).item = self._with_draft(store.item(ref.id))
+            switcher.current = "item-detail"
+            return
+        if ref.kind == "plan":
+            title = store.plan(ref.id).title
+        elif ref.kind == "category":
+            category = store.category(ref.id)
+            title = f"{category.no or ''} {category.title}".strip()
+        else:
+            title = store.key_task(ref.id).title
+        self.query_one(NodeSummary).show(
+            KIND_LABELS[ref.kind], title, store.status_counts(ref.kind, ref.id)
+        )
+        switcher.current = "node-summary"
+
+    def _with_draft(self, item: ItemRecord) -> ItemRecord:
+        draft = self.app.drafts.get(item.id)
+        return item if draft is None else item.model_copy(update={"notes": draft})
+
+    def _current_item_id(self) -> str | None:
+        return self._current.id if self._current and self._current.kind == "item" else None
+
+    def _cursor_item_id(self) -> str | None:
+        # The tree's cursor, not the last NodeHighlighted handled: a key typed right
+        # after a move must act on the item the cursor is on now.
+        node = self.query_one(PlanTree).cursor_node
+        ref = node.data if node is not None else None
+        return ref.id if ref is not None and ref.kind == "item" else None
+
+    # ------------------------------------------------------------------ status
+    @on(ItemDetail.StatusChosen)
+    def status_chosen(self, event: ItemDetail.StatusChosen) -> None:
+        self._set_status(event.item_id, event.status)
+
+    def action_set_status(self, code: str) -> None:
+        """Set the highlighted item's status."""
+        item_id = self._cursor_item_id()
+        if item_id is None:
+            self.notify("请先在目录中选中一项具体任务", severity="warning")
+            return
+        self._set_status(item_id, Status(code))
+
+    def action_cycle_status(self) -> None:
+        """Move the highlighted item to the next status."""
+        item_id = self._cursor_item_id()
+        if item_id is None:
+            self.notify("请先在目录中选中一项具体任务", severity="warning")
+            return
+        self._set_status(item_id, self.app.store.item(item_id).status.next())
+
+    def _set_status(self, item_id: str, status: Status) -> None:
+        store = self.app.store
+        try:
+            changed = store.set_status(item_id, status, self.app.user)
+        except sqlite3.Error as error:
+            self.notify(f"状态未能保存：{error}", severity="error", timeout=10, markup=False)
+            self._refresh_item(item_id)  # show the status that is really stored
+            return
+        if changed:
+            self.app.saved_at(datetime.now())
+        self._refresh_item(item_id)
+
+    def _refresh_item(self, item_id: str) -> None:
+        store = self.app.store
+        item = store.item(item_id)
+        tree = self.query_one(PlanTree)
+        tree.update_item(item)
+        tree.update_counts(
+            store.plan(item.plan_id),
+            store.category(item.category_id),
+            store.key_task(item.key_task_id),
+        )
+        if self._current_item_id() == item_id:
+            self.query_one(ItemDetail).item = self._with_draft(item)
+
+    # ------------------------------------------------------------------ notes
+    @on(ItemDetail.NotesEdited)
+    def notes_edited(self, event: ItemDetail.NotesEdited) -> None:
+        drafts = self.app.drafts
+        drafts.edit(event.item_id, event.text)
+        self.app.typing()
+        waited = drafts.dirty_for(event.item_id)
+        if waited >= SAVE_AT_LEAST_EVERY:
+            self._save_now()
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        delay = min(SAVE_AFTER_PAUSE, SAVE_AT_LEAST_EVERY - waited)
+        self._save_timer = self.set_timer(delay, self._save_now)
+
+    @on(ItemDetail.NotesLeft)
+    def notes_left(self) -> None:
+        self._save_now()
+
+    def _save_now(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        saved = self.app.save_drafts()
+        if not saved and self.app.drafts:
+            # Saving failed (disk full, folder gone…): the text stays in the draft
+            # and in the pane; try again shortly.
+            self._save_timer = self.set_timer(SAVE_AT_LEAST_EVERY, self._save_now)
+        item_id = self._current_item_id()
+        if saved and item_id in saved:
+            self.query_one(ItemDetail).item = self._with_draft(self.app.store.item(item_id))
+
+    # ------------------------------------------------------------------ other keys
+    def action_focus_tree(self) -> None:
+        """Back to the tree."""
+        self.query_one(PlanTree).focus()
+
+    @work
+    async def action_export_snapshot(self) -> None:
+        """Ask where, then write a snapshot of the database."""
+        self._save_now()
+        default = Path.home() / f"tracker-snapshot-{datetime.now():%Y%m%d-%H%M}.db"
+        target = await self.app.push_screen_wait(ExportScreen(default))
+        if target is None:
+            return
+        force = False
+        if target.exists():
+            force = await self.app.push_screen_wait(
+                ConfirmScreen(f"文件「{target}」已存在。覆盖它吗？")
+            )
+            if not force:
+                self.notify("未导出：没有覆盖已有文件", severity="warning")
+                return
+        try:
+            written = self.app.store.export_snapshot(target, force=force)
+        except SnapshotError as error:
+            self.notify(str(error), severity="error", timeout=10, markup=False)
+            return
+        self.notify(f"快照已导出到：{written}", title="导出完成", timeout=10, markup=False)

@@ -1,0 +1,105 @@
+"""Export a SQLite snapshot: one self-contained file to hand in, archive or merge.
+
+The copy is made with SQLite's online backup API, so it is consistent even while the
+app is writing. It is written under a temporary name in the target directory,
+switched out of WAL mode (no ``-wal``/``-shm`` side files needed), checked with
+``PRAGMA integrity_check`` and only then moved into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+
+class SnapshotError(Exception):
+    """The snapshot could not be written; the message is for the clerk."""
+
+
+def check_target(source: Path | None, out: Path, force: bool) -> Path:
+    """Validate a snapshot target and return it resolved.
+
+    Raises:
+        SnapshotError: for the database's own path, an existing file without
+            ``force``, a directory, or a folder that does not exist or is not writable.
+    """
+    out = Path(out).expanduser()
+    target = out.resolve()
+    if source is not None:
+        own = Path(source).resolve()
+        if target in {own, Path(f"{own}-wal"), Path(f"{own}-shm")}:
+            raise SnapshotError(f"不能把快照导出到数据库自身的文件「{out}」，请换一个文件名")
+    if target.is_dir():
+        raise SnapshotError(f"「{out}」是一个文件夹，请给出快照的文件名（如 快照.db）")
+    if target.exists() and not force:
+        raise SnapshotError(f"文件「{out}」已存在，未覆盖；如确需覆盖，请加 --force")
+    if not target.parent.is_dir():
+        raise SnapshotError(f"文件夹「{target.parent}」不存在")
+    if not os.access(target.parent, os.W_OK):
+        raise SnapshotError(f"没有写入文件夹「{target.parent}」的权限")
+    return target
+
+
+def export_snapshot(
+    conn: sqlite3.Connection, source: Path | None, out: Path, force: bool = False
+) -> Path:
+    """Copy the database behind ``conn`` into a standalone snapshot file.
+
+    Args:
+        conn: An open connection to the tracker database.
+        source: The database's own path (refused as a target), if it has one.
+        out: Where to write the snapshot.
+        force: Replace ``out`` if it exists.
+
+    Returns:
+        The snapshot's resolved path.
+
+    Raises:
+        SnapshotError: if the target is refused or the copy fails; nothing is left behind.
+    """
+    target = check_target(source, out, force)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        copy = sqlite3.connect(tmp)
+        try:
+            conn.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+            result = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            if result != "ok":
+                raise SnapshotError(f"快照校验失败：{result}")
+        finally:
+            copy.close()
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        _move_into_place(tmp, target, force)
+    except sqlite3.Error as error:
+        raise SnapshotError(f"导出快照失败：{error}") from error
+    except OSError as error:
+        raise SnapshotError(f"写入「{out}」失败：{error.strerror or error}") from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return target
+
+
+def _move_into_place(tmp: Path, target: Path, force: bool) -> None:
+    if force:
+        os.replace(tmp, target)
+        return
+    try:
+        # A hard link fails if the target appeared meanwhile: never overwrite.
+        os.link(tmp, target)
+    except FileExistsError as error:
+        raise SnapshotError(f"文件「{target}」已存在，未覆盖；如确需覆盖，请加 --force") from error
+    except OSError:
+        # File systems without hard links (FAT on a USB stick): check, then rename.
+        if target.exists():
+            raise SnapshotError(
+                f"文件「{target}」已存在，未覆盖；如确需覆盖，请加 --force"
+            ) from None
+        os.replace(tmp, target)

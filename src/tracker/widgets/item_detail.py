@@ -1,0 +1,140 @@
+"""The right-hand panes: the selected item, its status control and its notes.
+
+The pane never writes to disk. It shows the item it is given and reports what the
+clerk does with messages (:class:`ItemDetail.StatusChosen`,
+:class:`ItemDetail.NotesEdited`, :class:`ItemDetail.NotesLeft`); the screen that owns
+the store saves.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import var
+from textual.widgets import Select, Static, TextArea
+
+from tracker.labels import literal, status_badge
+from tracker.models import Status
+from tracker.store import ItemRecord
+
+
+def _field(name: str, value: str | None) -> Text:
+    return Text.assemble((f"{name}：", "bold"), literal(value or "—"))
+
+
+class ItemDetail(Vertical):
+    """The selected item: content, units, deadline, status and notes."""
+
+    class StatusChosen(Message):
+        """The clerk picked a status for an item."""
+
+        def __init__(self, item_id: str, status: Status) -> None:
+            super().__init__()
+            self.item_id = item_id
+            self.status = status
+
+    class NotesEdited(Message):
+        """The clerk changed an item's notes; ``text`` is the whole new text."""
+
+        def __init__(self, item_id: str, text: str) -> None:
+            super().__init__()
+            self.item_id = item_id
+            self.text = text
+
+    class NotesLeft(Message):
+        """The focus left the notes of an item (a moment to save)."""
+
+        def __init__(self, item_id: str) -> None:
+            super().__init__()
+            self.item_id = item_id
+
+    BINDINGS = [Binding("escape", "screen.focus_tree", "返回目录", key_display="Esc")]
+
+    item: var[ItemRecord | None] = var(None, always_update=True)
+    """The item shown; its ``notes`` is the text to edit (a pending draft, if any)."""
+
+    _notes_shown: str = ""
+    """The notes text last loaded or reported, to tell edits from load echoes."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="item-path")
+        with VerticalScroll(id="item-content-scroll"):
+            yield Static(id="item-content")
+        yield Static(id="item-units")
+        yield Static(id="item-deadline")
+        yield Select(
+            [(status_badge(s), s.value) for s in Status],
+            allow_blank=False,
+            id="status",
+        )
+        yield TextArea(id="notes", soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
+        yield Static(id="item-updated")
+
+    def on_mount(self) -> None:
+        self.query_one("#item-content-scroll").border_title = "具体内容"
+        self.query_one("#status").border_title = "状态"
+        self.query_one("#notes", TextArea).border_title = "进展情况"
+
+    def watch_item(self, old: ItemRecord | None, new: ItemRecord | None) -> None:
+        if new is None:
+            return
+        path = Text.assemble(
+            literal(f"{new.category_no} " if new.category_no else ""),
+            literal(new.category_title),
+            (" › ", "dim"),
+            literal(new.key_task_title),
+        )
+        self.query_one("#item-path", Static).update(path)
+        self.query_one("#item-content", Static).update(literal(new.content))
+        self.query_one("#item-units", Static).update(_field("责任单位", new.units_text))
+        self.query_one("#item-deadline", Static).update(_field("完成时限", new.deadline_text))
+        updated = (
+            Text(f"最后更新：{_short_time(new.updated_at)}　{new.updated_by or ''}", style="dim")
+            if new.updated_at
+            else Text("尚未更新", style="dim")
+        )
+        self.query_one("#item-updated", Static).update(updated)
+        # Setting the controls from code must not read as the clerk's choice: a
+        # Changed handled later would apply to whichever item is shown by then.
+        with self.prevent(Select.Changed, TextArea.Changed):
+            select = self.query_one("#status", Select)
+            if select.value != new.status.value:
+                select.value = new.status.value
+            # Reload the notes only when another item is shown: re-showing the same
+            # item (after a status change) must not clobber what is being typed.
+            if old is None or old.id != new.id:
+                self._notes_shown = new.notes
+                self.query_one("#notes", TextArea).load_text(new.notes)
+
+    @on(Select.Changed, "#status")
+    def choose_status(self, event: Select.Changed) -> None:
+        event.stop()
+        item = self.item
+        # Select also posts Changed when mounted or set from code: only a real choice counts.
+        if item is None or event.value == item.status.value or event.value is Select.NULL:
+            return
+        self.post_message(self.StatusChosen(item.id, Status(event.value)))
+
+    @on(TextArea.Changed, "#notes")
+    def report_notes(self, event: TextArea.Changed) -> None:
+        event.stop()
+        item = self.item
+        if item is None:
+            return
+        text = event.text_area.text
+        # load_text posts Changed too; the text then equals what is shown already.
+        if text != self._notes_shown:
+            self._notes_shown = text
+            self.post_message(self.NotesEdited(item.id, text))
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if self.item is not None and event.widget.id == "notes":
+            self.post_message(self.NotesLeft(self.item.id))
+
+
+def _short_time(iso: str | None) -> str:
+    return (iso or "")[:16].replace("T", " ")

@@ -1,0 +1,173 @@
+"""The plan as a tree: plan → categories → key tasks → items.
+
+Children are added when a node is first expanded, so opening a plan of any size costs
+only its categories. Each node keeps a :class:`NodeRef` saying what it shows; the
+screen reacts to ``Tree.NodeHighlighted``/``NodeSelected`` and reads ``node.data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tracker.labels import literal, one_line, progress_text, status_badge
+from tracker.store import CategoryRecord, ItemRecord, KeyTaskRecord, PlanRecord
+
+NodeKind = Literal["plan", "category", "key_task", "item"]
+ITEM_LABEL_WIDTH = 40
+"""Cells of an item's content shown in its label; the detail pane shows it all."""
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """What a tree node stands for."""
+
+    kind: NodeKind
+    id: str
+
+
+class PlanOutline(Protocol):
+    """The read-only queries the tree needs (the store provides them)."""
+
+    def categories(self, plan_id: str) -> list[CategoryRecord]: ...
+    def key_tasks(self, category_id: str) -> list[KeyTaskRecord]: ...
+    def items(self, key_task_id: str) -> list[ItemRecord]: ...
+
+
+def plan_label(plan: PlanRecord) -> Text:
+    """Root label: the plan's title and its done/total."""
+    return Text.assemble(progress_text(*_counts(plan)), " ", literal(plan.title, "bold"))
+
+
+def category_label(category: CategoryRecord) -> Text:
+    """A category's 序号, title and done/total."""
+    number = literal(f"{category.no} " if category.no else "", "bold")
+    return Text.assemble(progress_text(*_counts(category)), " ", number, literal(category.title))
+
+
+def key_task_label(key_task: KeyTaskRecord) -> Text:
+    """A key task's done/total and title (counts first, so a narrow tree still shows them)."""
+    return Text.assemble(progress_text(*_counts(key_task)), " ", literal(key_task.title))
+
+
+def item_label(item: ItemRecord) -> Text:
+    """An item's status badge and the start of its content."""
+    return Text.assemble(status_badge(item.status), " ", one_line(item.content, ITEM_LABEL_WIDTH))
+
+
+def _counts(record: PlanRecord | CategoryRecord | KeyTaskRecord) -> tuple[int, int]:
+    return record.progress.done, record.progress.total
+
+
+class PlanTree(Tree[NodeRef]):
+    """The plan's outline, filled lazily as nodes are expanded."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "下移", show=False),
+        Binding("k", "cursor_up", "上移", show=False),
+        Binding("right,l", "expand_or_enter", "展开", show=False),
+        Binding("left,h", "collapse_or_parent", "收起", show=False),
+    ]
+
+    def __init__(self, outline: PlanOutline, plan: PlanRecord, **kwargs) -> None:
+        super().__init__(plan_label(plan), NodeRef("plan", plan.id), **kwargs)
+        self.outline = outline
+        self.plan_id = plan.id
+        self._by_ref: dict[str, TreeNode[NodeRef]] = {plan.id: self.root}
+        self._loaded: set[str] = set()
+
+    def on_mount(self) -> None:
+        self.guide_depth = 3
+        self.root.expand()
+        self._fill(self.root)
+        # Open with the categories in view and the cursor on the first of them
+        # (line 0 is the plan itself).
+        self.cursor_line = 1 if self.root.children else 0
+
+    def node_for(self, node_id: str) -> TreeNode[NodeRef] | None:
+        """The node showing a plan, category, key task or item, if it is loaded."""
+        return self._by_ref.get(node_id)
+
+    # ------------------------------------------------------------------ lazy fill
+    @on(Tree.NodeExpanded)
+    def _fill_on_expand(self, event: Tree.NodeExpanded[NodeRef]) -> None:
+        self._fill(event.node)
+
+    def _fill(self, node: TreeNode[NodeRef]) -> None:
+        ref = node.data
+        if ref is None or ref.id in self._loaded or ref.kind == "item":
+            return
+        self._loaded.add(ref.id)
+        if ref.kind == "plan":
+            for category in self.outline.categories(ref.id):
+                self._add(node, category_label(category), NodeRef("category", category.id))
+        elif ref.kind == "category":
+            for key_task in self.outline.key_tasks(ref.id):
+                self._add(node, key_task_label(key_task), NodeRef("key_task", key_task.id))
+        elif ref.kind == "key_task":
+            for item in self.outline.items(ref.id):
+                leaf = node.add_leaf(item_label(item), NodeRef("item", item.id))
+                self._by_ref[item.id] = leaf
+
+    def _add(self, parent: TreeNode[NodeRef], label: Text, ref: NodeRef) -> None:
+        self._by_ref[ref.id] = parent.add(label, ref, allow_expand=True)
+
+    def reveal(self, category_id: str, key_task_id: str, item_id: str) -> None:
+        """Expand the way to an item and put the cursor on it."""
+        for node_id in (category_id, key_task_id):
+            node = self._by_ref.get(node_id)
+            if node is not None:
+                node.expand()
+                self._fill(node)
+        target = self._by_ref.get(item_id)
+        if target is not None:
+            # Node lines are known only after the tree is rebuilt with the new children.
+            self.call_after_refresh(self.move_cursor, target)
+
+    # ------------------------------------------------------------------ labels
+    def update_item(self, item: ItemRecord) -> None:
+        """Show an item's new status."""
+        node = self._by_ref.get(item.id)
+        if node is not None:
+            node.set_label(item_label(item))
+
+    def update_counts(
+        self, plan: PlanRecord, category: CategoryRecord, key_task: KeyTaskRecord
+    ) -> None:
+        """Show new done/total counts along an item's path."""
+        self.root.set_label(plan_label(plan))
+        for record, label in (
+            (category, category_label(category)),
+            (key_task, key_task_label(key_task)),
+        ):
+            node = self._by_ref.get(record.id)
+            if node is not None:
+                node.set_label(label)
+
+    # ------------------------------------------------------------------ keys
+    def action_expand_or_enter(self) -> None:
+        """Expand the node, or step into it when it is open already."""
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        self._fill(node)  # now, so a quick second → finds the children
+        if node.is_expanded and node.children:
+            self.action_cursor_down()  # the first child is the next line
+        else:
+            node.expand()
+
+    def action_collapse_or_parent(self) -> None:
+        """Collapse the node, or step out to its parent when it is closed."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.allow_expand:
+            node.collapse()
+        elif node.parent is not None:
+            self.action_cursor_parent()
