@@ -140,7 +140,8 @@ def import_command(settings: Settings, file: Path) -> None:
         store.close()
     click.echo(
         f"已导入「{plan.title}」：{result.categories} 项工作任务，"
-        f"{result.key_tasks} 项重点工作任务，{result.items} 条具体任务（新增 {result.new_items} 条）→ {settings.db}"
+        f"{result.key_tasks} 项重点工作任务，{result.items} 条具体任务"
+        f"（新增 {result.new_items} 条）→ {settings.db}"
     )
 
 
