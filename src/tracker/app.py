@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from datetime import datetime
 
 from rich.text import Text
 from textual.app import App
@@ -34,6 +33,7 @@ class TrackerApp(App[None]):
         store: The open database.
         user: The clerk's name, recorded with every change.
         plan_id: The plan to show (default: the newest).
+        drafts: Where unsaved notes are kept (tests pass one with a fake clock).
     """
 
     TITLE = "政务公开任务台账"
@@ -51,12 +51,18 @@ class TrackerApp(App[None]):
     save_message: var[Text] = var(Text(""))
     """The line that tells the clerk whether their notes are saved."""
 
-    def __init__(self, store: Store, user: str, plan_id: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        user: str,
+        plan_id: str | None = None,
+        drafts: NoteDrafts | None = None,
+    ) -> None:
         super().__init__(css_path=stylesheet_path())
         self.store = store
         self.user = user
         self.plan_id = plan_id
-        self.drafts = NoteDrafts(time.monotonic)
+        self.drafts = drafts if drafts is not None else NoteDrafts(time.monotonic)
 
     def on_mount(self) -> None:
         plans = self.store.plans()
@@ -98,12 +104,12 @@ class TrackerApp(App[None]):
             )
             return set()
         if pending:
-            self.saved_at(datetime.now())
+            self.show_saved()
         return set(pending)
 
-    def saved_at(self, when: datetime) -> None:
-        """Tell the clerk that everything is saved."""
-        self.save_message = Text(f"✓ 已保存 {when:%H:%M:%S}", style="green")
+    def show_saved(self) -> None:
+        """Tell the clerk that everything is saved, and when (by the store's clock)."""
+        self.save_message = Text(f"✓ 已保存 {self.store.clock():%H:%M:%S}", style="green")
 
     def typing(self) -> None:
         """Tell the clerk that what they type will be saved in a moment."""
@@ -126,7 +132,7 @@ class TrackerApp(App[None]):
         """Save the notes now (Ctrl+S)."""
         self.save_drafts()
         if not self.drafts:
-            self.saved_at(datetime.now())
+            self.show_saved()
 
     def action_help(self) -> None:
         """Show every key."""

@@ -9,7 +9,6 @@ on, and at once on an item switch or when the notes lose focus).
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -164,7 +163,7 @@ class MainScreen(Screen[None]):
             self._refresh_item(item_id)  # show the status that is really stored
             return
         if changed:
-            self.app.saved_at(datetime.now())
+            self.app.show_saved()
         self._refresh_item(item_id)
 
     def _refresh_item(self, item_id: str) -> None:
@@ -221,7 +220,7 @@ class MainScreen(Screen[None]):
     async def action_export_snapshot(self) -> None:
         """Ask where, then write a snapshot of the database."""
         self._save_now()
-        default = Path.home() / f"tracker-snapshot-{datetime.now():%Y%m%d-%H%M}.db"
+        default = Path.home() / f"tracker-snapshot-{self.app.store.clock():%Y%m%d-%H%M}.db"
         target = await self.app.push_screen_wait(ExportScreen(default))
         if target is None:
             return
