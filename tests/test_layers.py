@@ -1,0 +1,28 @@
+"""The data layer knows nothing of the UI: importing it (and the CLI) loads no Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+DATA_LAYER = ["models", "parser", "schema", "store", "snapshot", "drafts", "locations", "cli"]
+
+
+def test_data_layer_does_not_import_textual() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import tracker.{name}\n" for name in DATA_LAYER)
+        + "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_importing_does_no_work(tmp_path) -> None:
+    """No directories created, no database opened at import time."""
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "PATH": ""}
+    code = "".join(f"import tracker.{name}\n" for name in [*DATA_LAYER, "app"])
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    assert list(tmp_path.iterdir()) == []
