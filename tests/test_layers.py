@@ -22,7 +22,9 @@ def test_data_layer_does_not_import_textual() -> None:
 
 def test_importing_does_no_work(tmp_path) -> None:
     """No directories created, no database opened at import time."""
-    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "PATH": ""}
+    home = tmp_path / "clean-home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "PATH": ""}
     code = "".join(f"import tracker.{name}\n" for name in [*DATA_LAYER, "app"])
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
-    assert list(tmp_path.iterdir()) == []
+    assert list(home.iterdir()) == []
