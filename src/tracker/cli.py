@@ -27,14 +27,15 @@ USER_HELP = "记录在修改日志中的经办人（默认：环境变量 TRACKE
 def _db_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--db`` and ``--user`` to a command, falling back to the group's values."""
 
+    # No envvar here: the group reads TRACKER_DB / TRACKER_USER, so an explicit
+    # ``tracker --db X cmd`` is not overridden by the environment at the command level.
     @click.option(
         "--db",
         "db_path",
         type=click.Path(dir_okay=False, path_type=Path),
-        envvar="TRACKER_DB",
         help=DB_HELP,
     )
-    @click.option("--user", envvar="TRACKER_USER", help=USER_HELP)
+    @click.option("--user", help=USER_HELP)
     @click.pass_context
     @functools.wraps(command)
     def wrapper(ctx: click.Context, db_path: Path | None, user: str | None, **kwargs: Any):

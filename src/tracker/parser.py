@@ -26,6 +26,9 @@ _HEADER_5 = ("序号", "工作任务", "重点工作任务", "责任单位", "�
 _HEADER_6 = BODY_COLUMNS
 _YEAR = re.compile(r"(\d{4})\s*年")
 _ATTACHMENT = re.compile(r"^附件\s*\d*$")
+# Only CR/LF end a line: str.splitlines() would also split a cell at \x0b, \x0c, \x1c-\x1e,
+# \x85, U+2028 and U+2029, which can occur inside a cell's text (e.g. Word's manual breaks).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class PlanFormatError(ValueError):
@@ -93,7 +96,7 @@ def _split(text: str) -> tuple[list[tuple[int, str]], list[_Row]]:
     preamble: list[tuple[int, str]] = []
     rows: list[_Row] = []
     current: _Row | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
         if raw.startswith("\t"):
             if current is None:
                 current = _Row(number)
