@@ -13,10 +13,21 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.models import STATUS_LABELS, Status
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema this version of tracker writes. A file with a higher number is refused."""
 
-TABLES = ("plans", "categories", "key_tasks", "items", "statuses", "changes")
+TABLES = (
+    "plans",
+    "categories",
+    "key_tasks",
+    "items",
+    "statuses",
+    "changes",
+    "units",
+    "item_units",
+    "unit_members",
+    "settings",
+)
 """The tables every tracker database (and so every snapshot) has."""
 
 migrations = Migrations("tracker")
@@ -97,3 +108,46 @@ def _initial(db: Database) -> None:
         "BEGIN SELECT RAISE(ABORT, 'changes is append-only'); END"
     )
     db.execute("PRAGMA user_version = 1")
+
+
+@migrations(name="0002_units_deadlines_search")
+def _units_deadlines_search(db: Database) -> None:
+    """Responsible units, parsed deadlines, standing-work reviews, settings and search."""
+    # Imported here: derive needs the schema module's callers, not the other way round.
+    from tracker.derive import derive_items
+
+    db["units"].create(
+        {"id": str, "name": str, "kind": str, "initials": str},
+        pk="id",
+        not_null={"name", "kind"},
+    )
+    db["units"].create_index(["name"], unique=True)
+    db["item_units"].create(
+        {"item_id": str, "unit_id": str, "role": str, "position": int},
+        pk=("item_id", "unit_id"),
+        foreign_keys=[("item_id", "items", "id"), ("unit_id", "units", "id")],
+        not_null={"role", "position"},
+    )
+    db["item_units"].create_index(["unit_id"])
+    # Which concrete units a collective (区政府工作部门, 各乡镇街委, ...) stands for.
+    # member = 0 records a clerk's "not a member", so a default is not re-added.
+    db["unit_members"].create(
+        {"collective_id": str, "member_id": str, "member": int, "source": str},
+        pk=("collective_id", "member_id"),
+        foreign_keys=[("collective_id", "units", "id"), ("member_id", "units", "id")],
+        not_null={"member", "source"},
+    )
+    db["unit_members"].create_index(["member_id"])
+    db["items"].add_column("deadline_kind", str)
+    db["items"].add_column("due_date", str)
+    db["items"].add_column("last_reviewed", str)
+    db["items"].create_index(["due_date"])
+    db["settings"].create({"key": str, "value": str}, pk="key")
+    # Trigram search over everything a clerk may type a piece of; 1-2 character
+    # queries fall back to substring scans (trigram needs three characters).
+    db.execute(
+        "CREATE VIRTUAL TABLE items_fts USING fts5("
+        "item_id UNINDEXED, content, key_task, category, units, notes, tokenize = 'trigram')"
+    )
+    derive_items(db, [row[0] for row in db.execute("SELECT id FROM items")])
+    db.execute("PRAGMA user_version = 2")
