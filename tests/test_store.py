@@ -397,7 +397,8 @@ def test_status_counts_and_progress(store: Store, items) -> None:
     }
     progress = {c.no: (c.progress.done, c.progress.total) for c in store.categories(plan.id)}
     assert progress == {"1": (2, 16), "2": (0, 12), "3": (0, 5), "4": (0, 6), "5": (1, 8)}
-    assert (store.category(cat1.id).progress.done, store.category(cat1.id).progress.total) == (2, 16)
+    cat1_progress = store.category(cat1.id).progress
+    assert (cat1_progress.done, cat1_progress.total) == (2, 16)
     assert store.status_counts("category", cat1.id) == {
         Status.NOT_STARTED: 13,
         Status.IN_PROGRESS: 1,
@@ -413,7 +414,8 @@ def test_status_counts_and_progress(store: Store, items) -> None:
         (1, 5),
         (0, 6),
     ]
-    assert (store.key_task(kt1_1.id).progress.done, store.key_task(kt1_1.id).progress.total) == (1, 3)
+    kt1_progress = store.key_task(kt1_1.id).progress
+    assert (kt1_progress.done, kt1_progress.total) == (1, 3)
     assert store.status_counts("key_task", kt1_1.id) == {
         Status.NOT_STARTED: 1,
         Status.IN_PROGRESS: 1,
