@@ -324,9 +324,10 @@ class FakeApp:
     instances: list[FakeApp] = []
     exit_code = 0
 
-    def __init__(self, store, clerk: str) -> None:
+    def __init__(self, store, clerk: str, my_unit: str | None = None) -> None:
         self.store = store
         self.clerk = clerk
+        self.my_unit = my_unit
         self.drafts = NoteDrafts(lambda: 0.0)
         self.return_code = self.exit_code
         FakeApp.instances.append(self)

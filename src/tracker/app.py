@@ -21,9 +21,11 @@ from tracker.drafts import NoteDrafts
 from tracker.locations import stylesheet_path
 from tracker.screens.help import HelpScreen
 from tracker.screens.main import MainScreen
-from tracker.store import Store
+from tracker.store import ItemFilter, Store
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+MY_UNIT_SETTING = "my_unit"
+"""The settings key remembering the clerk's unit."""
 
 
 class TrackerApp(App[None]):
@@ -34,6 +36,8 @@ class TrackerApp(App[None]):
         user: The clerk's name, recorded with every change.
         plan_id: The plan to show (default: the newest).
         drafts: Where unsaved notes are kept (tests pass one with a fake clock).
+        my_unit: The clerk's unit (name or id; ``--unit``); default: the one remembered
+            in the database. When there is one, the tree opens showing only its items.
     """
 
     TITLE = "政务公开任务台账"
@@ -57,12 +61,17 @@ class TrackerApp(App[None]):
         user: str,
         plan_id: str | None = None,
         drafts: NoteDrafts | None = None,
+        my_unit: str | None = None,
     ) -> None:
         super().__init__(css_path=stylesheet_path())
         self.store = store
         self.user = user
         self.plan_id = plan_id
         self.drafts = drafts if drafts is not None else NoteDrafts(time.monotonic)
+        chosen = store.unit(my_unit) if my_unit else None
+        remembered = store.setting(MY_UNIT_SETTING)
+        self.my_unit_id: str | None = chosen.id if chosen else remembered
+        """The clerk's unit, if known: ``m`` switches between its items and all."""
 
     def on_mount(self) -> None:
         plans = self.store.plans()
@@ -71,10 +80,12 @@ class TrackerApp(App[None]):
             return
         plan = next((p for p in plans if p.id == self.plan_id), plans[0])
         self.sub_title = plan.title
+        if self.store.today_override is not None:
+            self.sub_title += f"（截至 {self.store.today():%Y-%m-%d}）"
         loop = asyncio.get_running_loop()
         for signum in EXIT_SIGNALS:
             loop.add_signal_handler(signum, self._exit_on_signal, signum)
-        self.push_screen(MainScreen(plan.id))
+        self.push_screen(MainScreen(plan.id, ItemFilter(unit_id=self.my_unit_id)))
 
     def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()
@@ -84,6 +95,11 @@ class TrackerApp(App[None]):
     def _exit_on_signal(self, signum: int) -> None:
         self.save_drafts()
         self.exit(return_code=128 + signum)
+
+    def remember_my_unit(self, unit_id: str | None) -> None:
+        """Make a unit the clerk's own (remembered in the database), or forget it."""
+        self.store.set_setting(MY_UNIT_SETTING, unit_id)
+        self.my_unit_id = unit_id
 
     # ------------------------------------------------------------------ saving
     def save_drafts(self) -> set[str]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from datetime import date, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import BaseModel, ConfigDict
 
 from tracker.locations import bundled_plan_path, default_db_path, default_user
 from tracker.parser import PlanFormatError, read_plan_file
@@ -39,19 +41,32 @@ def _db_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.pass_context
     @functools.wraps(command)
     def wrapper(ctx: click.Context, db_path: Path | None, user: str | None, **kwargs: Any):
-        settings = ctx.find_object(Settings) or Settings()
-        settings = Settings(db_path or settings.db_path, user or settings.user)
+        inherited = ctx.find_object(Settings) or Settings()
+        settings = inherited.model_copy(
+            update={"db_path": db_path or inherited.db_path, "user": user or inherited.user}
+        )
+        ctx.obj = settings  # subcommands of a group see these values
         return command(settings, **kwargs)
 
     return wrapper
 
 
-class Settings:
-    """The database and clerk a command works with."""
+class Settings(BaseModel):
+    """The database, clerk, unit and day a command works with."""
 
-    def __init__(self, db_path: Path | None = None, user: str | None = None) -> None:
-        self.db_path = db_path
-        self.user = user
+    model_config = ConfigDict(frozen=True)
+
+    db_path: Path | None = None
+    """``--db``; None means the default in the user data directory."""
+    user: str | None = None
+    """``--user``; None means the login name."""
+    unit: str | None = None
+    """``--unit``: the clerk's unit."""
+    today: date | None = None
+    """``--today``: judge deadlines as of this day instead of the clock's."""
+
+    def __init__(self, db_path: Path | None = None, user: str | None = None, **kwargs: Any):
+        super().__init__(db_path=db_path, user=user, **kwargs)
 
     @property
     def db(self) -> Path:
@@ -72,6 +87,7 @@ def open_store(settings: Settings, seed: bool = True) -> Store:
         store = Store.open(settings.db)
     except StoreError as error:
         raise click.ClickException(str(error)) from error
+    store.today_override = settings.today
     if seed and not store.plans():
         store.import_plan(read_plan_file(bundled_plan_path()))
     return store
@@ -86,9 +102,25 @@ def open_store(settings: Settings, seed: bool = True) -> Store:
     help=DB_HELP,
 )
 @click.option("--user", envvar="TRACKER_USER", help=USER_HELP)
+@click.option(
+    "--unit",
+    envvar="TRACKER_UNIT",
+    help="我的单位：只看本单位负责（含通过集合单位负责）的任务；也可用环境变量 TRACKER_UNIT",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="按指定日期（YYYY-MM-DD）判断逾期、临期，用于补做某日的报告",
+)
 @click.version_option(version("tracker"), prog_name="tracker")
 @click.pass_context
-def main(ctx: click.Context, db_path: Path | None, user: str | None) -> None:
+def main(
+    ctx: click.Context,
+    db_path: Path | None,
+    user: str | None,
+    unit: str | None,
+    today: datetime | None,
+) -> None:
     """政务公开工作要点分工表台账。不带子命令时打开应用。
 
     \b
@@ -98,7 +130,7 @@ def main(ctx: click.Context, db_path: Path | None, user: str | None) -> None:
       tracker import 分工表.txt --db 台账.db
       tracker export-snapshot 快照.db --db 台账.db
     """
-    ctx.obj = Settings(db_path, user)
+    ctx.obj = Settings(db_path, user, unit=unit, today=today.date() if today else None)
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
 
@@ -108,7 +140,13 @@ def run_app(settings: Settings) -> None:
     from tracker.app import TrackerApp  # the UI is loaded only when it is shown
 
     store = open_store(settings)
-    app = TrackerApp(store, settings.clerk)
+    if settings.unit and store.unit(settings.unit) is None:
+        store.close()
+        raise click.ClickException(
+            f"未找到单位「{settings.unit}」。可用 tracker units 查看所有单位，"
+            "或用 tracker units add 添加（如乡镇街道）"
+        )
+    app = TrackerApp(store, settings.clerk, my_unit=settings.unit)
     try:
         app.run()
     finally:
@@ -164,3 +202,89 @@ def export_snapshot_command(settings: Settings, out: Path, force: bool) -> None:
     finally:
         store.close()
     click.echo(f"快照已导出到：{written}")
+
+
+@main.group("units", invoke_without_command=True)
+@_db_options
+def units_command(settings: Settings) -> None:
+    """列出所有责任单位；子命令可添加单位、设置集合单位的成员。
+
+    \b
+    集合单位（如 区政府工作部门、各乡镇街委）代表多个具体单位。默认：区级部门属于
+    区政府工作部门等，乡镇街道属于 各乡镇街委；可用 join / leave 调整。
+    例：
+      tracker units                                列出单位及其所属集合
+      tracker units add 东城街道                   添加一个乡镇街道
+      tracker units join 区发改局 被审计区级部门（单位）
+      tracker units leave 区图书馆 区政府工作部门
+    """
+    ctx = click.get_current_context()
+    if ctx.invoked_subcommand is not None:
+        return
+    store = open_store(settings)
+    try:
+        for unit in store.units():
+            total = unit.progress.total
+            if unit.kind.value == "collective":
+                members = store.memberships(unit.id)
+                click.echo(f"{unit.name}\t集合单位\t{total} 项\t成员 {len(members)} 个")
+            else:
+                groups = "、".join(store.memberships(unit.id)) or "—"
+                click.echo(f"{unit.name}\t具体单位\t{total} 项\t属于：{groups}")
+    finally:
+        store.close()
+
+
+def _require_unit(store: Store, name: str):
+    unit = store.unit(name)
+    if unit is None:
+        raise click.ClickException(f"未找到单位「{name}」；可用 tracker units 查看所有单位")
+    return unit
+
+
+@units_command.command("add")
+@click.argument("name")
+@_db_options
+def units_add(settings: Settings, name: str) -> None:
+    """添加单位（如计划中只以「各乡镇街委」出现的乡镇街道），自动加入默认的集合单位。"""
+    store = open_store(settings)
+    try:
+        unit = store.add_unit(name)
+        groups = "、".join(store.memberships(unit.id)) or "无"
+        click.echo(f"已添加「{unit.name}」，属于：{groups}")
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.close()
+
+
+def _set_membership(settings: Settings, unit_name: str, collective: str, member: bool) -> None:
+    store = open_store(settings)
+    try:
+        unit = _require_unit(store, unit_name)
+        group = _require_unit(store, collective)
+        store.set_membership(unit.id, group.id, member)
+        verb = "已加入" if member else "已移出"
+        click.echo(f"「{unit.name}」{verb}「{group.name}」")
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.close()
+
+
+@units_command.command("join")
+@click.argument("unit")
+@click.argument("collective")
+@_db_options
+def units_join(settings: Settings, unit: str, collective: str) -> None:
+    """让具体单位 UNIT 属于集合单位 COLLECTIVE（其任务也归 UNIT 负责）。"""
+    _set_membership(settings, unit, collective, True)
+
+
+@units_command.command("leave")
+@click.argument("unit")
+@click.argument("collective")
+@_db_options
+def units_leave(settings: Settings, unit: str, collective: str) -> None:
+    """让具体单位 UNIT 不再属于集合单位 COLLECTIVE（重新导入也不会恢复）。"""
+    _set_membership(settings, unit, collective, False)

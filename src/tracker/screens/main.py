@@ -17,14 +17,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Static, TextArea, Tree
 
+from tracker.deadlines import DeadlineKind
+from tracker.labels import literal
 from tracker.models import Status
 from tracker.screens.export import ConfirmScreen, ExportScreen
 from tracker.snapshot import SnapshotError
-from tracker.store import ItemRecord
+from tracker.store import ItemFilter, ItemRecord
 from tracker.widgets.item_detail import ItemDetail
 from tracker.widgets.node_summary import NodeSummary
 from tracker.widgets.plan_tree import NodeRef, PlanTree
@@ -57,20 +60,34 @@ class MainScreen(Screen[None]):
             )
             for s in Status
         ),
-        Binding("s", "cycle_status", "切换状态"),
-        Binding("e", "export_snapshot", "导出快照"),
+        Binding("s", "cycle_status", "切换状态", show=False),
+        Binding("r", "mark_reviewed", "已检查", show=False),
+        Binding("slash", "search", "搜索", key_display="/"),
+        Binding("m", "toggle_mine", "我的/全部"),
+        Binding("u", "choose_unit", "我的单位", show=False),
+        Binding("f", "filters", "筛选"),
+        Binding("x", "clear_filters", "清除筛选", show=False),
+        Binding("d", "due_list", "按时限"),
+        Binding("o", "overview", "总览"),
+        Binding("U", "units", "单位", key_display="U"),
+        Binding("e", "export_snapshot", "导出快照", show=False),
     ]
 
-    def __init__(self, plan_id: str) -> None:
+    flt: var[ItemFilter] = var(ItemFilter, init=False)
+    """Which items the tree shows (my unit, statuses, warnings)."""
+
+    def __init__(self, plan_id: str, flt: ItemFilter | None = None) -> None:
         super().__init__()
         self.plan_id = plan_id
         self._save_timer: Timer | None = None
         self._current: NodeRef | None = None
+        self.set_reactive(MainScreen.flt, flt or ItemFilter())
 
     def compose(self) -> ComposeResult:
         store = self.app.store
+        yield Static(id="filter-bar")
         with Horizontal(id="main"):
-            yield PlanTree(store, store.plan(self.plan_id), id="plan-tree")
+            yield PlanTree(store, self.plan_id, self.flt, id="plan-tree")
             with ContentSwitcher(initial="node-summary", id="panes"):
                 yield NodeSummary(id="node-summary")
                 yield ItemDetail(id="item-detail")
@@ -80,6 +97,124 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(PlanTree).border_title = "目录"
         self.watch(self.app, "save_message", self._show_save_message)
+        self._show_filter()
+
+    # ------------------------------------------------------------------ filters
+    def watch_flt(self, flt: ItemFilter) -> None:
+        self._save_now()
+        self._current = None
+        self.query_one(PlanTree).set_filter(flt)
+        self._show_filter()
+
+    def _show_filter(self) -> None:
+        flt = self.flt
+        bar = self.query_one("#filter-bar", Static)
+        bar.display = not flt.is_empty
+        if flt.is_empty:
+            return
+        parts = [Text("筛选中 ", style="bold")]
+        if flt.unit_id:
+            unit = self.app.store.unit(flt.unit_id)
+            mine = flt.unit_id == self.app.my_unit_id
+            parts.append(Text("我的单位：" if mine else "单位：", style="bold"))
+            parts.append(literal(unit.name if unit else flt.unit_id))
+            parts.append(Text("（★ 牵头）  ", style="dim"))
+        if flt.statuses:
+            parts.append(Text("状态：", style="bold"))
+            parts.append(
+                Text("、".join(s.label for s in sorted(flt.statuses, key=lambda s: s.seq)))
+            )
+            parts.append(Text("  "))
+        if flt.warnings:
+            parts.append(Text("预警：", style="bold"))
+            parts.append(Text("、".join(w.label for w in sorted(flt.warnings))))
+            parts.append(Text("  "))
+        parts.append(Text("m 我的/全部　x 清除", style="dim"))
+        bar.update(Text.assemble(*parts))
+
+    def action_toggle_mine(self) -> None:
+        """Switch between my unit's items and everything."""
+        mine = self.app.my_unit_id
+        if mine is None:
+            self.action_choose_unit()
+            return
+        unit_id = None if self.flt.unit_id == mine else mine
+        self.flt = self.flt.model_copy(update={"unit_id": unit_id})
+
+    @work
+    async def action_choose_unit(self) -> None:
+        """Pick my unit (remembered in the database) and show its items."""
+        from tracker.screens.unit_picker import UnitPickerScreen
+
+        chosen = await self.app.push_screen_wait(
+            UnitPickerScreen(self.app.store, self.plan_id, self.app.my_unit_id)
+        )
+        if chosen is None:
+            return
+        self.app.remember_my_unit(chosen or None)
+        self.flt = self.flt.model_copy(update={"unit_id": chosen or None})
+
+    @work
+    async def action_filters(self) -> None:
+        """Filter by status and by due warning."""
+        from tracker.screens.filters import FilterScreen
+
+        chosen = await self.app.push_screen_wait(FilterScreen(self.flt))
+        if chosen is not None:
+            self.flt = chosen
+
+    def action_clear_filters(self) -> None:
+        """Show everything again."""
+        self.flt = ItemFilter()
+
+    @work
+    async def action_units(self) -> None:
+        """The units screen; Enter there shows that unit's items here."""
+        from tracker.screens.units import UnitsScreen
+
+        self._save_now()
+        chosen = await self.app.push_screen_wait(UnitsScreen(self.app.store, self.plan_id))
+        if chosen:
+            self.flt = self.flt.model_copy(update={"unit_id": chosen})
+
+    def action_overview(self) -> None:
+        """Progress per category and per unit."""
+        from tracker.screens.overview import OverviewScreen
+
+        self._save_now()
+        self.app.push_screen(OverviewScreen(self.app.store, self.plan_id))
+
+    @work
+    async def action_search(self) -> None:
+        """Search the plan; Enter jumps to the item."""
+        from tracker.screens.search import SearchScreen
+
+        self._save_now()
+        chosen = await self.app.push_screen_wait(
+            SearchScreen(self.app.store, self.plan_id, self.flt)
+        )
+        if chosen:
+            self.go_to_item(chosen)
+
+    @work
+    async def action_due_list(self) -> None:
+        """Open items by due date; Enter jumps to the item."""
+        from tracker.screens.due import DueScreen
+
+        self._save_now()
+        chosen = await self.app.push_screen_wait(DueScreen(self.app.store, self.plan_id, self.flt))
+        if chosen:
+            self.go_to_item(chosen)
+
+    def go_to_item(self, item_id: str) -> None:
+        """Put the tree's cursor on an item, expanding the way to it."""
+        item = self.app.store.item(item_id)
+        tree = self.query_one(PlanTree)
+        if tree.node_for(item.key_task_id) is None and not self.flt.is_empty:
+            self.flt = ItemFilter()  # the item is filtered out: show everything
+            tree = self.query_one(PlanTree)
+        tree.reveal(item.category_id, item.key_task_id, item.id)
+        tree.focus()
 
     def _show_save_message(self, message: Text) -> None:
         self.query_one("#save-state", Static).update(message)
@@ -104,20 +239,25 @@ class MainScreen(Screen[None]):
         store = self.app.store
         switcher = self.query_one("#panes", ContentSwitcher)
         if ref.kind == "item":
-            self.query_one(ItemDetail).item = self._with_draft(store.item(ref.id))
+            self._show_item(ref.id)
             switcher.current = "item-detail"
             return
         if ref.kind == "plan":
-            title = store.plan(ref.id).title
+            record = store.plan(ref.id, self.flt)
+            title = record.title
         elif ref.kind == "category":
-            category = store.category(ref.id)
-            title = f"{category.no or ''} {category.title}".strip()
+            record = store.category(ref.id, self.flt)
+            title = f"{record.no or ''} {record.title}".strip()
         else:
-            title = store.key_task(ref.id).title
-        self.query_one(NodeSummary).show(
-            KIND_LABELS[ref.kind], title, store.status_counts(ref.kind, ref.id)
-        )
+            record = store.key_task(ref.id, self.flt)
+            title = record.title
+        self.query_one(NodeSummary).show(KIND_LABELS[ref.kind], title, record.progress)
         switcher.current = "node-summary"
+
+    def _show_item(self, item_id: str) -> None:
+        store = self.app.store
+        item = self._with_draft(store.item(item_id, self.flt))
+        self.query_one(ItemDetail).show(item, store.item_units(item_id), store.today())
 
     def _with_draft(self, item: ItemRecord) -> ItemRecord:
         draft = self.app.drafts.get(item.id)
@@ -167,17 +307,27 @@ class MainScreen(Screen[None]):
         self._refresh_item(item_id)
 
     def _refresh_item(self, item_id: str) -> None:
-        store = self.app.store
-        item = store.item(item_id)
-        tree = self.query_one(PlanTree)
-        tree.update_item(item)
-        tree.update_counts(
-            store.plan(item.plan_id),
-            store.category(item.category_id),
-            store.key_task(item.key_task_id),
-        )
+        self.query_one(PlanTree).update_path(self.app.store.item(item_id, self.flt))
         if self._current_item_id() == item_id:
-            self.query_one(ItemDetail).item = self._with_draft(item)
+            self._show_item(item_id)
+
+    def action_mark_reviewed(self) -> None:
+        """Record that the highlighted standing item was reviewed today."""
+        item_id = self._cursor_item_id()
+        if item_id is None:
+            self.notify("请先在目录中选中一项具体任务", severity="warning")
+            return
+        store = self.app.store
+        if store.item(item_id).deadline_kind is not DeadlineKind.STANDING:
+            self.notify("只有常态长期任务（如及时公开、长期坚持）需要定期检查", severity="warning")
+            return
+        try:
+            store.mark_reviewed(item_id, store.today(), self.app.user)
+        except sqlite3.Error as error:
+            self.notify(f"未能保存：{error}", severity="error", timeout=10, markup=False)
+            return
+        self.app.show_saved()
+        self._refresh_item(item_id)
 
     # ------------------------------------------------------------------ notes
     @on(ItemDetail.NotesEdited)
@@ -209,7 +359,7 @@ class MainScreen(Screen[None]):
             self._save_timer = self.set_timer(SAVE_AT_LEAST_EVERY, self._save_now)
         item_id = self._current_item_id()
         if saved and item_id in saved:
-            self.query_one(ItemDetail).item = self._with_draft(self.app.store.item(item_id))
+            self._show_item(item_id)
 
     # ------------------------------------------------------------------ other keys
     def action_focus_tree(self) -> None:

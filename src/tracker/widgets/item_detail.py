@@ -8,6 +8,8 @@ the store saves.
 
 from __future__ import annotations
 
+from datetime import date
+
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -17,9 +19,11 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Select, Static, TextArea
 
+from tracker.deadlines import DeadlineKind, DueWarning, needs_review
 from tracker.labels import literal, status_badge
 from tracker.models import Status
-from tracker.store import ItemRecord
+from tracker.store import ItemRecord, ItemUnit
+from tracker.units import Role, UnitKind
 
 
 def _field(name: str, value: str | None) -> Text:
@@ -59,6 +63,16 @@ class ItemDetail(Vertical):
 
     _notes_shown: str = ""
     """The notes text last loaded or reported, to tell edits from load echoes."""
+    units: list[ItemUnit] = []
+    """The units of the item shown, with their roles (set before :attr:`item`)."""
+    today: date = date.today()
+    """The day deadlines are judged against (set before :attr:`item`)."""
+
+    def show(self, item: ItemRecord, units: list[ItemUnit], today: date) -> None:
+        """Show an item with its units, judged as of ``today``."""
+        self.units = units
+        self.today = today
+        self.item = item
 
     def compose(self) -> ComposeResult:
         yield Static(id="item-path")
@@ -90,8 +104,8 @@ class ItemDetail(Vertical):
         )
         self.query_one("#item-path", Static).update(path)
         self.query_one("#item-content", Static).update(literal(new.content))
-        self.query_one("#item-units", Static).update(_field("责任单位", new.units_text))
-        self.query_one("#item-deadline", Static).update(_field("完成时限", new.deadline_text))
+        self.query_one("#item-units", Static).update(units_text(new, self.units))
+        self.query_one("#item-deadline", Static).update(deadline_text(new, self.today))
         updated = (
             Text(f"最后更新：{_short_time(new.updated_at)}　{new.updated_by or ''}", style="dim")
             if new.updated_at
@@ -134,6 +148,58 @@ class ItemDetail(Vertical):
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if self.item is not None and event.widget.id == "notes":
             self.post_message(self.NotesLeft(self.item.id))
+
+
+def units_text(item: ItemRecord, units: list[ItemUnit]) -> Text:
+    """The responsible units, the lead marked (牵头) and collectives noted (集合).
+
+    Falls back to the cell as written when it names no unit we recognise.
+    """
+    if not units:
+        return _field("责任单位", item.units_text)
+    text = Text("责任单位：", style="bold")
+    for i, unit in enumerate(units):
+        if i:
+            text.append("、")
+        text.append_text(literal(unit.name))
+        if unit.role is Role.LEAD:
+            text.append("（牵头）", style="bold magenta")
+        if unit.kind is UnitKind.COLLECTIVE:
+            text.append("（集合）", style="dim")
+    return text
+
+
+def deadline_text(item: ItemRecord, today: date) -> Text:
+    """The 完成时限 cell as written, what it means and how it stands today."""
+    text = _field("完成时限", item.deadline_text)
+    kind = item.deadline_kind
+    if item.due_date is not None:
+        text.append(f"　→ {item.due_date.isoformat()}", style="bold")
+        days = (item.due_date - today).days
+        if item.status is Status.DONE:
+            text.append("（已完成）", style="green")
+        elif days < 0:
+            text.append(f"（逾期 {-days} 天）", style="bold red")
+        elif item.warning is DueWarning.DUE_SOON:
+            text.append(f"（还剩 {days} 天）", style="bold yellow")
+        else:
+            text.append(f"（还剩 {days} 天）", style="green")
+    elif kind is DeadlineKind.STANDING:
+        text.append(f"　（{kind.label}）", style="dim")
+        if item.last_reviewed is None:
+            text.append("\n　尚未检查；按 r 记录本月已检查", style="yellow")
+        elif needs_review(item.last_reviewed, today):
+            text.append(
+                f"\n　上次检查 {item.last_reviewed.isoformat()}，本月尚未检查；按 r 记录",
+                style="yellow",
+            )
+        else:
+            text.append(f"\n　本月已检查（{item.last_reviewed.isoformat()}）", style="green")
+    elif kind is DeadlineKind.UNKNOWN:
+        text.append("　⚠ 无法识别的时限，请人工确认", style="bold yellow")
+    else:
+        text.append(f"　（{kind.label}）", style="dim")
+    return text
 
 
 def _short_time(iso: str | None) -> str:

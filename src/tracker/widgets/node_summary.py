@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from tracker.labels import literal, status_badge
 from tracker.models import Status
+from tracker.store import Progress
 
 BAR_WIDTH = 12
 
@@ -23,24 +24,30 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> Text:
 class NodeSummary(Static):
     """Title, completion and counts by status of a node of the plan."""
 
-    def show(self, kind_label: str, title: str, counts: dict[Status, int]) -> None:
+    def show(self, kind_label: str, title: str, progress: Progress) -> None:
         """Show a node.
 
         Args:
             kind_label: What the node is (分工表, 工作任务, 重点工作任务).
             title: Its title as written in the plan.
-            counts: Items under it by status.
+            progress: Its items' counts (under the filter in force).
         """
-        total = sum(counts.values())
         lines = [
             Text(kind_label, style="dim"),
             literal(title, "bold"),
             Text(""),
-            Text.assemble(("完成情况 ", "bold"), progress_bar(counts[Status.DONE], total)),
+            Text.assemble(("完成情况 ", "bold"), progress_bar(progress.done, progress.total)),
+            Text.assemble(
+                ("逾期 ", "bold"),
+                (str(progress.overdue), "bold red" if progress.overdue else ""),
+                ("　临期 ", "bold"),
+                (str(progress.due_soon), "bold yellow" if progress.due_soon else ""),
+            ),
             Text(""),
         ]
         for status in Status:
-            lines.append(Text.assemble(status_badge(status), f"  {counts[status]}"))
+            count = progress.by_status.get(status, 0)
+            lines.append(Text.assemble(status_badge(status), f"  {count}"))
         lines += [
             Text(""),
             Text("→/Enter 展开　↑↓ 移动　选中具体任务后可设置状态、填写进展", style="dim"),

@@ -16,8 +16,9 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tracker.deadlines import DueWarning
 from tracker.labels import literal, one_line, progress_text, status_badge
-from tracker.store import CategoryRecord, ItemRecord, KeyTaskRecord, PlanRecord
+from tracker.store import CategoryRecord, ItemFilter, ItemRecord, KeyTaskRecord, PlanRecord
 
 NodeKind = Literal["plan", "category", "key_task", "item"]
 ITEM_LABEL_WIDTH = 40
@@ -35,34 +36,47 @@ class NodeRef:
 class PlanOutline(Protocol):
     """The read-only queries the tree needs (the store provides them)."""
 
-    def categories(self, plan_id: str) -> list[CategoryRecord]: ...
-    def key_tasks(self, category_id: str) -> list[KeyTaskRecord]: ...
-    def items(self, key_task_id: str) -> list[ItemRecord]: ...
+    def plan(self, plan_id: str, flt: ItemFilter | None = None) -> PlanRecord: ...
+    def categories(self, plan_id: str, flt: ItemFilter | None = None) -> list[CategoryRecord]: ...
+    def category(self, category_id: str, flt: ItemFilter | None = None) -> CategoryRecord: ...
+    def key_tasks(self, category_id: str, flt: ItemFilter | None = None) -> list[KeyTaskRecord]: ...
+    def key_task(self, key_task_id: str, flt: ItemFilter | None = None) -> KeyTaskRecord: ...
+    def items(self, key_task_id: str, flt: ItemFilter | None = None) -> list[ItemRecord]: ...
 
 
 def plan_label(plan: PlanRecord) -> Text:
-    """Root label: the plan's title and its done/total."""
-    return Text.assemble(progress_text(*_counts(plan)), " ", literal(plan.title, "bold"))
+    """Root label: the plan's done/total, overdue count and title."""
+    return Text.assemble(_counts(plan), " ", literal(plan.title, "bold"))
 
 
 def category_label(category: CategoryRecord) -> Text:
-    """A category's 序号, title and done/total."""
+    """A category's done/total, overdue count, 序号 and title."""
     number = literal(f"{category.no} " if category.no else "", "bold")
-    return Text.assemble(progress_text(*_counts(category)), " ", number, literal(category.title))
+    return Text.assemble(_counts(category), " ", number, literal(category.title))
 
 
 def key_task_label(key_task: KeyTaskRecord) -> Text:
     """A key task's done/total and title (counts first, so a narrow tree still shows them)."""
-    return Text.assemble(progress_text(*_counts(key_task)), " ", literal(key_task.title))
+    return Text.assemble(_counts(key_task), " ", literal(key_task.title))
 
 
 def item_label(item: ItemRecord) -> Text:
-    """An item's status badge and the start of its content."""
-    return Text.assemble(status_badge(item.status), " ", one_line(item.content, ITEM_LABEL_WIDTH))
+    """An item's status badge, due warning, lead mark and the start of its content."""
+    parts: list[Text | str] = [status_badge(item.status)]
+    if item.warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON):
+        parts.append(Text(f"!{item.warning.label}", style=f"bold {item.warning.colour}"))
+    if item.unit_role == "lead":
+        parts.append(Text("★", style="bold magenta"))
+    parts += [" ", one_line(item.content, ITEM_LABEL_WIDTH)]
+    return Text.assemble(*parts)
 
 
-def _counts(record: PlanRecord | CategoryRecord | KeyTaskRecord) -> tuple[int, int]:
-    return record.progress.done, record.progress.total
+def _counts(record: PlanRecord | CategoryRecord | KeyTaskRecord) -> Text:
+    progress = record.progress
+    counts = progress_text(progress.done, progress.total)
+    if progress.overdue:
+        counts.append(f" !{progress.overdue}", style="bold red")
+    return counts
 
 
 class PlanTree(Tree[NodeRef]):
@@ -75,20 +89,45 @@ class PlanTree(Tree[NodeRef]):
         Binding("left,h", "collapse_or_parent", "收起", show=False),
     ]
 
-    def __init__(self, outline: PlanOutline, plan: PlanRecord, **kwargs) -> None:
-        super().__init__(plan_label(plan), NodeRef("plan", plan.id), **kwargs)
+    def __init__(
+        self, outline: PlanOutline, plan_id: str, flt: ItemFilter | None = None, **kwargs
+    ) -> None:
         self.outline = outline
-        self.plan_id = plan.id
-        self._by_ref: dict[str, TreeNode[NodeRef]] = {plan.id: self.root}
+        self.plan_id = plan_id
+        self.flt = flt or ItemFilter()
+        super().__init__(
+            plan_label(outline.plan(plan_id, self.flt)), NodeRef("plan", plan_id), **kwargs
+        )
+        self._by_ref: dict[str, TreeNode[NodeRef]] = {plan_id: self.root}
         self._loaded: set[str] = set()
 
     def on_mount(self) -> None:
         self.guide_depth = 3
+        self._open()
+
+    def _open(self) -> None:
         self.root.expand()
         self._fill(self.root)
+        if not self.flt.is_empty:
+            # A filtered plan is small: show every match at once.
+            for category in list(self.root.children):
+                category.expand()
+                self._fill(category)
+                for key_task in list(category.children):
+                    key_task.expand()
+                    self._fill(key_task)
         # Open with the categories in view and the cursor on the first of them
         # (line 0 is the plan itself).
         self.cursor_line = 1 if self.root.children else 0
+
+    def set_filter(self, flt: ItemFilter) -> None:
+        """Show only the items the filter lets through (counts follow it)."""
+        self.flt = flt
+        self.clear()
+        self._by_ref = {self.plan_id: self.root}
+        self._loaded = set()
+        self.root.set_label(plan_label(self.outline.plan(self.plan_id, flt)))
+        self._open()
 
     def node_for(self, node_id: str) -> TreeNode[NodeRef] | None:
         """The node showing a plan, category, key task or item, if it is loaded."""
@@ -105,13 +144,13 @@ class PlanTree(Tree[NodeRef]):
             return
         self._loaded.add(ref.id)
         if ref.kind == "plan":
-            for category in self.outline.categories(ref.id):
+            for category in self.outline.categories(ref.id, self.flt):
                 self._add(node, category_label(category), NodeRef("category", category.id))
         elif ref.kind == "category":
-            for key_task in self.outline.key_tasks(ref.id):
+            for key_task in self.outline.key_tasks(ref.id, self.flt):
                 self._add(node, key_task_label(key_task), NodeRef("key_task", key_task.id))
         elif ref.kind == "key_task":
-            for item in self.outline.items(ref.id):
+            for item in self.outline.items(ref.id, self.flt):
                 leaf = node.add_leaf(item_label(item), NodeRef("item", item.id))
                 self._by_ref[item.id] = leaf
 
@@ -137,11 +176,13 @@ class PlanTree(Tree[NodeRef]):
         if node is not None:
             node.set_label(item_label(item))
 
-    def update_counts(
-        self, plan: PlanRecord, category: CategoryRecord, key_task: KeyTaskRecord
-    ) -> None:
-        """Show new done/total counts along an item's path."""
-        self.root.set_label(plan_label(plan))
+    def update_path(self, item: ItemRecord) -> None:
+        """Show an item's new status and the new counts along its path."""
+        self.update_item(item)
+        outline, flt = self.outline, self.flt
+        self.root.set_label(plan_label(outline.plan(self.plan_id, flt)))
+        category = outline.category(item.category_id, flt)
+        key_task = outline.key_task(item.key_task_id, flt)
         for record, label in (
             (category, category_label(category)),
             (key_task, key_task_label(key_task)),
