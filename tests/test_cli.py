@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from tracker.cli import Settings, _db_options, main
 from tracker.drafts import NoteDrafts
 from tracker.locations import default_db_path
+from tracker.store import Store
 
 BAD_PLAN = "\n".join(
     [
@@ -427,3 +428,53 @@ def test_subcommand_help(runner: CliRunner, command: str, phrase: str) -> None:
     assert "--db" in result.output
     assert "--user" in result.output
     assert not default_db_path().exists()
+
+
+def test_config_sets_the_due_window_and_review_period(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    assert "due-window\t14" in runner.invoke(main, ["config", "--db", str(db)]).output
+    result = runner.invoke(main, ["config", "due-window", "7", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["config", "review-period", "quarter", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    store = Store.open(db)
+    try:
+        assert (store.due_window, store.review_period) == (7, "quarter")
+    finally:
+        store.close()
+    bad = runner.invoke(main, ["config", "due-window", "两周", "--db", str(db)])
+    assert bad.exit_code != 0 and "天数" in bad.output
+    bad = runner.invoke(main, ["config", "review-period", "weekly", "--db", str(db)])
+    assert bad.exit_code != 0
+
+
+def test_units_commands(runner: CliRunner, tmp_path: Path) -> None:
+    db = str(tmp_path / "u.db")
+    listing = runner.invoke(main, ["units", "--db", db])
+    assert listing.exit_code == 0, listing.output
+    assert "区发改局\t具体单位" in listing.output and "各乡镇街委\t集合单位" in listing.output
+    added = runner.invoke(main, ["units", "add", "东城街道", "--db", db])
+    assert "各乡镇街委" in added.output
+    left = runner.invoke(main, ["units", "leave", "区图书馆", "区政府工作部门", "--db", db])
+    assert left.exit_code == 0, left.output
+    joined = runner.invoke(
+        main, ["--db", db, "units", "join", "区发改局", "被审计区级部门（单位）"]
+    )
+    assert joined.exit_code == 0, joined.output
+    store = Store.open(tmp_path / "u.db")
+    try:
+        assert "区政府工作部门" not in store.memberships(store.unit("区图书馆").id)
+        assert "被审计区级部门（单位）" in store.memberships(store.unit("区发改局").id)
+        assert "东城街道" in store.memberships(store.unit("各乡镇街委").id)
+    finally:
+        store.close()
+    wrong = runner.invoke(main, ["units", "join", "区发改局", "区经信局", "--db", db])
+    assert wrong.exit_code != 0 and "集合单位" in wrong.output
+    missing = runner.invoke(main, ["units", "join", "不存在局", "各乡镇街委", "--db", db])
+    assert missing.exit_code != 0 and "未找到单位" in missing.output
+
+
+def test_unknown_unit_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["--unit", "火星局", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code != 0
+    assert "未找到单位「火星局」" in result.output

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from tracker.locations import bundled_plan_path, default_db_path, default_user
 from tracker.parser import PlanFormatError, read_plan_file
 from tracker.snapshot import SnapshotError
-from tracker.store import Store, StoreError
+from tracker.store import REVIEW_PERIODS, Store, StoreError
 
 DB_HELP = "数据库文件（默认：用户数据目录下的 tracker.db；也可用环境变量 TRACKER_DB）"
 USER_HELP = "记录在修改日志中的经办人（默认：环境变量 TRACKER_USER，否则为登录名）"
@@ -288,3 +288,46 @@ def units_join(settings: Settings, unit: str, collective: str) -> None:
 def units_leave(settings: Settings, unit: str, collective: str) -> None:
     """让具体单位 UNIT 不再属于集合单位 COLLECTIVE（重新导入也不会恢复）。"""
     _set_membership(settings, unit, collective, False)
+
+
+SETTINGS = {
+    "due-window": ("due_window", "临期提醒提前的天数（默认 14）"),
+    "review-period": (
+        "review_period",
+        "常态工作的检查周期：month（每月，默认）或 quarter（每季度）",
+    ),
+}
+
+
+@main.command("config")
+@click.argument("key", type=click.Choice(sorted(SETTINGS)), required=False)
+@click.argument("value", required=False)
+@_db_options
+def config_command(settings: Settings, key: str | None, value: str | None) -> None:
+    """查看或修改设置（保存在数据库中）。
+
+    \b
+    例：
+      tracker config                       列出所有设置
+      tracker config due-window 7          提前 7 天提醒临期
+      tracker config review-period quarter 常态工作每季度检查一次
+    """
+    store = open_store(settings)
+    try:
+        if key is None:
+            click.echo(f"due-window\t{store.due_window}\t{SETTINGS['due-window'][1]}")
+            click.echo(f"review-period\t{store.review_period}\t{SETTINGS['review-period'][1]}")
+            return
+        name, meaning = SETTINGS[key]
+        if value is None:
+            current = store.due_window if key == "due-window" else store.review_period
+            click.echo(f"{key}\t{current}\t{meaning}")
+            return
+        if key == "due-window" and not (value.isdigit() and 0 <= int(value) <= 366):
+            raise click.ClickException("due-window 应为 0 到 366 之间的天数")
+        if key == "review-period" and value not in REVIEW_PERIODS:
+            raise click.ClickException("review-period 应为 month 或 quarter")
+        store.set_setting(name, value)
+        click.echo(f"已设置 {key} = {value}")
+    finally:
+        store.close()

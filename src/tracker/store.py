@@ -29,6 +29,8 @@ BUSY_TIMEOUT_MS = 5000
 """How long a write waits for another process's transaction before giving up."""
 DEFAULT_DUE_WINDOW = 14
 """Days before a due date when an open item turns yellow (临期), unless configured."""
+REVIEW_PERIODS = ("month", "quarter")
+"""Reporting periods in which standing work must be reviewed once."""
 
 Clock = Callable[[], datetime]
 
@@ -372,6 +374,12 @@ class Store:
         """Days before a due date when an item turns yellow (临期); setting ``due_window``."""
         value = self.setting("due_window")
         return int(value) if value and value.isdigit() else DEFAULT_DUE_WINDOW
+
+    @property
+    def review_period(self) -> str:
+        """How often standing work is reviewed: ``month`` (default) or ``quarter``."""
+        value = self.setting("review_period")
+        return value if value in REVIEW_PERIODS else "month"
 
     def _params(self, flt: ItemFilter | None) -> tuple[str, dict]:
         today = self.today()

@@ -257,7 +257,9 @@ class MainScreen(Screen[None]):
     def _show_item(self, item_id: str) -> None:
         store = self.app.store
         item = self._with_draft(store.item(item_id, self.flt))
-        self.query_one(ItemDetail).show(item, store.item_units(item_id), store.today())
+        self.query_one(ItemDetail).show(
+            item, store.item_units(item_id), store.today(), store.review_period
+        )
 
     def _with_draft(self, item: ItemRecord) -> ItemRecord:
         draft = self.app.drafts.get(item.id)

@@ -68,10 +68,16 @@ class ItemDetail(Vertical):
     today: date = date.today()
     """The day deadlines are judged against (set before :attr:`item`)."""
 
-    def show(self, item: ItemRecord, units: list[ItemUnit], today: date) -> None:
+    review_period: str = "month"
+    """The reporting period in which standing work must be reviewed (set before :attr:`item`)."""
+
+    def show(
+        self, item: ItemRecord, units: list[ItemUnit], today: date, review_period: str = "month"
+    ) -> None:
         """Show an item with its units, judged as of ``today``."""
         self.units = units
         self.today = today
+        self.review_period = review_period
         self.item = item
 
     def compose(self) -> ComposeResult:
@@ -105,7 +111,9 @@ class ItemDetail(Vertical):
         self.query_one("#item-path", Static).update(path)
         self.query_one("#item-content", Static).update(literal(new.content))
         self.query_one("#item-units", Static).update(units_text(new, self.units))
-        self.query_one("#item-deadline", Static).update(deadline_text(new, self.today))
+        self.query_one("#item-deadline", Static).update(
+            deadline_text(new, self.today, self.review_period)
+        )
         updated = (
             Text(f"最后更新：{_short_time(new.updated_at)}　{new.updated_by or ''}", style="dim")
             if new.updated_at
@@ -169,7 +177,7 @@ def units_text(item: ItemRecord, units: list[ItemUnit]) -> Text:
     return text
 
 
-def deadline_text(item: ItemRecord, today: date) -> Text:
+def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -> Text:
     """The 完成时限 cell as written, what it means and how it stands today."""
     text = _field("完成时限", item.deadline_text)
     kind = item.deadline_kind
@@ -186,15 +194,16 @@ def deadline_text(item: ItemRecord, today: date) -> Text:
             text.append(f"（还剩 {days} 天）", style="green")
     elif kind is DeadlineKind.STANDING:
         text.append(f"　（{kind.label}）", style="dim")
+        period = "本季度" if review_period == "quarter" else "本月"
         if item.last_reviewed is None:
-            text.append("\n　尚未检查；按 r 记录本月已检查", style="yellow")
-        elif needs_review(item.last_reviewed, today):
+            text.append(f"\n　尚未检查；按 r 记录{period}已检查", style="yellow")
+        elif needs_review(item.last_reviewed, today, review_period):  # type: ignore[arg-type]
             text.append(
-                f"\n　上次检查 {item.last_reviewed.isoformat()}，本月尚未检查；按 r 记录",
+                f"\n　上次检查 {item.last_reviewed.isoformat()}，{period}尚未检查；按 r 记录",
                 style="yellow",
             )
         else:
-            text.append(f"\n　本月已检查（{item.last_reviewed.isoformat()}）", style="green")
+            text.append(f"\n　{period}已检查（{item.last_reviewed.isoformat()}）", style="green")
     elif kind is DeadlineKind.UNKNOWN:
         text.append("　⚠ 无法识别的时限，请人工确认", style="bold yellow")
     else:
