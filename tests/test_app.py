@@ -323,25 +323,24 @@ async def test_failed_save_keeps_the_text_and_retries(
 ) -> None:
     app = make_app(store)
     item = first_item(store)
-    real_save = store.save_notes
-
-    def disk_full(*args, **kwargs):
-        raise sqlite3.OperationalError("database or disk is full")
-
-    monkeypatch.setattr(store, "save_notes", disk_full)
+    long_note = NOTE * 2000  # needs new pages
+    # A real "disk full": SQLite may not grow the file beyond its current size.
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
     async with app.run_test(size=(80, 24)) as pilot:
+        store.db.execute(f"PRAGMA max_page_count = {pages}")
         await pilot.press(*FIRST_ITEM, "enter")
-        await paste(pilot, NOTE)
+        await paste(pilot, long_note)
         await pilot.press("ctrl+s")
         assert "未能保存" in str(app.save_message)
-        assert app.drafts.get(item.id) == NOTE
-        assert app.screen.query_one("#notes", TextArea).text == NOTE
+        assert app.drafts.get(item.id) == long_note
+        assert app.screen.query_one("#notes", TextArea).text == long_note
+        assert store.item(item.id).notes == ""  # nothing half-written
         await pilot.press("escape", "q")  # refuses to quit with unsaved text
         await pilot.pause()
         assert app.is_running
-        monkeypatch.setattr(store, "save_notes", real_save)
+        store.db.execute("PRAGMA max_page_count = 1073741823")  # space again
         await wait_until(pilot, lambda: not app.drafts)  # retried by itself
-        assert store.item(item.id).notes == NOTE
+        assert store.item(item.id).notes == long_note
 
 
 async def test_plan_and_note_text_render_literally(tmp_path: Path) -> None:

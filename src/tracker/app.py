@@ -9,7 +9,9 @@ terminal is restored.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import socket
 import time
 
 from rich.text import Text
@@ -21,9 +23,13 @@ from tracker.drafts import NoteDrafts
 from tracker.locations import stylesheet_path
 from tracker.screens.help import HelpScreen
 from tracker.screens.main import MainScreen
+from tracker.screens.recovery import RecoveryScreen
 from tracker.store import ItemFilter, Store
+from tracker.undo import UndoStack
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+EXTERNAL_CHECK_SECONDS = 1.0
+"""How often the app looks for commits by another window or command."""
 MY_UNIT_SETTING = "my_unit"
 """The settings key remembering the clerk's unit."""
 
@@ -72,6 +78,12 @@ class TrackerApp(App[None]):
         remembered = store.setting(MY_UNIT_SETTING)
         self.my_unit_id: str | None = chosen.id if chosen else remembered
         """The clerk's unit, if known: ``m`` switches between its items and all."""
+        self.undo = UndoStack()
+        """The changes made since the app was opened (Ctrl+Z / Ctrl+Y)."""
+        self.session_id: str | None = None
+        self.merged_now: list[str] = []
+        """Items whose notes the last save had to merge with another window's."""
+        self._data_version = 0
 
     def on_mount(self) -> None:
         plans = self.store.plans()
@@ -86,14 +98,59 @@ class TrackerApp(App[None]):
         for signum in EXIT_SIGNALS:
             loop.add_signal_handler(signum, self._exit_on_signal, signum)
         self.push_screen(MainScreen(plan.id, ItemFilter(unit_id=self.my_unit_id)))
+        self._begin_session()
+        self._data_version = self.store.data_version()
+        # Another window (or a command) may write the same database: look for its
+        # commits (SQLite's data_version) and show them.
+        self.set_interval(EXTERNAL_CHECK_SECONDS, self._check_external_changes)
 
     def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()
         for signum in EXIT_SIGNALS:
             loop.remove_signal_handler(signum)
 
+    def _begin_session(self) -> None:
+        host = socket.gethostname()
+        self.session_id, unclosed = self.store.begin_session(self.user, host, os.getpid())
+        crashed, live = [], []
+        for session in unclosed:
+            if session.host == host and session.pid is not None and _pid_alive(session.pid):
+                live.append(session)
+            else:
+                crashed.append(session)
+        for session in crashed:
+            self.store.end_session(session.id, clean=False)
+        recovered = [c for s in crashed for c in self.store.session_changes(s.id)]
+        if crashed:
+            self.push_screen(RecoveryScreen(crashed, recovered, self.store))
+        if live:
+            pids = "、".join(str(s.pid) for s in live)
+            self.notify(
+                f"此数据库已在另一个窗口中打开（进程 {pids}）。两处的修改都会保存；"
+                "同一任务的进展情况若两处同时修改，会合并保留两者。",
+                title="注意：另一个窗口",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+
+    def end_session(self) -> None:
+        """Record a clean end of this window's session (after the last save)."""
+        if self.session_id is not None:
+            self.store.end_session(self.session_id, clean=True)
+            self.session_id = None
+
+    def _check_external_changes(self) -> None:
+        version = self.store.data_version()
+        if version != self._data_version:
+            self._data_version = version
+            if isinstance(self.screen, MainScreen):
+                self.screen.show_external_changes()
+
     def _exit_on_signal(self, signum: int) -> None:
         self.save_drafts()
+        if not self.drafts:
+            self.end_session()
         self.exit(return_code=128 + signum)
 
     def remember_my_unit(self, unit_id: str | None) -> None:
@@ -110,9 +167,23 @@ class TrackerApp(App[None]):
             retried) and says so in :attr:`save_message`.
         """
         pending = self.drafts.pending()
-        failures = self.drafts.flush(
-            lambda item_id, text: self.store.save_notes(item_id, text, self.user)
-        )
+        merged: list[str] = []
+
+        def save(item_id: str, text: str, base: str | None) -> None:
+            change, was_merged = self.store.save_draft(item_id, text, self.user, base)
+            self.undo.record(change)
+            if was_merged:
+                merged.append(item_id)
+
+        failures = self.drafts.flush(save)
+        for _ in merged:
+            self.notify(
+                "这项任务的进展情况刚被另一窗口修改过；两处的文字已合并保存，请检查。",
+                title="已合并两处的修改",
+                severity="warning",
+                timeout=15,
+            )
+        self.merged_now = merged
         if failures:
             _, error = failures[0]
             self.save_message = Text(
@@ -142,6 +213,7 @@ class TrackerApp(App[None]):
                 timeout=10,
             )
             return
+        self.end_session()
         self.exit()
 
     def action_save_now(self) -> None:
@@ -158,3 +230,14 @@ class TrackerApp(App[None]):
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process of this machine is still running."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, but alive
+    return True

@@ -150,8 +150,13 @@ def run_app(settings: Settings) -> None:
     try:
         app.run()
     finally:
-        # An error in a handler ends the app; what was typed is still saved.
-        app.drafts.flush(lambda item_id, text: store.save_notes(item_id, text, settings.clerk))
+        # An error in a handler ends the app; what was typed is still saved (merged
+        # with another window's text if that saved meanwhile).
+        app.drafts.flush(
+            lambda item_id, text, base: store.save_draft(item_id, text, settings.clerk, base)
+        )
+        if not app.drafts and getattr(app, "session_id", None):
+            store.end_session(app.session_id)
         store.close()
     if app.return_code:
         sys.exit(app.return_code)

@@ -21,11 +21,24 @@ class NoteDrafts:
         self._clock = clock
         self._drafts: dict[str, str] = {}
         self._dirty_since: dict[str, float] = {}
+        self._bases: dict[str, str | None] = {}
 
-    def edit(self, item_id: str, text: str) -> None:
-        """Record the current text typed for an item."""
+    def edit(self, item_id: str, text: str, base: str | None = None) -> None:
+        """Record the current text typed for an item.
+
+        Args:
+            item_id: The item typed for.
+            text: The whole text now.
+            base: The stored notes the typing started from (kept from the first edit
+                until saved), so a save can tell whether another window saved since.
+        """
         self._drafts[item_id] = text
         self._dirty_since.setdefault(item_id, self._clock())
+        self._bases.setdefault(item_id, base)
+
+    def base(self, item_id: str) -> str | None:
+        """The stored notes an unsaved draft started from (None if unknown)."""
+        return self._bases.get(item_id)
 
     def get(self, item_id: str) -> str | None:
         """The unsaved text for an item, if any."""
@@ -45,6 +58,9 @@ class NoteDrafts:
         if self._drafts.get(item_id) == text:
             del self._drafts[item_id]
             self._dirty_since.pop(item_id, None)
+            self._bases.pop(item_id, None)
+        elif item_id in self._drafts:
+            self._bases[item_id] = text  # typing went on from what is stored now
 
     def __bool__(self) -> bool:
         return bool(self._drafts)
@@ -52,8 +68,8 @@ class NoteDrafts:
     def __contains__(self, item_id: object) -> bool:
         return item_id in self._drafts
 
-    def flush(self, save: Callable[[str, str], object]) -> list[tuple[str, Exception]]:
-        """Save every draft with ``save(item_id, text)``.
+    def flush(self, save: Callable[[str, str, str | None], object]) -> list[tuple[str, Exception]]:
+        """Save every draft with ``save(item_id, text, base)``.
 
         A draft whose save raises stays pending so it can be retried.
 
@@ -63,9 +79,25 @@ class NoteDrafts:
         failures: list[tuple[str, Exception]] = []
         for item_id, text in self.pending().items():
             try:
-                save(item_id, text)
+                save(item_id, text, self._bases.get(item_id))
             except Exception as error:  # kept and retried; reported to the caller
                 failures.append((item_id, error))
             else:
                 self.saved(item_id, text)
         return failures
+
+
+def merge_notes(theirs: str, ours: str, by: str, when: str) -> str:
+    """Both versions of notes saved at the same time in two places, neither dropped.
+
+    Args:
+        theirs: What the other window (or clerk) saved meanwhile.
+        ours: What was typed here.
+        by: The clerk who typed ``ours``.
+        when: When (as shown to clerks).
+    """
+    if not theirs.strip():
+        return ours
+    if ours == theirs or not ours.strip():
+        return theirs
+    return f"{theirs}\n\n——以下为 {by} 于 {when} 同时写下的内容（两处修改已合并）——\n{ours}"

@@ -13,7 +13,7 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.models import STATUS_LABELS, Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this version of tracker writes. A file with a higher number is refused."""
 
 TABLES = (
@@ -27,6 +27,7 @@ TABLES = (
     "item_units",
     "unit_members",
     "settings",
+    "sessions",
 )
 """The tables every tracker database (and so every snapshot) has."""
 
@@ -151,3 +152,24 @@ def _units_deadlines_search(db: Database) -> None:
     )
     derive_items(db, [row[0] for row in db.execute("SELECT id FROM items")])
     db.execute("PRAGMA user_version = 2")
+
+
+@migrations(name="0003_sessions")
+def _sessions(db: Database) -> None:
+    """App sessions (to tell an unclean shutdown or a second window) and change kinds."""
+    db["sessions"].create(
+        {
+            "id": str,
+            "started_at": str,
+            "ended_at": str,
+            "by": str,
+            "host": str,
+            "pid": int,
+            "clean": int,
+        },
+        pk="id",
+        not_null={"started_at", "clean"},
+    )
+    db["changes"].add_column("session_id", str)
+    db["changes"].add_column("kind", str, not_null_default="edit")
+    db.execute("PRAGMA user_version = 3")

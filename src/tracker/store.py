@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from tracker import schema, snapshot
 from tracker.deadlines import Deadline, DeadlineKind, DueWarning, next_due, parse_deadline
 from tracker.derive import derive_items, ensure_unit, fts_rowid
+from tracker.drafts import merge_notes
 from tracker.models import Plan, Status, stable_id
 from tracker.units import Role, UnitKind, canonical_name
 
@@ -30,6 +31,8 @@ BUSY_TIMEOUT_MS = 5000
 DEFAULT_DUE_WINDOW = 14
 """Days before a due date when an open item turns yellow (临期), unless configured."""
 REVIEW_PERIODS = ("month", "quarter")
+LEDGER_FIELDS = ("status", "notes", "last_reviewed")
+"""The item fields a clerk edits; every change to them is logged in ``changes``."""
 """Reporting periods in which standing work must be reviewed once."""
 
 Clock = Callable[[], datetime]
@@ -186,6 +189,36 @@ class ChangeRecord(_Row):
     new_value: str | None
     changed_at: str
     by: str
+    session_id: str | None = None
+    """The app session that made it (None for the command line)."""
+    kind: str = "edit"
+    """``edit``, or ``undo``/``redo`` when it reverses or repeats an earlier change."""
+
+
+class SessionRecord(_Row):
+    """An app window that opened the database."""
+
+    id: str
+    started_at: str
+    ended_at: str | None = None
+    by: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    clean: int = 0
+
+
+class ChangedUnderneath(StoreError):
+    """The stored value is not the one the clerk saw: another window saved it since.
+
+    Nothing was written; both versions are at hand to show.
+    """
+
+    def __init__(self, item_id: str, field: str, current: str | None, expected: str | None):
+        self.item_id = item_id
+        self.field = field
+        self.current = current
+        self.expected = expected
+        super().__init__("该任务刚被另一窗口修改")
 
 
 class ImportResult(_Row):
@@ -218,6 +251,8 @@ class Store:
         self.db = db
         self.path = path
         self.clock = clock
+        self.session_id: str | None = None
+        """The app session writing through this store, recorded with each change."""
         self.today_override: date | None = None
         """A fixed "today" for warnings (``--today``, tests); None follows the clock."""
         db.conn.create_function("tracker_next_due", 3, _next_due_sql, deterministic=True)
@@ -285,10 +320,18 @@ class Store:
         try:
             yield self.db
         except BaseException:
-            conn.execute("ROLLBACK")
+            # Some errors (SQLITE_FULL, an I/O error) end the transaction themselves;
+            # a second ROLLBACK would hide the real error.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def _now(self) -> str:
         return self.clock().isoformat(timespec="seconds")
@@ -686,21 +729,40 @@ class Store:
         ]
 
     # ------------------------------------------------------------------ writing
-    def set_status(self, item_id: str, status: Status, by: str) -> bool:
+    def set_status(
+        self, item_id: str, status: Status, by: str, expected: Status | None = None
+    ) -> bool:
         """Set an item's status in one committed transaction, logging the change.
+
+        Args:
+            expected: The status the clerk saw; if the item has another one now (changed
+                by another window since), nothing is written and :class:`ChangedUnderneath`
+                is raised.
 
         Returns:
             Whether anything changed (setting the current status again is a no-op).
         """
-        return self._set_field(item_id, "status", Status(status).value, by)
+        change = self.apply_change(
+            item_id,
+            "status",
+            Status(status).value,
+            by,
+            expected=None if expected is None else Status(expected).value,
+        )
+        return change is not None
 
-    def save_notes(self, item_id: str, notes: str, by: str) -> bool:
+    def save_notes(self, item_id: str, notes: str, by: str, expected: str | None = None) -> bool:
         """Save an item's notes (进展情况) in one committed transaction, logging the change.
+
+        Args:
+            expected: The notes as they were when the clerk started typing; if the stored
+                notes differ now (saved by another window since), nothing is written and
+                :class:`ChangedUnderneath` is raised, so neither version is lost.
 
         Returns:
             Whether anything changed.
         """
-        return self._set_field(item_id, "notes", notes, by)
+        return self.apply_change(item_id, "notes", notes, by, expected=expected) is not None
 
     def mark_reviewed(self, item_id: str, day: date, by: str) -> bool:
         """Record that standing work (及时公开, 长期坚持) was reviewed on ``day``.
@@ -708,16 +770,42 @@ class Store:
         Returns:
             Whether anything changed.
         """
-        return self._set_field(item_id, "last_reviewed", day.isoformat(), by)
+        return self.apply_change(item_id, "last_reviewed", day.isoformat(), by) is not None
 
-    def _set_field(self, item_id: str, field: str, value: str, by: str) -> bool:
+    def apply_change(
+        self,
+        item_id: str,
+        field: str,
+        value: str | None,
+        by: str,
+        expected: str | None = None,
+        kind: str = "edit",
+    ) -> ChangeRecord | None:
+        """Set one ledger field of an item and log it, in one committed transaction.
+
+        Args:
+            item_id: The item.
+            field: One of :data:`LEDGER_FIELDS`.
+            value: The new value.
+            by: The clerk.
+            expected: If given, the value the clerk saw: a different stored value (and not
+                already ``value``) raises :class:`ChangedUnderneath` and writes nothing.
+            kind: ``edit``, or ``undo``/``redo`` for the app's undo keys.
+
+        Returns:
+            The logged change, or None when the value was already ``value``.
+        """
+        if field not in LEDGER_FIELDS:
+            raise ValueError(f"not a ledger field: {field}")
         with self.write() as db:
             row = db.execute(f"SELECT {field} FROM items WHERE id = ?", [item_id]).fetchone()
             if row is None:
                 raise KeyError(item_id)
             old = row[0]
             if old == value:
-                return False
+                return None
+            if expected is not None and old != expected:
+                raise ChangedUnderneath(item_id, field, current=old, expected=expected)
             now = self._now()
             db.execute(
                 f"UPDATE items SET {field} = ?, updated_at = ?, updated_by = ? WHERE id = ?",
@@ -727,18 +815,88 @@ class Store:
                 db.execute(
                     "UPDATE items_fts SET notes = ? WHERE rowid = ?", [value, fts_rowid(item_id)]
                 )
-            db["changes"].insert(
+            change = ChangeRecord(
+                id=uuid.uuid4().hex,
+                item_id=item_id,
+                field=field,
+                old_value=old,
+                new_value=value,
+                changed_at=now,
+                by=by,
+                session_id=self.session_id,
+                kind=kind,
+            )
+            db["changes"].insert(change.model_dump())
+        return change
+
+    def save_draft(
+        self, item_id: str, text: str, by: str, base: str | None
+    ) -> tuple[ChangeRecord | None, bool]:
+        """Save typed notes; if another window saved the notes since ``base``, keep both.
+
+        Returns:
+            The logged change (None if nothing changed) and whether the two versions
+            had to be merged.
+        """
+        try:
+            return self.apply_change(item_id, "notes", text, by, expected=base), False
+        except ChangedUnderneath as conflict:
+            merged = merge_notes(
+                conflict.current or "", text, by, self.clock().strftime("%Y-%m-%d %H:%M")
+            )
+            change = self.apply_change(item_id, "notes", merged, by, expected=conflict.current)
+            return change, True
+
+    # ------------------------------------------------------------------ sessions
+    def begin_session(self, by: str, host: str, pid: int) -> tuple[str, list[SessionRecord]]:
+        """Record that an app window opened this database.
+
+        Returns:
+            The new session's id, and the earlier sessions that never closed (the app
+            was killed, the machine lost power, or another window is still open).
+        """
+        open_before = [
+            SessionRecord(**row)
+            for row in self.db.query(
+                "SELECT * FROM sessions WHERE ended_at IS NULL ORDER BY started_at"
+            )
+        ]
+        session_id = uuid.uuid4().hex
+        with self.write() as db:
+            db["sessions"].insert(
                 {
-                    "id": uuid.uuid4().hex,
-                    "item_id": item_id,
-                    "field": field,
-                    "old_value": old,
-                    "new_value": value,
-                    "changed_at": now,
+                    "id": session_id,
+                    "started_at": self._now(),
                     "by": by,
+                    "host": host,
+                    "pid": pid,
+                    "clean": 0,
                 }
             )
-        return True
+        self.session_id = session_id
+        return session_id, open_before
+
+    def end_session(self, session_id: str, clean: bool = True) -> None:
+        """Record that a session ended (cleanly, or found dead by a later one)."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE sessions SET ended_at = ?, clean = ? WHERE id = ? AND ended_at IS NULL",
+                [self._now(), int(clean), session_id],
+            )
+
+    def session_changes(self, session_id: str) -> list[ChangeRecord]:
+        """What a session saved, oldest first."""
+        return [
+            ChangeRecord(**row)
+            for row in self.db.query(
+                "SELECT * FROM changes WHERE session_id = ? ORDER BY changed_at, rowid",
+                [session_id],
+            )
+        ]
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits (SQLite's own)."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
 
     # ------------------------------------------------------------------ snapshot
     def export_snapshot(self, out: Path | str, force: bool = False) -> Path:

@@ -27,7 +27,7 @@ from tracker.labels import literal
 from tracker.models import Status
 from tracker.screens.export import ConfirmScreen, ExportScreen
 from tracker.snapshot import SnapshotError
-from tracker.store import ItemFilter, ItemRecord
+from tracker.store import ChangedUnderneath, ItemFilter, ItemRecord, StoreError
 from tracker.widgets.item_detail import ItemDetail
 from tracker.widgets.node_summary import NodeSummary
 from tracker.widgets.plan_tree import NodeRef, PlanTree
@@ -71,6 +71,9 @@ class MainScreen(Screen[None]):
         Binding("o", "overview", "总览"),
         Binding("U", "units", "单位", key_display="U"),
         Binding("e", "export_snapshot", "导出快照", show=False),
+        Binding("h", "history", "历史", show=False),
+        Binding("ctrl+z", "undo", "撤销", show=False),
+        Binding("ctrl+y", "redo", "重做", show=False),
     ]
 
     flt: var[ItemFilter] = var(ItemFilter, init=False)
@@ -81,6 +84,7 @@ class MainScreen(Screen[None]):
         self.plan_id = plan_id
         self._save_timer: Timer | None = None
         self._current: NodeRef | None = None
+        self._stored_notes: dict[str, str] = {}
         self.set_reactive(MainScreen.flt, flt or ItemFilter())
 
     def compose(self) -> ComposeResult:
@@ -254,11 +258,18 @@ class MainScreen(Screen[None]):
         self.query_one(NodeSummary).show(KIND_LABELS[ref.kind], title, record.progress)
         switcher.current = "node-summary"
 
-    def _show_item(self, item_id: str) -> None:
+    def _show_item(self, item_id: str, reload_notes: bool = False) -> None:
         store = self.app.store
-        item = self._with_draft(store.item(item_id, self.flt))
+        stored = store.item(item_id, self.flt)
+        # What this window last read from the database: typing starts from it, and a
+        # save finding something else there knows another window saved meanwhile.
+        self._stored_notes[item_id] = stored.notes
         self.query_one(ItemDetail).show(
-            item, store.item_units(item_id), store.today(), store.review_period
+            self._with_draft(stored),
+            store.item_units(item_id),
+            store.today(),
+            store.review_period,
+            reload_notes=reload_notes,
         )
 
     def _with_draft(self, item: ItemRecord) -> ItemRecord:
@@ -298,13 +309,29 @@ class MainScreen(Screen[None]):
 
     def _set_status(self, item_id: str, status: Status) -> None:
         store = self.app.store
+        shown = self.query_one(ItemDetail).item
+        # The status the clerk sees: if another window changed it since, don't
+        # overwrite their change unseen.
+        expected = shown.status.value if shown is not None and shown.id == item_id else None
         try:
-            changed = store.set_status(item_id, status, self.app.user)
-        except sqlite3.Error as error:
+            change = store.apply_change(
+                item_id, "status", status.value, self.app.user, expected=expected
+            )
+        except ChangedUnderneath as conflict:
+            current = Status(conflict.current).label if conflict.current else "?"
+            self.notify(
+                f"这项任务的状态刚被另一窗口改为「{current}」，本次未修改。如仍要修改，请再按一次。",
+                severity="warning",
+                timeout=10,
+            )
+            self._refresh_item(item_id)
+            return
+        except (sqlite3.Error, StoreError) as error:
             self.notify(f"状态未能保存：{error}", severity="error", timeout=10, markup=False)
             self._refresh_item(item_id)  # show the status that is really stored
             return
-        if changed:
+        if change is not None:
+            self.app.undo.record(change)
             self.app.show_saved()
         self._refresh_item(item_id)
 
@@ -324,10 +351,13 @@ class MainScreen(Screen[None]):
             self.notify("只有常态长期任务（如及时公开、长期坚持）需要定期检查", severity="warning")
             return
         try:
-            store.mark_reviewed(item_id, store.today(), self.app.user)
-        except sqlite3.Error as error:
+            change = store.apply_change(
+                item_id, "last_reviewed", store.today().isoformat(), self.app.user
+            )
+        except (sqlite3.Error, StoreError) as error:
             self.notify(f"未能保存：{error}", severity="error", timeout=10, markup=False)
             return
+        self.app.undo.record(change)
         self.app.show_saved()
         self._refresh_item(item_id)
 
@@ -335,7 +365,7 @@ class MainScreen(Screen[None]):
     @on(ItemDetail.NotesEdited)
     def notes_edited(self, event: ItemDetail.NotesEdited) -> None:
         drafts = self.app.drafts
-        drafts.edit(event.item_id, event.text)
+        drafts.edit(event.item_id, event.text, base=self._stored_notes.get(event.item_id))
         self.app.typing()
         waited = drafts.dirty_for(event.item_id)
         if waited >= SAVE_AT_LEAST_EVERY:
@@ -361,6 +391,60 @@ class MainScreen(Screen[None]):
             self._save_timer = self.set_timer(SAVE_AT_LEAST_EVERY, self._save_now)
         item_id = self._current_item_id()
         if saved and item_id in saved:
+            # After a merge with another window's text, the pane shows both.
+            self._show_item(item_id, reload_notes=item_id in self.app.merged_now)
+
+    # ------------------------------------------------------------------ history
+    def action_undo(self) -> None:
+        """Undo the latest change made in this window (Ctrl+Z)."""
+        self._undo_or_redo(undo=True)
+
+    def action_redo(self) -> None:
+        """Redo the latest undone change (Ctrl+Y)."""
+        self._undo_or_redo(undo=False)
+
+    def _undo_or_redo(self, undo: bool) -> None:
+        self._save_now()
+        stack, verb = self.app.undo, "撤销" if undo else "重做"
+        try:
+            change = (stack.undo if undo else stack.redo)(self.app.store, self.app.user)
+        except ChangedUnderneath:
+            self.notify(f"该项已被另一窗口修改，无法{verb}", severity="warning", timeout=8)
+            return
+        except (sqlite3.Error, StoreError) as error:
+            self.notify(f"未能{verb}：{error}", severity="error", timeout=10, markup=False)
+            return
+        if change is None:
+            self.notify(f"没有可{verb}的修改（只能{verb}本次打开后的修改）")
+            return
+        field = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}[change.field]
+        self.notify(f"已{verb}：{field}")
+        self.app.show_saved()
+        self.go_to_item(change.item_id)
+        self.query_one(PlanTree).update_path(self.app.store.item(change.item_id, self.flt))
+        if self._cursor_item_id() == change.item_id or self._current_item_id() == change.item_id:
+            self._show_item(change.item_id, reload_notes=True)
+
+    def action_history(self) -> None:
+        """The highlighted item's history."""
+        from tracker.screens.history import HistoryScreen
+
+        item_id = self._cursor_item_id() or self._current_item_id()
+        if item_id is None:
+            self.notify("请先在目录中选中一项具体任务", severity="warning")
+            return
+        self._save_now()
+        self.app.push_screen(HistoryScreen(self.app.store, item_id))
+
+    def show_external_changes(self) -> None:
+        """Another window or a command committed: show what the database holds now."""
+        tree = self.query_one(PlanTree)
+        tree.refresh_labels()
+        item_id = self._current_item_id()
+        if item_id is not None and item_id not in self.app.drafts:
+            # Nothing typed here is pending: show their notes too.
+            self._show_item(item_id, reload_notes=True)
+        elif item_id is not None:
             self._show_item(item_id)
 
     # ------------------------------------------------------------------ other keys

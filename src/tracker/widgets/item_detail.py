@@ -71,13 +71,27 @@ class ItemDetail(Vertical):
     review_period: str = "month"
     """The reporting period in which standing work must be reviewed (set before :attr:`item`)."""
 
+    _reload_notes: bool = False
+
     def show(
-        self, item: ItemRecord, units: list[ItemUnit], today: date, review_period: str = "month"
+        self,
+        item: ItemRecord,
+        units: list[ItemUnit],
+        today: date,
+        review_period: str = "month",
+        reload_notes: bool = False,
     ) -> None:
-        """Show an item with its units, judged as of ``today``."""
+        """Show an item with its units, judged as of ``today``.
+
+        Args:
+            reload_notes: Replace the text in the notes pane even if the same item is
+                shown (after an undo, or when another window saved it and nothing is
+                being typed here).
+        """
         self.units = units
         self.today = today
         self.review_period = review_period
+        self._reload_notes = reload_notes
         self.item = item
 
     def compose(self) -> ComposeResult:
@@ -128,7 +142,8 @@ class ItemDetail(Vertical):
                 select.value = new.status.value
             # Reload the notes only when another item is shown: re-showing the same
             # item (after a status change) must not clobber what is being typed.
-            if old is None or old.id != new.id:
+            if old is None or old.id != new.id or self._reload_notes:
+                self._reload_notes = False
                 self._notes_shown = new.notes
                 self.query_one("#notes", TextArea).load_text(new.notes)
 

@@ -42,6 +42,7 @@ class PlanOutline(Protocol):
     def key_tasks(self, category_id: str, flt: ItemFilter | None = None) -> list[KeyTaskRecord]: ...
     def key_task(self, key_task_id: str, flt: ItemFilter | None = None) -> KeyTaskRecord: ...
     def items(self, key_task_id: str, flt: ItemFilter | None = None) -> list[ItemRecord]: ...
+    def item(self, item_id: str, flt: ItemFilter | None = None) -> ItemRecord: ...
 
 
 def plan_label(plan: PlanRecord) -> Text:
@@ -190,6 +191,24 @@ class PlanTree(Tree[NodeRef]):
             node = self._by_ref.get(record.id)
             if node is not None:
                 node.set_label(label)
+
+    def refresh_labels(self) -> None:
+        """Re-read every loaded node's label (another window changed the database)."""
+        outline, flt = self.outline, self.flt
+        self.root.set_label(plan_label(outline.plan(self.plan_id, flt)))
+        for node_id, node in list(self._by_ref.items()):
+            ref = node.data
+            if ref is None or ref.kind == "plan":
+                continue
+            try:
+                if ref.kind == "category":
+                    node.set_label(category_label(outline.category(node_id, flt)))
+                elif ref.kind == "key_task":
+                    node.set_label(key_task_label(outline.key_task(node_id, flt)))
+                else:
+                    node.set_label(item_label(outline.item(node_id, flt)))
+            except KeyError:
+                continue
 
     # ------------------------------------------------------------------ keys
     def action_expand_or_enter(self) -> None:
