@@ -1,0 +1,216 @@
+"""The progress overview: its figures against a hand count of the bundled plan, sorting,
+closing, and SVG snapshots.
+
+The expected rows below were counted by hand from data/2023-tongchuan-gongkai-fengong.txt
+(not computed with the store): with today 2023-08-25 and the default 14-day window,
+
+- overdue: 5月31日 (category 4, 区经信局、区政府信息公开管理中心) and 7月31日 (category 3,
+  区政府工作部门、各乡镇街委); due soon: the three 8月31日 items, two in category 2
+  (区司法局; 区经信局、区行政审批局…) and one in category 3 (区发改局、区教育局…);
+- 区发改局 is named in 6 items, leading 5 (listed first in 三城三地, 放管服, 科技创新,
+  重大建设项目 and the 8月底 抽查; second in 提振内需), and answers for 17 more through
+  区政府工作部门 (13), 区级各部门（单位）(3) and 区政府相关工作部门 (1): 23 in all;
+- 区司法局 is named in 3 items (leading 2) and answers for the same 17: 20 in all.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from textual.pilot import Pilot
+
+from tracker.app import TrackerApp
+from tracker.models import Status
+from tracker.screens.main import MainScreen
+from tracker.screens.overview import OverviewScreen
+from tracker.store import Store
+from tracker.widgets.progress_table import ProgressTable, percent
+
+TODAY = date(2023, 8, 25)
+USER = "张三"
+
+STATUS_CHANGES = {
+    # The first three items of category 1 (三城三地) are done.
+    "聚焦推动经济运行整体好转": Status.DONE,
+    "及时发布提振内需促进消费恢复": Status.DONE,
+    "做好积极扩大有效投资相关规划": Status.DONE,
+    # Category 2, due 8月31日 (区司法局): in progress, still due soon.
+    "及时公布行政规范性文件清理结果": Status.IN_PROGRESS,
+    # Category 4, due 5月31日 (区经信局): in progress, still overdue.
+    "区政府门户网站要参照省政府网站": Status.IN_PROGRESS,
+    # Category 3, due 7月31日 (区政府工作部门): ongoing, still overdue.
+    "各级各部门要按照国家有关部委印发": Status.ONGOING,
+    # Category 5, due 10月31日 (区政府工作部门): on hold.
+    "切实做好交流培训": Status.ON_HOLD,
+}
+
+HEADER = ["总数", "未启动", "推进中", "已完成", "持续推进", "暂缓/受阻", "完成率", "逾期", "临期"]
+
+CATEGORY_ROWS = [
+    ["1 加大主动公开力度", "16", "13", "0", "3", "0", "0", "18%", "0", "0"],
+    ["2 推进政务公开提质增效", "12", "11", "1", "0", "0", "0", "0%", "0", "2"],
+    ["3 深化政务公开促进基层政府治理能力提升", "5", "4", "0", "0", "1", "0", "0%", "1", "1"],
+    ["4 加强平台载体信息化建设", "6", "5", "1", "0", "0", "0", "0%", "1", "0"],
+    ["5 夯实工作基础", "8", "7", "0", "0", "0", "1", "0%", "0", "0"],
+    ["合计", "47", "40", "2", "3", "1", "1", "6%", "2", "3"],
+]
+"""按工作任务, hand-counted (completion rounds down: 3/16 is 18%, 3/47 is 6%)."""
+
+FGJ_ROW = ["区发改局", "23", "18", "0", "3", "1", "1", "13%", "1", "1", "5"]
+"""区发改局: 3 done (三城三地), 7月31日 ongoing (overdue), 10月31日 on hold, 8月底 抽查 due soon."""
+SFJ_ROW = ["区司法局", "20", "17", "1", "0", "1", "1", "0%", "1", "2", "2"]
+"""区司法局: 清理结果 in progress; two of the 8月31日 items are its own."""
+
+
+def set_statuses(store: Store) -> str:
+    """Apply :data:`STATUS_CHANGES` and fix today; returns the plan's id."""
+    store.today_override = TODAY
+    plan_id = store.plans()[0].id
+    items = store.filtered_items(plan_id)
+    for prefix, status in STATUS_CHANGES.items():
+        (item,) = [item for item in items if item.content.startswith(prefix)]
+        store.set_status(item.id, status, USER)
+    return plan_id
+
+
+def table_rows(table: ProgressTable) -> list[list[str]]:
+    return [[cell.plain for cell in table.get_row(key)] for key in table.row_keys()]
+
+
+def first_cells(table: ProgressTable) -> list[str]:
+    return [row[0] for row in table_rows(table)]
+
+
+async def open_overview(pilot: Pilot, store: Store, plan_id: str) -> OverviewScreen:
+    screen = OverviewScreen(store, plan_id)
+    await pilot.app.push_screen(screen)
+    await pilot.pause()
+    return screen
+
+
+def test_percent_rounds_down() -> None:
+    assert [percent(3, 16), percent(3, 47), percent(199, 200), percent(0, 0)] == [18, 6, 99, 0]
+
+
+async def test_figures_match_the_hand_count(store: Store) -> None:
+    plan_id = set_statuses(store)
+    app = TrackerApp(store, USER)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_overview(pilot, store, plan_id)
+        title = str(screen.query_one("#overview-title").render())
+        assert "进度总览" in title
+        assert "2023年全区政务公开工作要点分工表" in title
+        assert "截至 2023年8月25日" in title
+
+        categories = screen.query_one("#category-table", ProgressTable)
+        assert [c.label.plain.strip() for c in categories.ordered_columns] == [
+            "序号 工作任务",
+            *HEADER,
+        ]
+        assert table_rows(categories) == CATEGORY_ROWS
+
+        units = screen.query_one("#unit-table", ProgressTable)
+        assert [c.label.plain.strip() for c in units.ordered_columns] == [
+            "责任单位",
+            *HEADER,
+            "牵头",
+        ]
+        rows = {row[0]: row for row in table_rows(units)}
+        assert rows["区发改局"] == FGJ_ROW
+        assert rows["区司法局"] == SFJ_ROW
+        # Every concrete unit the plan names (39), and no collective.
+        assert len(rows) == 39
+        assert "区政府工作部门" not in rows and "各乡镇街委" not in rows
+        # By name (pinyin): 保密 bm, 财政 cz, 档案 da, 发改 fg … 通川 last.
+        names = first_cells(units)
+        assert names[:4] == ["区保密局", "区财政局", "区档案馆", "区发改局"]
+        assert names[-1] == "通川生态环境局"
+
+
+async def test_warnings_are_coloured(store: Store) -> None:
+    plan_id = set_statuses(store)
+    async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
+        screen = await open_overview(pilot, store, plan_id)
+        table = screen.query_one("#category-table", ProgressTable)
+        row = table.get_row_at(2)  # category 3: one overdue, one due soon
+        overdue, due_soon = row[-2], row[-1]
+        assert "red" in str(overdue.style) and "yellow" in str(due_soon.style)
+        row = table.get_row_at(0)  # category 1: none
+        assert "red" not in str(row[-2].style) and "yellow" not in str(row[-1].style)
+        assert "bold" in str(table.get_row_at(5)[1].style)  # 合计
+
+
+async def test_s_sorts_by_the_column_under_the_cursor(store: Store) -> None:
+    plan_id = set_statuses(store)
+    async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
+        screen = await open_overview(pilot, store, plan_id)
+        table = screen.query_one("#category-table", ProgressTable)
+        assert screen.focused is table
+        await pilot.press("right", "s")  # 总数, ascending: 5, 6, 8, 12, 16
+        assert [row[1] for row in table_rows(table)] == ["5", "6", "8", "12", "16", "47"]
+        assert first_cells(table)[0] == "3 深化政务公开促进基层政府治理能力提升"
+        assert first_cells(table)[-1] == "合计"
+        assert table.ordered_columns[1].label.plain == "总数▲"
+
+        await pilot.press("s")  # again: descending, 合计 still last
+        assert [row[1] for row in table_rows(table)] == ["16", "12", "8", "6", "5", "47"]
+        assert table.ordered_columns[1].label.plain == "总数▼"
+
+        await pilot.press("left", "s")  # back by 序号
+        assert table_rows(table) == CATEGORY_ROWS
+
+
+async def test_tab_switches_tables_and_sorts_units(store: Store) -> None:
+    plan_id = set_statuses(store)
+    async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
+        screen = await open_overview(pilot, store, plan_id)
+        units = screen.query_one("#unit-table", ProgressTable)
+        await pilot.press("tab")
+        assert screen.focused is units
+        await pilot.press("right", "s", "s")  # 总数, descending; ties keep pinyin order
+        assert first_cells(units)[:3] == ["区经信局", "区发改局", "区市场监管局"]
+        # The other table is untouched.
+        categories = screen.query_one("#category-table", ProgressTable)
+        assert table_rows(categories) == CATEGORY_ROWS
+        await pilot.press("tab")
+        assert screen.focused is categories
+
+
+@pytest.mark.parametrize("key", ["escape", "q"])
+async def test_escape_and_q_close(store: Store, key: str) -> None:
+    plan_id = set_statuses(store)
+    app = TrackerApp(store, USER)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_overview(pilot, store, plan_id)
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.is_running
+
+
+async def test_narrow_terminal_scrolls_sideways(store: Store) -> None:
+    plan_id = set_statuses(store)
+    async with TrackerApp(store, USER).run_test(size=(80, 24)) as pilot:
+        screen = await open_overview(pilot, store, plan_id)
+        table = screen.query_one("#category-table", ProgressTable)
+        await pilot.press(*["right"] * 9, "s")  # 临期, the last column
+        await pilot.pause()
+        assert table.cursor_column == 9
+        assert table.scroll_x > 0  # scrolled to show it; the names stay pinned
+        assert [row[-1] for row in table_rows(table)] == ["0", "0", "0", "1", "2", "3"]
+
+
+def _push_overview(store: Store, plan_id: str):
+    async def run_before(pilot: Pilot) -> None:
+        await open_overview(pilot, store, plan_id)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+def test_snapshot(snap_compare, store: Store, size: tuple[int, int]) -> None:
+    plan_id = set_statuses(store)
+    assert snap_compare(
+        TrackerApp(store, USER), run_before=_push_overview(store, plan_id), terminal_size=size
+    )

@@ -1,0 +1,181 @@
+"""The units screen: every unit with its figures (hand-counted), sorting, and picking one.
+
+Counts as in tests/test_overview.py (same statuses, today 2023-08-25). 区政府工作部门 is
+named, first, in 13 items: three in category 2 (第一解读人, 依申请公开, 舆情), two in
+category 3 (9月30日, 7月31日), two in category 4 (新媒体) and six in category 5.
+"区级有关部门（单位）" and "各级各部门（单位）" are known collectives no 责任单位 cell names.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_overview import FGJ_ROW, USER, set_statuses, table_rows
+from textual.pilot import Pilot
+
+from tracker.app import TrackerApp
+from tracker.screens.main import MainScreen
+from tracker.screens.units import HINT, UnitsScreen
+from tracker.store import Store
+from tracker.widgets.progress_table import ProgressTable
+
+COLLECTIVES = [
+    "被审计区级部门（单位）",
+    "各级各部门（单位）",
+    "各乡镇街委",
+    "区级各部门（单位）",
+    "区级有关部门（单位）",
+    "牵头职能部门",
+    "区政府工作部门",
+    "区政府相关工作部门",
+]
+"""The plan's collectives by pinyin (bsj, gjg, gxz, qjg, qjy, qtz, qzfg, qzfx)."""
+
+GZBM_ROW = ["区政府工作部门", "集合", "13", "11", "0", "0", "1", "1", "0%", "1", "0", "13"]
+"""7月31日 ongoing (overdue), 10月31日 on hold, leads all 13."""
+EMPTY_ROW = ["区级有关部门（单位）", "集合", "0", "0", "0", "0", "0", "0", "-", "0", "0", "0"]
+
+
+class Picked:
+    """Records what a screen was dismissed with."""
+
+    def __init__(self) -> None:
+        self.results: list[str | None] = []
+
+    def __call__(self, result: str | None) -> None:
+        self.results.append(result)
+
+
+async def open_units(
+    pilot: Pilot, store: Store, plan_id: str, picked: Picked, selected: str | None = None
+) -> UnitsScreen:
+    screen = UnitsScreen(store, plan_id, selected=selected)
+    await pilot.app.push_screen(screen, picked)
+    await pilot.pause()
+    return screen
+
+
+async def test_every_unit_with_its_figures(store: Store) -> None:
+    plan_id = set_statuses(store)
+    async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
+        screen = await open_units(pilot, store, plan_id, Picked())
+        assert str(screen.query_one("#units-hint").render()) == HINT
+        assert HINT == "Enter 只看该单位的任务　s 按当前列排序　Esc 返回"
+        table = screen.query_one("#units-table", ProgressTable)
+        assert [c.label.plain.strip() for c in table.ordered_columns] == [
+            "责任单位",
+            "类型",
+            "总数",
+            "未启动",
+            "推进中",
+            "已完成",
+            "持续推进",
+            "暂缓/受阻",
+            "完成率",
+            "逾期",
+            "临期",
+            "牵头",
+        ]
+        rows = table_rows(table)
+        # 39 concrete units first (by pinyin), then the 8 collectives.
+        assert len(rows) == 47
+        assert [row[1] for row in rows] == ["具体"] * 39 + ["集合"] * 8
+        assert [row[0] for row in rows[39:]] == COLLECTIVES
+        by_name = {row[0]: row for row in rows}
+        assert by_name["区发改局"] == [FGJ_ROW[0], "具体", *FGJ_ROW[1:]]
+        assert by_name["区政府工作部门"] == GZBM_ROW
+        assert by_name["区级有关部门（单位）"] == EMPTY_ROW
+
+
+async def test_enter_picks_the_highlighted_unit(store: Store) -> None:
+    plan_id = set_statuses(store)
+    picked = Picked()
+    app = TrackerApp(store, USER)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await open_units(pilot, store, plan_id, picked)
+        # 区保密局, 区财政局, 区档案馆, 区发改局
+        await pilot.press("down", "down", "down", "enter")
+        await pilot.pause()
+        unit = store.unit("区发改局")
+        assert unit is not None
+        assert picked.results == [unit.id]
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_enter_after_sorting_picks_the_row_under_the_cursor(store: Store) -> None:
+    plan_id = set_statuses(store)
+    picked = Picked()
+    async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
+        screen = await open_units(pilot, store, plan_id, picked)
+        table = screen.query_one("#units-table", ProgressTable)
+        await pilot.press("right", "right", "s", "s")  # 总数, descending
+        assert [row[0] for row in table_rows(table)[:3]] == ["各乡镇街委", "区经信局", "区发改局"]
+        await pilot.press("home", "ctrl+home", "down", "enter")
+        await pilot.pause()
+        unit = store.unit("区经信局")
+        assert unit is not None
+        assert picked.results == [unit.id]
+
+
+@pytest.mark.parametrize("key", ["escape", "q"])
+async def test_escape_picks_nothing(store: Store, key: str) -> None:
+    plan_id = set_statuses(store)
+    picked = Picked()
+    app = TrackerApp(store, USER)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_units(pilot, store, plan_id, picked)
+        await pilot.press(key)
+        await pilot.pause()
+        assert picked.results == [None]
+        assert isinstance(app.screen, MainScreen)
+        assert app.is_running
+
+
+async def test_s_toggles_and_header_click_sorts(store: Store) -> None:
+    plan_id = set_statuses(store)
+    async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
+        screen = await open_units(pilot, store, plan_id, Picked())
+        table = screen.query_one("#units-table", ProgressTable)
+        await pilot.press("right", "s")  # 类型 ascending: as shown (concrete first)
+        assert [row[1] for row in table_rows(table)][:1] == ["具体"]
+        await pilot.press("s")  # descending: collectives first, still by pinyin
+        assert [row[0] for row in table_rows(table)][:8] == COLLECTIVES
+
+        # Click the 牵头 header: ascending by leads; again: descending.
+        x = sum(c.get_render_width(table) for c in table.ordered_columns[:-1]) + 2
+        table.scroll_x = 0
+        await pilot.click(table, offset=(x, 0))
+        await pilot.pause()
+        assert table.cursor_column == 11
+        leads = [int(row[-1]) for row in table_rows(table)]
+        assert leads == sorted(leads)
+        await pilot.click(table, offset=(x, 0))
+        await pilot.pause()
+        assert [row[0] for row in table_rows(table)[:2]] == ["区政府工作部门", "区发改局"]
+
+
+async def test_cursor_starts_on_the_selected_unit(store: Store) -> None:
+    plan_id = set_statuses(store)
+    unit = store.unit("区司法局")
+    assert unit is not None
+    async with TrackerApp(store, USER).run_test(size=(80, 24)) as pilot:
+        screen = await open_units(pilot, store, plan_id, Picked(), selected=unit.id)
+        table = screen.query_one("#units-table", ProgressTable)
+        assert table.cursor_key == unit.id
+
+
+async def test_unit_names_are_shown_literally(store: Store) -> None:
+    plan_id = set_statuses(store)
+    store.add_unit("区[/]测试[bold]局")
+    async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
+        screen = await open_units(pilot, store, plan_id, Picked())
+        names = [row[0] for row in table_rows(screen.query_one("#units-table", ProgressTable))]
+        assert "区[/]测试[bold]局" in names
+
+
+def test_snapshot(snap_compare, store: Store) -> None:
+    plan_id = set_statuses(store)
+
+    async def run_before(pilot: Pilot) -> None:
+        await open_units(pilot, store, plan_id, Picked())
+
+    assert snap_compare(TrackerApp(store, USER), run_before=run_before, terminal_size=(160, 50))
