@@ -48,7 +48,7 @@ class FilterScreen(ModalScreen[ItemFilter | None]):
     """
 
     BINDINGS = [
-        Binding("escape", "cancel", "取消"),
+        Binding("escape,q", "cancel", "取消"),
         Binding("enter", "confirm", "确定", show=False),
         Binding("c", "clear", "清除"),
     ]
@@ -63,10 +63,7 @@ class FilterScreen(ModalScreen[ItemFilter | None]):
             dialog.border_subtitle = "空格 勾选　Enter 确定　c 清除　Esc 取消"
             with Horizontal(id="filter-lists"):
                 statuses = ChoiceList(
-                    *(
-                        Selection(status_badge(s), s, s in self.current.statuses)
-                        for s in Status
-                    ),
+                    *(Selection(status_badge(s), s, s in self.current.statuses) for s in Status),
                     id="filter-statuses",
                 )
                 statuses.border_title = "状态"

@@ -54,8 +54,7 @@ def result_prompt(item: ItemRecord, query: str = "") -> Text:
     content = one_line(item.content, FLAT_WIDTH)
     path = one_line(item_path(item), FLAT_WIDTH)
     path.stylize("dim")
-    lines = [Text.assemble(status_badge(item.status), warning_mark(item), " ", content)]
-    lines.append(Text.assemble("  ", path))
+    snippet: Text | None = None
     needle = query.strip()
     if needle:
         pattern = re.compile(re.escape(needle), re.IGNORECASE)
@@ -64,7 +63,12 @@ def result_prompt(item: ItemRecord, query: str = "") -> Text:
         if not found and pattern.search(item.notes):
             snippet = notes_snippet(item.notes, pattern)
             snippet.highlight_regex(pattern, MATCH_STYLE)
-            lines.append(Text.assemble(Text("  进展：", style="dim"), snippet))
+    lines = [
+        Text.assemble(status_badge(item.status), warning_mark(item), " ", content),
+        Text.assemble("  ", path),
+    ]
+    if snippet is not None:
+        lines.append(Text.assemble(Text("  进展：", style="dim"), snippet))
     return Text("\n").join(lines)
 
 
@@ -130,9 +134,7 @@ class SearchScreen(ModalScreen[str | None]):
         found = search(self.store, self.plan_id, query, self.flt, limit=RESULT_LIMIT + 1)
         self.results = found[:RESULT_LIMIT]
         results = self.query_one("#search-results", OptionList)
-        results.set_options(
-            Option(result_prompt(item, query), id=item.id) for item in self.results
-        )
+        results.set_options(Option(result_prompt(item, query), id=item.id) for item in self.results)
         if self.results:
             results.highlighted = 0
         self.query_one("#search-count", Static).update(
