@@ -218,7 +218,10 @@ class TrackerApp(App[None]):
 
     def action_save_now(self) -> None:
         """Save the notes now (Ctrl+S)."""
-        self.save_drafts()
+        if isinstance(self.screen, MainScreen):
+            self.screen.save_now()  # also shows a merge with another window's text
+        else:
+            self.save_drafts()
         if not self.drafts:
             self.show_saved()
 

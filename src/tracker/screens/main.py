@@ -380,6 +380,10 @@ class MainScreen(Screen[None]):
     def notes_left(self) -> None:
         self._save_now()
 
+    def save_now(self) -> None:
+        """Save every unsaved note now and show the result."""
+        self._save_now()
+
     def _save_now(self) -> None:
         if self._save_timer is not None:
             self._save_timer.stop()

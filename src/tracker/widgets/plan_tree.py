@@ -86,8 +86,8 @@ class PlanTree(Tree[NodeRef]):
     BINDINGS = [
         Binding("j", "cursor_down", "下移", show=False),
         Binding("k", "cursor_up", "上移", show=False),
-        Binding("right,l", "expand_or_enter", "展开", show=False),
-        Binding("left,h", "collapse_or_parent", "收起", show=False),
+        Binding("right", "expand_or_enter", "展开", show=False),
+        Binding("left", "collapse_or_parent", "收起", show=False),
     ]
 
     def __init__(
