@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from tracker.deadlines import DueWarning
 from tracker.models import Status
 
 STATUS_STYLES: dict[Status, tuple[str, str]] = {
     Status.NOT_STARTED: ("○", "dim"),
-    Status.IN_PROGRESS: ("◐", "bold yellow"),
+    Status.IN_PROGRESS: ("◐", "bold dark_orange"),
     Status.DONE: ("●", "bold green"),
     Status.ONGOING: ("↻", "bold cyan"),
     Status.ON_HOLD: ("‖", "bold red"),
@@ -55,3 +56,9 @@ def _visible(text: str) -> str:
         else ("\u2421" if ch == "\x7f" else ch)
         for ch in text
     )
+
+
+def warning_style(warning: DueWarning) -> str:
+    """The style for a due warning: red for 逾期, dark orange for 临期 (plain yellow is
+    unreadable on the light theme), green for 正常."""
+    return {"red": "red", "yellow": "dark_orange", "green": "green"}.get(warning.colour or "", "")

@@ -18,7 +18,7 @@ from textual.widgets import Button, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from tracker.deadlines import DueWarning
-from tracker.labels import status_badge
+from tracker.labels import status_badge, warning_style
 from tracker.models import Status
 from tracker.store import ItemFilter
 
@@ -26,9 +26,9 @@ T = TypeVar("T")
 
 
 def warning_label(warning: DueWarning) -> Text:
-    """A warning's label in its colour (逾期 red, 临期 yellow, 正常 green)."""
-    colour = warning.colour
-    return Text(warning.label, style=f"bold {colour}" if colour else "dim")
+    """A warning's label in its colour (逾期 red, 临期 orange, 正常 green)."""
+    style = warning_style(warning)
+    return Text(warning.label, style=f"bold {style}" if style else "dim")
 
 
 class ChoiceList(SelectionList[T]):

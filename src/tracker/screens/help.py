@@ -78,11 +78,11 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 
 def keys_table() -> Table:
     """The key list as a Rich table."""
-    table = Table(show_header=False, box=None, padding=(0, 2), expand=False)
-    table.add_column(style="bold cyan", no_wrap=True)
-    table.add_column()
+    table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
+    table.add_column(style="bold cyan", no_wrap=True, min_width=15)
+    table.add_column(ratio=1, overflow="fold")
     for group, keys in KEYS:
-        table.add_row(Text(group, style="bold underline"), "")
+        table.add_row("", Text(group, style="bold underline"))
         for key, meaning in keys:
             table.add_row(Text(key), Text(meaning))
         table.add_row("", "")

@@ -17,7 +17,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal, one_line, progress_text, status_badge
+from tracker.labels import literal, one_line, progress_text, status_badge, warning_style
 from tracker.store import CategoryRecord, ItemFilter, ItemRecord, KeyTaskRecord, PlanRecord
 
 NodeKind = Literal["plan", "category", "key_task", "item"]
@@ -65,7 +65,7 @@ def item_label(item: ItemRecord) -> Text:
     """An item's status badge, due warning, lead mark and the start of its content."""
     parts: list[Text | str] = [status_badge(item.status)]
     if item.warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON):
-        parts.append(Text(f"!{item.warning.label}", style=f"bold {item.warning.colour}"))
+        parts.append(Text(f"!{item.warning.label}", style=f"bold {warning_style(item.warning)}"))
     if item.unit_role == "lead":
         parts.append(Text("★", style="bold magenta"))
     parts += [" ", one_line(item.content, ITEM_LABEL_WIDTH)]

@@ -25,7 +25,7 @@ from textual.geometry import Region, Spacing
 from textual.widgets import DataTable
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal
+from tracker.labels import literal, warning_style
 from tracker.models import Status
 from tracker.store import Progress
 
@@ -116,7 +116,7 @@ def progress_cells(progress: Progress, style: str = "") -> tuple[list[Text], lis
         (progress.overdue, DueWarning.OVERDUE),
         (progress.due_soon, DueWarning.DUE_SOON),
     ):
-        cells.append(figure(count, f"{style} bold {warning.colour}" if count else style))
+        cells.append(figure(count, f"{style} bold {warning_style(warning)}" if count else style))
         values.append(count)
     return cells, values
 
