@@ -80,6 +80,8 @@ class TrackerApp(App[None]):
         """The clerk's unit, if known: ``m`` switches between its items and all."""
         self.undo = UndoStack()
         """The changes made since the app was opened (Ctrl+Z / Ctrl+Y)."""
+        self.read_only: bool = bool(getattr(store, "read_only", False))
+        """The database cannot be written (a snapshot on a CD or a locked USB stick)."""
         self.session_id: str | None = None
         self.merged_now: list[str] = []
         """Items whose notes the last save had to merge with another window's."""
@@ -98,7 +100,8 @@ class TrackerApp(App[None]):
         for signum in EXIT_SIGNALS:
             loop.add_signal_handler(signum, self._exit_on_signal, signum)
         self.push_screen(MainScreen(plan.id, ItemFilter(unit_id=self.my_unit_id)))
-        self._begin_session()
+        if not self.read_only:
+            self._begin_session()
         self._data_version = self.store.data_version()
         # Another window (or a command) may write the same database: look for its
         # commits (SQLite's data_version) and show them.
@@ -155,8 +158,21 @@ class TrackerApp(App[None]):
 
     def remember_my_unit(self, unit_id: str | None) -> None:
         """Make a unit the clerk's own (remembered in the database), or forget it."""
-        self.store.set_setting(MY_UNIT_SETTING, unit_id)
+        if not self.read_only:
+            self.store.set_setting(MY_UNIT_SETTING, unit_id)
         self.my_unit_id = unit_id
+
+    def refuse_if_read_only(self) -> bool:
+        """Say why an edit does nothing on a read-only database; True if refused."""
+        if self.read_only:
+            self.notify(
+                "此数据库是只读的（如光盘、写保护的U盘或只读文件），不能修改。"
+                "请先把它复制到本机可写的位置再打开。",
+                title="只读",
+                severity="warning",
+                timeout=8,
+            )
+        return self.read_only
 
     # ------------------------------------------------------------------ saving
     def save_drafts(self) -> set[str]:

@@ -46,6 +46,12 @@ def progress_text(done: int, total: int) -> Text:
     return Text(f"{done}/{total}", style=style)
 
 
+def mini_bar(done: int, total: int, width: int = 4) -> Text:
+    """A progress bar a few cells wide for tree labels, e.g. ``▰▰▱▱``."""
+    filled = round(width * done / total) if total else 0
+    return Text.assemble(("▰" * filled, "green"), ("▱" * (width - filled), "dim"))
+
+
 def _visible(text: str) -> str:
     # Terminal escape sequences and other control characters in plan or note text
     # are data: show them as their Unicode control pictures instead of sending them

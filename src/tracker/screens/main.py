@@ -89,6 +89,14 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         store = self.app.store
+        if self.app.read_only:
+            yield Static(
+                Text(
+                    "只读：此数据库不可写（光盘、写保护的U盘或只读文件），只能查看，修改不会保存",
+                    style="bold",
+                ),
+                id="read-only-banner",
+            )
         yield Static(id="filter-bar")
         with Horizontal(id="main"):
             yield PlanTree(store, self.plan_id, self.flt, id="plan-tree")
@@ -100,6 +108,8 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(PlanTree).border_title = "目录"
+        if self.app.read_only:
+            self.query_one("#notes", TextArea).read_only = True
         self.watch(self.app, "save_message", self._show_save_message)
         self._show_filter()
 
@@ -238,6 +248,7 @@ class MainScreen(Screen[None]):
     def enter_item(self, event: Tree.NodeSelected[NodeRef]) -> None:
         if event.node.data is not None and event.node.data.kind == "item":
             self.query_one("#notes", TextArea).focus()
+            self.app.refuse_if_read_only()
 
     def _show(self, ref: NodeRef) -> None:
         store = self.app.store
@@ -308,6 +319,9 @@ class MainScreen(Screen[None]):
         self._set_status(item_id, self.app.store.item(item_id).status.next())
 
     def _set_status(self, item_id: str, status: Status) -> None:
+        if self.app.refuse_if_read_only():
+            self._refresh_item(item_id)  # put the status control back
+            return
         store = self.app.store
         shown = self.query_one(ItemDetail).item
         # The status the clerk sees: if another window changed it since, don't
@@ -342,6 +356,8 @@ class MainScreen(Screen[None]):
 
     def action_mark_reviewed(self) -> None:
         """Record that the highlighted standing item was reviewed today."""
+        if self.app.refuse_if_read_only():
+            return
         item_id = self._cursor_item_id()
         if item_id is None:
             self.notify("请先在目录中选中一项具体任务", severity="warning")
@@ -408,6 +424,8 @@ class MainScreen(Screen[None]):
         self._undo_or_redo(undo=False)
 
     def _undo_or_redo(self, undo: bool) -> None:
+        if self.app.refuse_if_read_only():
+            return
         self._save_now()
         stack, verb = self.app.undo, "撤销" if undo else "重做"
         try:

@@ -17,7 +17,14 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal, one_line, progress_text, status_badge, warning_style
+from tracker.labels import (
+    literal,
+    mini_bar,
+    one_line,
+    progress_text,
+    status_badge,
+    warning_style,
+)
 from tracker.store import CategoryRecord, ItemFilter, ItemRecord, KeyTaskRecord, PlanRecord
 
 NodeKind = Literal["plan", "category", "key_task", "item"]
@@ -74,7 +81,9 @@ def item_label(item: ItemRecord) -> Text:
 
 def _counts(record: PlanRecord | CategoryRecord | KeyTaskRecord) -> Text:
     progress = record.progress
-    counts = progress_text(progress.done, progress.total)
+    counts = Text.assemble(
+        mini_bar(progress.done, progress.total), " ", progress_text(progress.done, progress.total)
+    )
     if progress.overdue:
         counts.append(f" !{progress.overdue}", style="bold red")
     return counts
