@@ -191,8 +191,11 @@ def test_import_counts(db_path: Path, clock: FixedClock, seed_plan) -> None:
             "item_units": 154,
             # Each of the 39 district departments in its 5 default collectives.
             "unit_members": 39 * 5,
-            "settings": 0,
+            "settings": 1,  # this copy's machine_id
             "sessions": 0,
+            "machines": 1,
+            "merges": 0,
+            "conflicts": 0,
         }
         [plan] = store.plans()
         assert (plan.title, plan.year) == ("2023年全区政务公开工作要点分工表", 2023)

@@ -13,7 +13,7 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.models import STATUS_LABELS, Status
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this version of tracker writes. A file with a higher number is refused."""
 
 TABLES = (
@@ -28,6 +28,9 @@ TABLES = (
     "unit_members",
     "settings",
     "sessions",
+    "machines",
+    "merges",
+    "conflicts",
 )
 """The tables every tracker database (and so every snapshot) has."""
 
@@ -173,3 +176,92 @@ def _sessions(db: Database) -> None:
     db["changes"].add_column("session_id", str)
     db["changes"].add_column("kind", str, not_null_default="edit")
     db.execute("PRAGMA user_version = 3")
+
+
+LEDGER_VIEW = """
+CREATE VIEW ledger AS
+SELECT
+    categories.seq || '.' || key_tasks.seq || '.' || items.seq AS 序号,
+    categories.title AS 工作任务,
+    key_tasks.title AS 重点工作任务,
+    items.content AS 具体内容,
+    items.units_text AS 责任单位,
+    (SELECT group_concat(name, '、') FROM (
+        SELECT units.name FROM item_units JOIN units ON units.id = item_units.unit_id
+        WHERE item_units.item_id = items.id AND item_units.role = 'lead'
+        ORDER BY item_units.position)) AS 牵头单位,
+    items.deadline_text AS 完成时限,
+    statuses.label AS 状态,
+    items.notes AS 进展情况,
+    items.updated_at AS 更新时间,
+    items.updated_by AS 更新人,
+    plans.title AS 分工表,
+    items.id AS item_id
+FROM items
+JOIN key_tasks ON key_tasks.id = items.key_task_id
+JOIN categories ON categories.id = key_tasks.category_id
+JOIN plans ON plans.id = categories.plan_id
+JOIN statuses ON statuses.code = items.status
+ORDER BY plans.year, plans.title, categories.seq, key_tasks.seq, items.seq
+"""
+"""The 台账 with Chinese column names, so any SQLite tool shows it without our schema."""
+
+
+@migrations(name="0004_ledger_machines_merges")
+def _ledger_machines_merges(db: Database) -> None:
+    """The ledger view; which machine made each change; merges and their conflicts."""
+    import socket
+    import uuid
+
+    db.execute(LEDGER_VIEW)
+    db["machines"].create(
+        {"id": str, "name": str, "first_seen": str}, pk="id", not_null={"first_seen"}
+    )
+    machine_id = uuid.uuid4().hex
+    db.execute("INSERT INTO settings (key, value) VALUES ('machine_id', ?)", [machine_id])
+    db.execute(
+        "INSERT INTO machines (id, name, first_seen) VALUES (?, ?, datetime('now'))",
+        [machine_id, socket.gethostname()],
+    )
+    db["changes"].add_column("machine_id", str)
+    # Changes made before machines were recorded were made here.
+    db.execute("DROP TRIGGER changes_append_only_update")
+    db.execute("UPDATE changes SET machine_id = ? WHERE machine_id IS NULL", [machine_id])
+    db.execute(
+        "CREATE TRIGGER changes_append_only_update BEFORE UPDATE ON changes "
+        "BEGIN SELECT RAISE(ABORT, 'changes is append-only'); END"
+    )
+    db["merges"].create(
+        {
+            "id": str,
+            "source": str,
+            "plan_id": str,
+            "merged_at": str,
+            "by": str,
+            "changes_in": int,
+            "conflicts": int,
+        },
+        pk="id",
+        not_null={"merged_at"},
+    )
+    db["conflicts"].create(
+        {
+            "id": str,
+            "item_id": str,
+            "field": str,
+            "ours_change_id": str,
+            "theirs_change_id": str,
+            "ours_value": str,
+            "theirs_value": str,
+            "detected_at": str,
+            "merge_id": str,
+            "resolved_at": str,
+            "resolved_by": str,
+            "resolution": str,
+        },
+        pk="id",
+        foreign_keys=[("item_id", "items", "id")],
+        not_null={"item_id", "field", "detected_at"},
+    )
+    db["conflicts"].create_index(["resolved_at"])
+    db.execute("PRAGMA user_version = 4")

@@ -7,7 +7,9 @@ read-modify-write as a whole) and appends what it changed to ``changes``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -45,6 +47,14 @@ def local_now() -> datetime:
 
 class StoreError(Exception):
     """A database that cannot be used as asked; the message is for the clerk."""
+
+
+class StoreReadOnly(StoreError):
+    """The database can be read but not written (a read-only file or folder, a CD)."""
+
+
+class StoreBusy(StoreError):
+    """Another program held the database's write lock for longer than the busy timeout."""
 
 
 class _Row(BaseModel):
@@ -193,6 +203,8 @@ class ChangeRecord(_Row):
     """The app session that made it (None for the command line)."""
     kind: str = "edit"
     """``edit``, or ``undo``/``redo`` when it reverses or repeats an earlier change."""
+    machine_id: str | None = None
+    """The database copy (machine) that made it; kept when snapshots are merged."""
 
 
 class SessionRecord(_Row):
@@ -253,56 +265,165 @@ class Store:
         self.clock = clock
         self.session_id: str | None = None
         """The app session writing through this store, recorded with each change."""
+        self._machine_id: str | None = None
         self.today_override: date | None = None
         """A fixed "today" for warnings (``--today``, tests); None follows the clock."""
+        self.read_only = False
+        """Opened for reading only: every write raises :class:`StoreReadOnly`."""
+        self.upgrade_backup: Path | None = None
+        """The copy of the file kept before this open upgraded its schema, if it did."""
+        self._file_id: tuple[int, int] | None = None
+        self._file_path: Path | None = None
         db.conn.create_function("tracker_next_due", 3, _next_due_sql, deterministic=True)
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, path: Path | str, clock: Clock = local_now) -> Store:
+    def open(
+        cls,
+        path: Path | str,
+        clock: Clock = local_now,
+        *,
+        read_only: bool | None = None,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    ) -> Store:
         """Open (creating if needed) a tracker database and bring its schema up to date.
 
+        An existing file is first checked through a read-only connection: that it is
+        SQLite, intact (``PRAGMA quick_check``), a tracker database and not from a newer
+        version. A file that fails is left byte for byte as it was, without even the
+        ``-wal``/``-shm`` files SQLite would create. Before an upgrade to a newer schema
+        a checked copy is kept beside the file (``<name>.before-v<N>-<time>.db``).
+
+        Args:
+            path: The database file.
+            clock: Where times come from (tests pass a fixed one).
+            read_only: Open for reading only. None decides by whether the file and its
+                folder are writable (a snapshot on a CD or a write-protected USB stick).
+            busy_timeout_ms: How long to wait for another program's write lock.
+
         Raises:
-            StoreError: if the file is not a tracker database or is from a newer version.
+            StoreError: the file is not an intact tracker database, is from a newer
+                version, or cannot be read, created or upgraded.
+            StoreReadOnly: a read-only file would have to be created or upgraded.
+            StoreBusy: another program kept the database locked.
         """
         path = Path(path)
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        header = _read_header(path)
+        if header is None:  # no file yet, or an empty one: a new database
+            if read_only:
+                raise StoreReadOnly(f"数据库「{path}」不存在，以只读方式无法新建")
+            return cls._open_writable(path, clock, busy_timeout_ms, checked=True)
+        if read_only is None:
+            read_only = not _writable(path)
+        reader = _connect_read_only(path, wal=header[18] == 2, timeout_ms=busy_timeout_ms)
         try:
-            db = Database(conn)
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as error:
-            conn.close()
-            raise StoreError(f"「{path}」不是 tracker 数据库（{error}）") from error
-        store = cls(db, path, clock)
-        try:
-            store._check_version(version)
-            store._configure()
-            schema.migrations.apply(db)
-        except sqlite3.DatabaseError as error:
-            db.close()
-            raise StoreError(f"无法打开数据库「{path}」：{error}") from error
-        except StoreError:
-            db.close()
+            version = _check_tracker_file(reader, path)
+        except sqlite3.Error as error:
+            # Only a writer can replay the journal a crash left behind (that restores the
+            # last commit); the writable connection checks the file again before using it.
+            reader.close()
+            if read_only:
+                raise StoreReadOnly(
+                    f"数据库「{path}」上次没有正常关闭，需要先恢复，但文件是只读的；"
+                    "请把它复制到可写的文件夹再打开"
+                ) from error
+            return cls._open_writable(path, clock, busy_timeout_ms, checked=False)
+        except BaseException:
+            reader.close()
             raise
+        if not read_only:
+            reader.close()
+            return cls._open_writable(path, clock, busy_timeout_ms, checked=True)
+        if version < schema.SCHEMA_VERSION:
+            # An old snapshot on a CD: upgrade a copy in memory to show it as it is.
+            reader = _upgraded_in_memory(reader, path)
+        store = cls(Database(reader), path, clock)
+        store.read_only = True
         return store
 
-    def _check_version(self, version: int) -> None:
-        if version > schema.SCHEMA_VERSION:
-            raise StoreError(
-                f"数据库「{self.path}」由更新版本的 tracker 创建（格式版本 {version}，"
-                f"本程序支持到 {schema.SCHEMA_VERSION}），请升级 tracker 后再打开"
-            )
-        if version == 0 and self.db.table_names():
-            raise StoreError(f"「{self.path}」是其他程序的 SQLite 数据库，不是 tracker 数据库")
+    @classmethod
+    def _open_writable(cls, path: Path, clock: Clock, busy_timeout_ms: int, checked: bool) -> Store:
+        """Open ``path`` for writing, upgrade it, then switch it to WAL.
 
-    def _configure(self) -> None:
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.enable_wal()
-        # A clerk's words outrank a millisecond: fsync the WAL on every commit.
-        self.db.execute("PRAGMA synchronous = FULL")
+        Args:
+            checked: Whether a read-only connection has vetted the file already.
+        """
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000)
+        except (OSError, sqlite3.Error) as error:
+            reason = error.strerror if isinstance(error, OSError) else error
+            raise StoreError(
+                f"无法创建或打开数据库「{path}」：{reason}；请确认文件夹存在且可写"
+            ) from error
+        try:
+            store = cls(Database(conn), path, clock)
+            if not checked:
+                _check_tracker_file(conn, path)
+            store.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            store.db.execute("PRAGMA foreign_keys = ON")
+            store._upgrade()
+            store.db.enable_wal()
+            # A clerk's words outrank a millisecond: fsync the WAL on every commit.
+            store.db.execute("PRAGMA synchronous = FULL")
+        except BaseException as error:
+            conn.close()
+            if isinstance(error, sqlite3.Error):
+                raise _storage_error(error, path) or StoreError(
+                    f"无法打开数据库「{path}」：{error}"
+                ) from error
+            raise
+        store._file_path = path.absolute()
+        store._file_id = _file_id(store._file_path)
+        return store
+
+    def _upgrade(self) -> None:
+        """Apply pending migrations in one transaction, after keeping a copy of the file."""
+        if not schema.migrations.pending(self.db):
+            return
+        conn = self.db.conn
+        # The write lock is held throughout: a second window opening the same old file
+        # waits here, then finds nothing left to do (and keeps no second copy).
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if schema.migrations.pending(self.db):
+                if version >= 1:
+                    self.upgrade_backup = self._backup_before_upgrade()
+                schema.migrations.apply(self.db)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+
+    def _backup_before_upgrade(self) -> Path:
+        """Copy the file, as last committed, to ``<name>.before-v<N>-<time>.db`` beside it.
+
+        Raises:
+            StoreError: if the copy cannot be written or does not check out.
+        """
+        assert self.path is not None
+        stem = f"{self.path.stem}.before-v{schema.SCHEMA_VERSION}-{self.clock():%Y%m%d-%H%M%S}"
+        target = self.path.with_name(f"{stem}.db")
+        n = 2
+        while target.exists():
+            target = self.path.with_name(f"{stem}-{n}.db")
+            n += 1
+        # A second connection reads the committed file; this one holds the write lock,
+        # so nothing changes between the copy and the upgrade.
+        reader = sqlite3.connect(_read_only_uri(self.path), uri=True)
+        try:
+            snapshot.export_snapshot(reader, self.path, target)
+        except snapshot.SnapshotError as error:
+            raise StoreError(
+                f"升级数据库格式前无法保存备份「{target}」：{error}。数据库没有升级，内容未作改动；"
+                "请确认该文件夹可写、磁盘有空间后重试"
+            ) from error
+        finally:
+            reader.close()
+        return target
 
     def close(self) -> None:
         """Close the connection."""
@@ -314,24 +435,33 @@ class Store:
 
         Taking the write lock up front means the busy timeout covers the whole
         read-modify-write, and a failure rolls everything back.
+
+        Raises:
+            StoreReadOnly: the store was opened read-only (nothing is attempted).
+            StoreBusy: another program kept the write lock past the busy timeout.
+            StoreError: the disk is full, the file was moved or deleted, or an I/O
+                error; the transaction was rolled back, so the file is as it was.
         """
+        if self.read_only:
+            raise StoreReadOnly(_read_only_message(self.path))
+        if self._file_path is not None and _file_id(self._file_path) != self._file_id:
+            # Writing on would go to a deleted file (or a replaced one's old copy): lost.
+            raise StoreError(_moved_message(self.path))
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
+            conn.execute("BEGIN IMMEDIATE")
             yield self.db
-        except BaseException:
+            conn.execute("COMMIT")
+        except BaseException as error:
             # Some errors (SQLITE_FULL, an I/O error) end the transaction themselves;
             # a second ROLLBACK would hide the real error.
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
-            try:
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
+            translated = _storage_error(error, self.path, saving=True)
+            if translated is None:
                 raise
+            raise translated from error
 
     def _now(self) -> str:
         return self.clock().isoformat(timespec="seconds")
@@ -825,6 +955,7 @@ class Store:
                 by=by,
                 session_id=self.session_id,
                 kind=kind,
+                machine_id=self.machine_id,
             )
             db["changes"].insert(change.model_dump())
         return change
@@ -846,6 +977,13 @@ class Store:
             )
             change = self.apply_change(item_id, "notes", merged, by, expected=conflict.current)
             return change, True
+
+    @property
+    def machine_id(self) -> str | None:
+        """This database copy's id, recorded with every change it makes."""
+        if self._machine_id is None:
+            self._machine_id = self.setting("machine_id")
+        return self._machine_id
 
     # ------------------------------------------------------------------ sessions
     def begin_session(self, by: str, host: str, pid: int) -> tuple[str, list[SessionRecord]]:
@@ -996,3 +1134,190 @@ def _next_due_sql(text: str | None, year: int | None, today: str) -> str | None:
         return None
     due = next_due(_parsed_deadline(text, year), date.fromisoformat(today))
     return due.isoformat() if due else None
+
+
+# ---------------------------------------------------------------------- opening files
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _read_header(path: Path) -> bytes | None:
+    """The first 100 bytes of an existing database file.
+
+    Returns:
+        None for a new database: no file, or an empty one (SQLite treats it as new).
+
+    Raises:
+        StoreError: for a folder, an unreadable file, or one that is not SQLite at all.
+    """
+    if path.is_dir():
+        raise StoreError(f"「{path}」是一个文件夹，请给出数据库文件的路径（如 台账.db）")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StoreError(f"无法读取「{path}」：{error.strerror or error}") from error
+    if not header:
+        return None
+    if not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(f"「{path}」不是 tracker 数据库（不是 SQLite 数据库文件），未做任何改动")
+    if len(header) < 100:
+        raise StoreError(_damaged_message(path, "文件头不完整"))
+    return header
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite could write the file: the file and its folder (for the journal or
+    WAL beside it) must both be writable. A read-only mount says no even to root."""
+    return os.access(path, os.W_OK) and os.access(path.absolute().parent, os.W_OK)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` (device and inode), or None if there is none."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _read_only_uri(path: Path, immutable: bool = False) -> str:
+    uri = f"{path.absolute().as_uri()}?mode=ro"
+    return f"{uri}&immutable=1" if immutable else uri
+
+
+def _connect_read_only(path: Path, wal: bool, timeout_ms: int) -> sqlite3.Connection:
+    """A connection that cannot write ``path`` nor create anything beside it."""
+    # Even a read-only connection to a WAL file creates -wal and -shm files. With
+    # neither present, everything is in the file itself and no other program has it
+    # open, so SQLite may treat it as immutable and create nothing.
+    immutable = wal and not any(
+        Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm", "-journal")
+    )
+    return sqlite3.connect(_read_only_uri(path, immutable), uri=True, timeout=timeout_ms / 1000)
+
+
+def _upgraded_in_memory(reader: sqlite3.Connection, path: Path) -> sqlite3.Connection:
+    """A copy in memory of an old read-only database, upgraded to the current schema.
+
+    The copy refuses writes (``query_only``); ``reader`` is closed.
+    """
+    memory = sqlite3.connect(":memory:")
+    try:
+        reader.backup(memory)
+        db = Database(memory)
+        db.execute("PRAGMA foreign_keys = ON")
+        schema.migrations.apply(db)
+        db.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as error:
+        memory.close()
+        raise _storage_error(error, path) or StoreError(
+            f"无法读取旧格式的只读数据库「{path}」：{error}"
+        ) from error
+    finally:
+        reader.close()
+    return memory
+
+
+def _check_tracker_file(conn: sqlite3.Connection, path: Path) -> int:
+    """Check that ``conn`` reads an intact tracker database this version understands.
+
+    Returns:
+        Its schema version (0 for an empty database).
+
+    Raises:
+        StoreError: another program's database, a damaged one or a newer one.
+        StoreBusy: another program kept it locked.
+        sqlite3.Error: an ``SQLITE_READONLY`` error: only a writer can read the file
+            (it must replay what a crash left in its journal first).
+    """
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        ours = "_sqlite_migrations" in tables and bool(
+            conn.execute(
+                "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?",
+                [schema.migrations.name],
+            ).fetchone()[0]
+        )
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    except sqlite3.Error as error:
+        if _error_code(error) & 0xFF == sqlite3.SQLITE_READONLY:
+            raise
+        raise _storage_error(error, path) or StoreError(f"无法读取「{path}」：{error}") from error
+    if problems != ["ok"]:
+        raise StoreError(_damaged_message(path, "；".join(problems[:3])))
+    if version > schema.SCHEMA_VERSION:
+        raise StoreError(
+            f"数据库「{path}」由更新版本的 tracker 创建（格式版本 {version}，"
+            f"本程序支持到 {schema.SCHEMA_VERSION}），请升级 tracker 后再打开；文件未做任何改动"
+        )
+    if not ours and not (version == 0 and tables <= {"_sqlite_migrations"}):
+        raise StoreError(f"「{path}」是其他程序的 SQLite 数据库，不是 tracker 数据库，未做任何改动")
+    return version
+
+
+# ---------------------------------------------------------------------- errors for the clerk
+def _error_code(error: sqlite3.Error) -> int:
+    return getattr(error, "sqlite_errorcode", None) or 0
+
+
+def _damaged_message(path: Path | None, detail: object) -> str:
+    return (
+        f"「{path}」已损坏或不完整（{detail}），不是可用的 tracker 数据库，未做任何改动。"
+        "可以用导出的快照或升级前自动保存的备份（*.before-v*.db）恢复"
+    )
+
+
+def _read_only_message(path: Path | None) -> str:
+    return (
+        f"数据库是只读的（{path}）：文件或所在文件夹不可写（如光盘、写保护的U盘），"
+        "只能查看，不能保存修改。如需修改，请先把文件复制到可写的文件夹"
+    )
+
+
+def _moved_message(path: Path | None) -> str:
+    return (
+        f"数据库文件「{path}」已不在原处（可能被移动、改名、删除，或U盘已拔出），"
+        "这次的修改没有保存；请找回文件后重新打开 tracker"
+    )
+
+
+def _storage_error(
+    error: BaseException, path: Path | None, saving: bool = False
+) -> StoreError | None:
+    """The clerk's message for a failure of the file, the disk or a lock.
+
+    Args:
+        saving: Whether a write failed (the message then says it was not saved).
+
+    Returns:
+        None for any other error (a bug, which should surface as it is).
+    """
+    unsaved = "；这次的修改没有保存，数据库保持修改前的样子" if saving else ""
+    if isinstance(error, OSError):
+        return StoreError(f"读写数据库「{path}」失败：{error.strerror or error}{unsaved}")
+    if not isinstance(error, sqlite3.Error):
+        return None
+    code = _error_code(error)
+    primary = code & 0xFF
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreBusy(f"另一个程序正在写入该数据库，请稍后重试（{path}）")
+    if code == sqlite3.SQLITE_READONLY_DBMOVED:
+        return StoreError(_moved_message(path))
+    if primary == sqlite3.SQLITE_READONLY:
+        return StoreReadOnly(_read_only_message(path))
+    if primary == sqlite3.SQLITE_FULL:
+        return StoreError(f"磁盘空间已满，无法写入数据库「{path}」{unsaved}。请清理磁盘空间后重试")
+    if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+        return StoreError(
+            f"读写数据库「{path}」时出错（文件夹可能已被移走或删除，或U盘已拔出）：{error}{unsaved}"
+        )
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        if saving:
+            return StoreError(f"数据库「{path}」已损坏（{error}）{unsaved}；请用导出的快照恢复")
+        return StoreError(_damaged_message(path, error))
+    return None
