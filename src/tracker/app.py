@@ -156,6 +156,16 @@ class TrackerApp(App[None]):
             self.end_session()
         self.exit(return_code=128 + signum)
 
+    def show_plan(self, plan_id: str) -> None:
+        """Switch the main screen to another plan of the database."""
+        self.save_drafts()
+        plan = self.store.plan(plan_id)
+        self.plan_id = plan_id
+        self.sub_title = plan.title
+        if self.store.today_override is not None:
+            self.sub_title += f"（截至 {self.store.today():%Y-%m-%d}）"
+        self.switch_screen(MainScreen(plan_id, ItemFilter(unit_id=self.my_unit_id)))
+
     def remember_my_unit(self, unit_id: str | None) -> None:
         """Make a unit the clerk's own (remembered in the database), or forget it."""
         if not self.read_only:

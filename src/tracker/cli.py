@@ -7,6 +7,7 @@ Every command takes ``--db PATH`` after its name (and ``TRACKER_DB``), and
 from __future__ import annotations
 
 import functools
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -21,6 +22,7 @@ from tracker.locations import bundled_plan_path, default_db_path, default_user
 from tracker.parser import PlanFormatError, read_plan_file
 from tracker.snapshot import SnapshotError
 from tracker.store import REVIEW_PERIODS, Store, StoreError
+from tracker.terminal import non_utf8_encoding, utf8_advice
 
 DB_HELP = "数据库文件（默认：用户数据目录下的 tracker.db；也可用环境变量 TRACKER_DB）"
 USER_HELP = "记录在修改日志中的经办人（默认：环境变量 TRACKER_USER，否则为登录名）"
@@ -64,6 +66,8 @@ class Settings(BaseModel):
     """``--unit``: the clerk's unit."""
     today: date | None = None
     """``--today``: judge deadlines as of this day instead of the clock's."""
+    plan: str | None = None
+    """``--plan``: which plan (id or its start, title, or year); default the newest."""
 
     def __init__(self, db_path: Path | None = None, user: str | None = None, **kwargs: Any):
         super().__init__(db_path=db_path, user=user, **kwargs)
@@ -87,13 +91,56 @@ def open_store(settings: Settings, seed: bool = True) -> Store:
         store = Store.open(settings.db)
     except StoreError as error:
         raise click.ClickException(str(error)) from error
+    if store.upgrade_backup is not None:
+        click.echo(f"数据库已升级到新格式；升级前的备份：{store.upgrade_backup}", err=True)
     store.today_override = settings.today
-    if seed and not store.plans():
-        store.import_plan(read_plan_file(bundled_plan_path()))
+    try:
+        if seed and not store.plans():
+            store.import_plan(read_plan_file(bundled_plan_path()))
+    except BaseException:
+        store.close()
+        raise
     return store
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class TrackerGroup(click.Group):
+    """The command group: a database or snapshot problem ends any command with its
+    message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (StoreError, SnapshotError) as error:
+            raise click.ClickException(str(error)) from error
+
+
+class TerminalNotUtf8(click.ClickException):
+    """The terminal is not UTF-8; exit status 2, like other problems with how we were run."""
+
+    exit_code = 2
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(utf8_advice(encoding))
+        self.encoding = encoding
+
+    def show(self, file: Any = None) -> None:
+        # Written in the terminal's own character set, so a GBK terminal shows Chinese.
+        text = f"错误：{self.message}\n"
+        stream = file or sys.stderr
+        try:
+            data = text.encode(self.encoding, errors="replace")
+            stream.flush()
+            stream.buffer.write(data)
+            stream.buffer.flush()
+        except (AttributeError, LookupError, OSError):
+            click.echo(text, file=stream, nl=False)
+
+
+@click.group(
+    cls=TrackerGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--db",
     "db_path",
@@ -112,6 +159,11 @@ def open_store(settings: Settings, seed: bool = True) -> Store:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="按指定日期（YYYY-MM-DD）判断逾期、临期，用于补做某日的报告",
 )
+@click.option(
+    "--plan",
+    envvar="TRACKER_PLAN",
+    help="分工表（编号或其开头、标题或年份，如 2023）；默认最新的一份",
+)
 @click.version_option(version("tracker"), prog_name="tracker")
 @click.pass_context
 def main(
@@ -120,6 +172,7 @@ def main(
     user: str | None,
     unit: str | None,
     today: datetime | None,
+    plan: str | None,
 ) -> None:
     """政务公开工作要点分工表台账。不带子命令时打开应用。
 
@@ -130,13 +183,20 @@ def main(
       tracker import 分工表.txt --db 台账.db
       tracker export-snapshot 快照.db --db 台账.db
     """
-    ctx.obj = Settings(db_path, user, unit=unit, today=today.date() if today else None)
+    ctx.obj = Settings(db_path, user, unit=unit, today=today.date() if today else None, plan=plan)
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
 
 
 def run_app(settings: Settings) -> None:
-    """Open the app on the database; save any draft however the app ends."""
+    """Open the app on the database; save any draft however the app ends.
+
+    Raises:
+        TerminalNotUtf8: before anything is opened, in a terminal that is not UTF-8.
+    """
+    encoding = non_utf8_encoding()
+    if encoding is not None:
+        raise TerminalNotUtf8(encoding)
     from tracker.app import TrackerApp  # the UI is loaded only when it is shown
 
     store = open_store(settings)
@@ -146,20 +206,46 @@ def run_app(settings: Settings) -> None:
             f"未找到单位「{settings.unit}」。可用 tracker units 查看所有单位，"
             "或用 tracker units add 添加（如乡镇街道）"
         )
-    app = TrackerApp(store, settings.clerk, my_unit=settings.unit)
+    try:
+        plan_id = store.resolve_plan(settings.plan).id
+    except KeyError as error:
+        store.close()
+        raise click.ClickException(str(error.args[0])) from error
+    app = TrackerApp(store, settings.clerk, plan_id=plan_id, my_unit=settings.unit)
+    failures: list[tuple[str, Exception]] = []
     try:
         app.run()
     finally:
         # An error in a handler ends the app; what was typed is still saved (merged
         # with another window's text if that saved meanwhile).
-        app.drafts.flush(
+        failures = app.drafts.flush(
             lambda item_id, text, base: store.save_draft(item_id, text, settings.clerk, base)
         )
-        if not app.drafts and getattr(app, "session_id", None):
-            store.end_session(app.session_id)
-        store.close()
+        if failures:  # the disk, the lock or the file failed: show the text, never drop it
+            click.echo(_unsaved_notes(store, app.drafts.pending(), failures), err=True)
+        try:
+            if not app.drafts and getattr(app, "session_id", None):
+                store.end_session(app.session_id)
+        finally:
+            store.close()
+    if failures:
+        raise click.ClickException("有进展情况没有保存，内容已在上面列出，请复制保存")
     if app.return_code:
         sys.exit(app.return_code)
+
+
+def _unsaved_notes(
+    store: Store, pending: dict[str, str], failures: list[tuple[str, Exception]]
+) -> str:
+    """The notes that could not be saved, in full, for the clerk to copy."""
+    lines = [f"以下进展情况没有保存（{failures[0][1]}）："]
+    for item_id, _ in failures:
+        try:
+            title = store.item(item_id).content[:40]
+        except (KeyError, StoreError, sqlite3.Error):
+            title = item_id
+        lines += ["", f"【{title}】", pending.get(item_id, "")]
+    return "\n".join(lines)
 
 
 @main.command("import")
@@ -336,3 +422,8 @@ def config_command(settings: Settings, key: str | None, value: str | None) -> No
         click.echo(f"已设置 {key} = {value}")
     finally:
         store.close()
+
+
+from tracker.cli_items import register as _register_items  # noqa: E402
+
+_register_items(main)

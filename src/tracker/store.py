@@ -124,6 +124,8 @@ class ItemRecord(_Row):
     plan_id: str
     plan_year: int
     seq: int
+    outline: str = ""
+    """The item's outline number, category.key-task.item (e.g. ``1.2.1``)."""
     content: str
     units_text: str
     deadline_text: str
@@ -716,11 +718,56 @@ class Store:
             "items.updated_by, coalesce(items.deadline_kind, 'unknown') AS deadline_kind, "
             f"{_DUE} AS due, items.last_reviewed, {_WARNING} AS warning, {role} AS unit_role, "
             "key_tasks.title AS key_task_title, categories.no AS category_no, "
+            "categories.seq || '.' || key_tasks.seq || '.' || items.seq AS outline, "
             f"categories.title AS category_title {_ITEM_JOINS} WHERE {where} "
             f"ORDER BY {order_by}",
             params,
         )
         return [ItemRecord(**{**row, "due_date": row.pop("due")}) for row in rows]
+
+    def item_by_outline(self, plan_id: str, outline: str) -> ItemRecord:
+        """An item by its outline number (``1.2.1``) in a plan.
+
+        Raises:
+            KeyError: if the plan has no such item.
+        """
+        parts = outline.strip().split(".")
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            raise KeyError(outline)
+        _, params = self._params(None)
+        params.update({"plan": plan_id, "c": int(parts[0]), "k": int(parts[1]), "i": int(parts[2])})
+        found = self._items(
+            "plans.id = :plan AND categories.seq = :c AND key_tasks.seq = :k AND items.seq = :i",
+            params,
+            None,
+        )
+        if not found:
+            raise KeyError(outline)
+        return found[0]
+
+    def resolve_plan(self, spec: str | None) -> PlanRecord:
+        """The plan a clerk means: an id (or its first characters), a title, or a year.
+
+        None means the newest plan.
+
+        Raises:
+            KeyError: with a message listing the plans when none or several match.
+        """
+        plans = self.plans()
+        if not plans:
+            raise KeyError("数据库中没有分工表")
+        if spec is None:
+            return plans[0]
+        spec = spec.strip()
+        matches = [
+            p for p in plans if p.id.startswith(spec) or p.title == spec or str(p.year) == spec
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        listing = "；".join(f"{p.id[:8]} {p.title}" for p in plans)
+        if not matches:
+            raise KeyError(f"没有与「{spec}」对应的分工表。现有：{listing}")
+        raise KeyError(f"「{spec}」对应多份分工表，请用编号区分：{listing}")
 
     def item_units(self, item_id: str) -> list[ItemUnit]:
         """The units an item's 责任单位 cell names, in order, with their roles."""

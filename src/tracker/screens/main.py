@@ -72,6 +72,7 @@ class MainScreen(Screen[None]):
         Binding("U", "units", "单位", key_display="U"),
         Binding("e", "export_snapshot", "导出快照", show=False),
         Binding("h", "history", "历史", show=False),
+        Binding("p", "choose_plan", "分工表", show=False),
         Binding("ctrl+z", "undo", "撤销", show=False),
         Binding("ctrl+y", "redo", "重做", show=False),
     ]
@@ -413,6 +414,16 @@ class MainScreen(Screen[None]):
         if saved and item_id in saved:
             # After a merge with another window's text, the pane shows both.
             self._show_item(item_id, reload_notes=item_id in self.app.merged_now)
+
+    @work
+    async def action_choose_plan(self) -> None:
+        """Show another plan of the database."""
+        from tracker.screens.plans import PlanPickerScreen
+
+        self._save_now()
+        chosen = await self.app.push_screen_wait(PlanPickerScreen(self.app.store, self.plan_id))
+        if chosen and chosen != self.plan_id:
+            self.app.show_plan(chosen)
 
     # ------------------------------------------------------------------ history
     def action_undo(self) -> None:

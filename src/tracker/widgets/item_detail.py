@@ -117,6 +117,7 @@ class ItemDetail(Vertical):
         if new is None:
             return
         path = Text.assemble(
+            (f"{new.outline}　" if new.outline else "", "bold"),
             literal(f"{new.category_no} " if new.category_no else ""),
             literal(new.category_title),
             (" › ", "dim"),

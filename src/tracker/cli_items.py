@@ -1,0 +1,158 @@
+"""Scripting the ledger from the command line: ``tracker list`` and ``tracker set``.
+
+Items are named by their outline number (category.key-task.item, e.g. ``1.2.1``), as
+shown in the app. Every ``set`` is logged in ``changes`` like an edit in the app.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from tracker.deadlines import DueWarning
+from tracker.models import STATUS_LABELS, Status
+from tracker.store import ItemFilter, ItemRecord, Store, StoreError
+
+_STATUS_BY_WORD = {s.value: s for s in Status} | {label: s for s, label in STATUS_LABELS.items()}
+
+
+def parse_status(word: str) -> Status:
+    """A status from its code (``done``) or Chinese label (已完成).
+
+    Raises:
+        click.BadParameter: naming the accepted words.
+    """
+    status = _STATUS_BY_WORD.get(word.strip())
+    if status is None:
+        accepted = "、".join(f"{s.value}（{s.label}）" for s in Status)
+        raise click.BadParameter(f"「{word}」不是状态；可用：{accepted}")
+    return status
+
+
+def _plan_id(store: Store, spec: str | None) -> str:
+    try:
+        return store.resolve_plan(spec).id
+    except KeyError as error:
+        raise click.ClickException(str(error.args[0])) from error
+
+
+def _as_json(item: ItemRecord) -> dict:
+    return {
+        "outline": item.outline,
+        "id": item.id,
+        "category": item.category_title,
+        "key_task": item.key_task_title,
+        "content": item.content,
+        "units": item.units_text,
+        "deadline": item.deadline_text,
+        "deadline_kind": item.deadline_kind.value,
+        "due_date": item.due_date.isoformat() if item.due_date else None,
+        "status": item.status.value,
+        "status_label": item.status.label,
+        "warning": item.warning.value,
+        "notes": item.notes,
+        "updated_at": item.updated_at,
+        "updated_by": item.updated_by,
+    }
+
+
+def register(main: click.Group) -> None:
+    """Add ``list`` and ``set`` to the ``tracker`` command group."""
+    from tracker.cli import Settings, _db_options, open_store
+
+    @main.command("list")
+    @click.option(
+        "--status", "statuses", multiple=True, help="只列出该状态（可多次给出；代码或中文）"
+    )
+    @click.option("--overdue", is_flag=True, help="只列出逾期的任务")
+    @click.option("--due-soon", is_flag=True, help="只列出临期的任务")
+    @click.option("--json", "as_json", is_flag=True, help="输出 JSON（供脚本使用）")
+    @_db_options
+    def list_command(
+        settings: Settings,
+        statuses: tuple[str, ...],
+        overdue: bool,
+        due_soon: bool,
+        as_json: bool,
+    ) -> None:
+        """列出任务（按大纲编号），可按单位、状态、逾期筛选。
+
+        \b
+        例：
+          tracker list --unit 区发改局 --overdue
+          tracker --today 2023-08-25 list --status 推进中 --json
+        """
+        store = open_store(settings)
+        try:
+            plan_id = _plan_id(store, settings.plan)
+            unit_id = None
+            if settings.unit:
+                unit = store.unit(settings.unit)
+                if unit is None:
+                    raise click.ClickException(f"未找到单位「{settings.unit}」")
+                unit_id = unit.id
+            warnings = frozenset(
+                w
+                for w, on in ((DueWarning.OVERDUE, overdue), (DueWarning.DUE_SOON, due_soon))
+                if on
+            )
+            flt = ItemFilter(
+                unit_id=unit_id,
+                statuses=frozenset(parse_status(s) for s in statuses),
+                warnings=warnings,
+            )
+            items = store.filtered_items(plan_id, flt)
+            if as_json:
+                click.echo(json.dumps([_as_json(i) for i in items], ensure_ascii=False, indent=2))
+                return
+            for item in items:
+                mark = {"overdue": "逾期", "due_soon": "临期"}.get(item.warning.value, "")
+                content = " ".join(item.content.split())
+                click.echo(
+                    f"{item.outline}\t{item.status.label}\t{mark}\t{item.deadline_text}\t"
+                    f"{content[:60]}"
+                )
+            click.echo(f"共 {len(items)} 项", err=True)
+        finally:
+            store.close()
+
+    @main.command("set")
+    @click.argument("outline")
+    @click.option("--status", help="新状态：代码（done）或中文（已完成）")
+    @click.option("--notes", help="新的进展情况（整段替换）")
+    @_db_options
+    def set_command(
+        settings: Settings, outline: str, status: str | None, notes: str | None
+    ) -> None:
+        """修改一项任务的状态或进展情况，记入修改日志（与在应用中修改相同）。
+
+        \b
+        例：
+          tracker set 1.2.1 --status done --notes "已在门户网站公开"
+          tracker set 3.1.2 --status 推进中 --user 区发改局
+        """
+        if status is None and notes is None:
+            raise click.UsageError("请至少给出 --status 或 --notes")
+        new_status = parse_status(status) if status is not None else None
+        store = open_store(settings)
+        try:
+            plan_id = _plan_id(store, settings.plan)
+            try:
+                item = store.item_by_outline(plan_id, outline)
+            except KeyError as error:
+                raise click.ClickException(
+                    f"没有编号为「{outline}」的任务（编号形如 1.2.1：工作任务.重点工作任务.条目）"
+                ) from error
+            changed = []
+            try:
+                if new_status is not None and store.set_status(item.id, new_status, settings.clerk):
+                    changed.append(f"状态 → {new_status.label}")
+                if notes is not None and store.save_notes(item.id, notes, settings.clerk):
+                    changed.append("进展情况已更新")
+            except StoreError as error:
+                raise click.ClickException(str(error)) from error
+            summary = "；".join(changed) if changed else "无变化"
+            click.echo(f"{item.outline} {' '.join(item.content.split())[:40]}：{summary}")
+        finally:
+            store.close()

@@ -1,0 +1,58 @@
+"""Choose which plan to show when the database holds several (2023, 2024, another district)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tracker.labels import literal, mini_bar
+from tracker.store import Store
+
+
+class PlanPickerScreen(ModalScreen[str | None]):
+    """Lists every plan with its progress; Enter dismisses with the plan's id."""
+
+    BINDINGS = [Binding("escape,q", "cancel", "取消")]
+
+    def __init__(self, store: Store, current_plan_id: str) -> None:
+        super().__init__()
+        self.store = store
+        self.current_plan_id = current_plan_id
+
+    def compose(self) -> ComposeResult:
+        plans = self.store.plans()
+        options = []
+        for plan in plans:
+            progress = plan.progress
+            label = Text.assemble(
+                mini_bar(progress.done, progress.total),
+                f" {progress.done}/{progress.total}  ",
+                literal(plan.title, "bold"),
+                ("　✓ 当前" if plan.id == self.current_plan_id else "", "green"),
+            )
+            options.append(Option(label, id=plan.id))
+        with Vertical(id="plan-dialog", classes="dialog") as dialog:
+            dialog.border_title = "选择分工表"
+            dialog.border_subtitle = "Enter 打开　Esc 取消"
+            yield Static(Text(f"本数据库中共有 {len(plans)} 份分工表"))
+            yield OptionList(*options, id="plan-options")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        for index in range(options.option_count):
+            if options.get_option_at_index(index).id == self.current_plan_id:
+                options.highlighted = index
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#plan-options")
+    def choose(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
