@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import getpass
+import shutil
 import sqlite3
 import sys
 import types
 from collections.abc import Iterator
+from contextlib import closing
 from importlib.metadata import version
 from pathlib import Path
 
@@ -325,7 +327,9 @@ class FakeApp:
     instances: list[FakeApp] = []
     exit_code = 0
 
-    def __init__(self, store, clerk: str, my_unit: str | None = None) -> None:
+    def __init__(
+        self, store, clerk: str, plan_id: str | None = None, my_unit: str | None = None
+    ) -> None:
         self.store = store
         self.clerk = clerk
         self.my_unit = my_unit
@@ -478,3 +482,152 @@ def test_unknown_unit_is_refused(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["--unit", "火星局", "--db", str(tmp_path / "x.db")])
     assert result.exit_code != 0
     assert "未找到单位「火星局」" in result.output
+
+
+# ---------------------------------------------------------------------- bad, busy and old databases
+def make_tracker_db(path: Path) -> Path:
+    store = Store.open(path)
+    store.close()
+    assert invoke(CliRunner(), "units", "--db", path).exit_code == 0  # seeds the plan
+    return path
+
+
+def make_bad_db(kind: str, tmp_path: Path) -> tuple[Path, str]:
+    """A file that is not a usable tracker database, and what the clerk is told."""
+    path = tmp_path / "bad" / "台账.db"
+    path.parent.mkdir()
+    if kind == "text":
+        path.write_text("会议纪要\n" * 300, encoding="utf-8")
+        return path, "不是 tracker 数据库"
+    real = make_tracker_db(tmp_path / "real.db")
+    if kind == "truncated":
+        path.write_bytes(real.read_bytes()[:3000])
+        return path, "已损坏或不完整"
+    assert kind == "newer"
+    path.write_bytes(real.read_bytes())
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA user_version = 999")
+        conn.commit()
+    return path, "更新版本的 tracker"
+
+
+BAD_DB_COMMANDS = {
+    "app": [],
+    "import": ["import", "{plan}"],
+    "export-snapshot": ["export-snapshot", "{out}"],
+    "config": ["config"],
+    "config-set": ["config", "due-window", "7"],
+    "units": ["units"],
+    "units-add": ["units", "add", "东城街道"],
+}
+
+
+@pytest.mark.parametrize("kind", ["text", "truncated", "newer"])
+@pytest.mark.parametrize("command", BAD_DB_COMMANDS)
+def test_bad_database_is_a_message_for_every_command(
+    runner: CliRunner, tmp_path: Path, seed_path: Path, kind: str, command: str
+) -> None:
+    db, message = make_bad_db(kind, tmp_path)
+    data = db.read_bytes()
+    out = tmp_path / "快照.db"
+    args = [a.format(plan=seed_path, out=out) for a in BAD_DB_COMMANDS[command]]
+    result = runner.invoke(main, ["--db", str(db), *args])
+    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert db.read_bytes() == data
+    assert sorted(p.name for p in db.parent.iterdir()) == ["台账.db"]
+    assert not out.exists()
+
+
+@pytest.fixture
+def quick_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's stores wait 0.2 s for a lock instead of 5 s."""
+    original = Store.open.__func__
+
+    def open_quickly(cls, path, *args, **kwargs):
+        kwargs.setdefault("busy_timeout_ms", 200)
+        return original(cls, path, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "open", classmethod(open_quickly))
+
+
+def test_busy_database_for_export_snapshot(
+    runner: CliRunner, tmp_path: Path, quick_busy_timeout: None
+) -> None:
+    """Another program holds the lock while an old database would be upgraded."""
+    db = tmp_path / "台账.db"
+    db.write_bytes((Path(__file__).parent / "fixtures" / "schema-v1.db").read_bytes())
+    out = tmp_path / "快照.db"
+    with closing(sqlite3.connect(db, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        result = runner.invoke(main, ["export-snapshot", str(out), "--db", str(db)])
+        other.execute("ROLLBACK")
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert "另一个程序正在写入该数据库，请稍后重试" in result.output
+    assert "database is locked" not in result.output
+    assert not out.exists()
+    assert not list(tmp_path.glob("*.before-v*.db"))
+
+
+def test_busy_database_for_export_snapshot_while_locked_exclusively(
+    runner: CliRunner, tmp_path: Path, quick_busy_timeout: None
+) -> None:
+    db = make_tracker_db(tmp_path / "台账.db")
+    out = tmp_path / "快照.db"
+    with closing(sqlite3.connect(db, isolation_level=None)) as other:
+        other.execute("PRAGMA journal_mode = DELETE")
+        other.execute("BEGIN EXCLUSIVE")
+        result = runner.invoke(main, ["export-snapshot", str(out), "--db", str(db)])
+        other.execute("ROLLBACK")
+    assert result.exit_code == 1
+    assert "另一个程序正在写入该数据库" in result.output
+    assert not out.exists()
+
+
+def test_busy_database_while_saving_a_setting(
+    runner: CliRunner, tmp_path: Path, quick_busy_timeout: None
+) -> None:
+    """The open succeeds (reading is never blocked in WAL mode); the write is refused."""
+    db = make_tracker_db(tmp_path / "台账.db")
+    with closing(sqlite3.connect(db, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        result = runner.invoke(main, ["config", "due-window", "7", "--db", str(db)])
+        other.execute("ROLLBACK")
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert "另一个程序正在写入该数据库" in result.output
+    assert "已设置" not in result.output
+
+
+def test_upgrade_says_where_the_backup_is(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "台账.db"
+    db.write_bytes((Path(__file__).parent / "fixtures" / "schema-v1.db").read_bytes())
+    result = runner.invoke(main, ["config", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    [backup] = tmp_path.glob("台账.before-v*.db")
+    assert f"升级前的备份：{backup}" in result.output
+
+
+def test_notes_that_cannot_be_saved_at_exit_are_shown_not_lost(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The USB stick is pulled while the app is open: the typed notes are printed."""
+    db = tmp_path / "U盘" / "台账.db"
+
+    class PulledStick(FakeApp):
+        def run(self) -> None:
+            super().run()
+            shutil.rmtree(db.parent)
+
+    module = types.ModuleType("tracker.app")
+    module.TrackerApp = PulledStick
+    monkeypatch.setitem(sys.modules, "tracker.app", module)
+    result = runner.invoke(main, ["--db", str(db), "--user", "李四"])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert "以下进展情况没有保存" in result.output
+    assert "草稿：已部署" in result.output
+    assert "已不在原处" in result.output
