@@ -41,19 +41,7 @@ class UndoStack:
             ChangedUnderneath: the field was changed since (by another window); nothing
                 is written and the change stays on the stack.
         """
-        if not self._done:
-            return None
-        change = self._done[-1]
-        store.apply_change(
-            change.item_id,
-            change.field,
-            change.old_value,
-            by,
-            expected=change.new_value,
-            kind="undo",
-        )
-        self._undone.append(self._done.pop())
-        return change
+        return self._move(store, by, self._done, self._undone, "undo")
 
     def redo(self, store: Store, by: str) -> ChangeRecord | None:
         """Make the latest undone change again.
@@ -64,16 +52,25 @@ class UndoStack:
         Raises:
             ChangedUnderneath: as for :meth:`undo`.
         """
-        if not self._undone:
+        return self._move(store, by, self._undone, self._done, "redo")
+
+    @staticmethod
+    def _move(
+        store: Store,
+        by: str,
+        source: list[ChangeRecord],
+        target: list[ChangeRecord],
+        kind: str,
+    ) -> ChangeRecord | None:
+        if not source:
             return None
-        change = self._undone[-1]
-        store.apply_change(
-            change.item_id,
-            change.field,
-            change.new_value,
-            by,
-            expected=change.old_value,
-            kind="redo",
+        change = source[-1]
+        # Undo writes the old value over the new one; redo the other way round.
+        value, expected = (
+            (change.old_value, change.new_value)
+            if kind == "undo"
+            else (change.new_value, change.old_value)
         )
-        self._done.append(self._undone.pop())
+        store.apply_change(change.item_id, change.field, value, by, expected=expected, kind=kind)
+        target.append(source.pop())
         return change
