@@ -27,7 +27,13 @@ from tracker.labels import literal
 from tracker.models import Status
 from tracker.screens.export import ConfirmScreen, ExportScreen
 from tracker.snapshot import SnapshotError
-from tracker.store import ChangedUnderneath, ItemFilter, ItemRecord, StoreError
+from tracker.store import (
+    CategoryRecord,
+    ChangedUnderneath,
+    ItemFilter,
+    ItemRecord,
+    StoreError,
+)
 from tracker.widgets.item_detail import ItemDetail
 from tracker.widgets.node_summary import NodeSummary
 from tracker.widgets.plan_tree import NodeRef, PlanTree
@@ -258,14 +264,15 @@ class MainScreen(Screen[None]):
             self._show_item(ref.id)
             switcher.current = "item-detail"
             return
-        if ref.kind == "plan":
-            record = store.plan(ref.id, self.flt)
-            title = record.title
-        elif ref.kind == "category":
-            record = store.category(ref.id, self.flt)
+        # The tree read these counts when it drew the node: no query per keypress.
+        record = self.query_one(PlanTree).record_for(ref.id)
+        if record is None:
+            record = {"plan": store.plan, "category": store.category, "key_task": store.key_task}[
+                ref.kind
+            ](ref.id, self.flt)
+        if isinstance(record, CategoryRecord):
             title = f"{record.no or ''} {record.title}".strip()
         else:
-            record = store.key_task(ref.id, self.flt)
             title = record.title
         self.query_one(NodeSummary).show(KIND_LABELS[ref.kind], title, record.progress)
         switcher.current = "node-summary"

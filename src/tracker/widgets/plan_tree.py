@@ -105,11 +105,12 @@ class PlanTree(Tree[NodeRef]):
         self.outline = outline
         self.plan_id = plan_id
         self.flt = flt or ItemFilter()
-        super().__init__(
-            plan_label(outline.plan(plan_id, self.flt)), NodeRef("plan", plan_id), **kwargs
-        )
+        plan = outline.plan(plan_id, self.flt)
+        super().__init__(plan_label(plan), NodeRef("plan", plan_id), **kwargs)
         self._by_ref: dict[str, TreeNode[NodeRef]] = {plan_id: self.root}
         self._loaded: set[str] = set()
+        # The counts each label shows, so highlighting a node costs no query.
+        self._records: dict[str, PlanRecord | CategoryRecord | KeyTaskRecord] = {plan_id: plan}
 
     def on_mount(self) -> None:
         self.guide_depth = 3
@@ -136,8 +137,14 @@ class PlanTree(Tree[NodeRef]):
         self.clear()
         self._by_ref = {self.plan_id: self.root}
         self._loaded = set()
-        self.root.set_label(plan_label(self.outline.plan(self.plan_id, flt)))
+        plan = self.outline.plan(self.plan_id, flt)
+        self._records = {self.plan_id: plan}
+        self.root.set_label(plan_label(plan))
         self._open()
+
+    def record_for(self, node_id: str) -> PlanRecord | CategoryRecord | KeyTaskRecord | None:
+        """The plan, category or key task a node shows, with the counts on its label."""
+        return self._records.get(node_id)
 
     def node_for(self, node_id: str) -> TreeNode[NodeRef] | None:
         """The node showing a plan, category, key task or item, if it is loaded."""
@@ -155,9 +162,11 @@ class PlanTree(Tree[NodeRef]):
         self._loaded.add(ref.id)
         if ref.kind == "plan":
             for category in self.outline.categories(ref.id, self.flt):
+                self._records[category.id] = category
                 self._add(node, category_label(category), NodeRef("category", category.id))
         elif ref.kind == "category":
             for key_task in self.outline.key_tasks(ref.id, self.flt):
+                self._records[key_task.id] = key_task
                 self._add(node, key_task_label(key_task), NodeRef("key_task", key_task.id))
         elif ref.kind == "key_task":
             for item in self.outline.items(ref.id, self.flt):
@@ -190,9 +199,13 @@ class PlanTree(Tree[NodeRef]):
         """Show an item's new status and the new counts along its path."""
         self.update_item(item)
         outline, flt = self.outline, self.flt
-        self.root.set_label(plan_label(outline.plan(self.plan_id, flt)))
+        plan = outline.plan(self.plan_id, flt)
+        self._records[self.plan_id] = plan
+        self.root.set_label(plan_label(plan))
         category = outline.category(item.category_id, flt)
         key_task = outline.key_task(item.key_task_id, flt)
+        self._records[category.id] = category
+        self._records[key_task.id] = key_task
         for record, label in (
             (category, category_label(category)),
             (key_task, key_task_label(key_task)),
@@ -204,16 +217,22 @@ class PlanTree(Tree[NodeRef]):
     def refresh_labels(self) -> None:
         """Re-read every loaded node's label (another window changed the database)."""
         outline, flt = self.outline, self.flt
-        self.root.set_label(plan_label(outline.plan(self.plan_id, flt)))
+        plan = outline.plan(self.plan_id, flt)
+        self._records[self.plan_id] = plan
+        self.root.set_label(plan_label(plan))
         for node_id, node in list(self._by_ref.items()):
             ref = node.data
             if ref is None or ref.kind == "plan":
                 continue
             try:
                 if ref.kind == "category":
-                    node.set_label(category_label(outline.category(node_id, flt)))
+                    category = outline.category(node_id, flt)
+                    self._records[node_id] = category
+                    node.set_label(category_label(category))
                 elif ref.kind == "key_task":
-                    node.set_label(key_task_label(outline.key_task(node_id, flt)))
+                    key_task = outline.key_task(node_id, flt)
+                    self._records[node_id] = key_task
+                    node.set_label(key_task_label(key_task))
                 else:
                     node.set_label(item_label(outline.item(node_id, flt)))
             except KeyError:
