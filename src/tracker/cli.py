@@ -427,3 +427,7 @@ def config_command(settings: Settings, key: str | None, value: str | None) -> No
 from tracker.cli_items import register as _register_items  # noqa: E402
 
 _register_items(main)
+
+from tracker.cli_ledger import register as _register_ledger  # noqa: E402
+
+_register_ledger(main)

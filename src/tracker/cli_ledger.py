@@ -1,0 +1,214 @@
+"""Commands to hand the ledger in and gather it: ``export-ledger``, ``import-ledger``, ``report``.
+
+Registered on the main group by :func:`register`, called at the end of :mod:`tracker.cli`;
+the commands are built there, so this module imports :mod:`tracker.cli` only once that
+is loaded (either may be imported first). Like every command they take ``--db`` and
+``--user`` after their name; ``--unit`` and ``--today`` may be given here too, or before
+the command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tracker.ledger import LedgerError, describe_import, export_ledger, import_ledger
+from tracker.report import REPORT_FORMATS, build_report, render
+from tracker.store import ItemFilter, Store
+
+if TYPE_CHECKING:
+    from tracker.cli import Settings
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+UNIT_HELP = "只包括该单位负责（含通过集合单位负责）的任务；默认为 tracker --unit 的值"
+TODAY_HELP = "按指定日期（YYYY-MM-DD）判断逾期、临期；默认为今天"
+
+
+def _unit_and_today(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--unit`` and ``--today`` (they override the group's values)."""
+    today = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help=TODAY_HELP)
+    return click.option("--unit", help=UNIT_HELP)(today(command))
+
+
+def _open(settings: Settings, unit: str | None, today: datetime | None) -> tuple[Store, str | None]:
+    """The store, with today fixed if asked, and the id of the unit asked for (if any).
+
+    Raises:
+        click.ClickException: for an unknown unit.
+    """
+    from tracker.cli import open_store
+
+    store = open_store(settings)
+    if today is not None:
+        store.today_override = today.date()
+    name = unit or settings.unit
+    if not name:
+        return store, None
+    found = store.unit(name)
+    if found is None:
+        store.close()
+        raise click.ClickException(f"未找到单位「{name}」；可用 tracker units 查看所有单位")
+    return store, found.id
+
+
+def _plan_id(store: Store, settings: Settings) -> str:
+    """The plan ``--plan`` names (default: the newest, as the app opens it)."""
+    try:
+        return store.resolve_plan(settings.plan).id
+    except KeyError as error:
+        raise click.ClickException(str(error.args[0])) from error
+
+
+def _export_ledger(db_options: Decorator) -> click.Command:
+    @click.command("export-ledger")
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    @_unit_and_today
+    @click.option("--force", is_flag=True, help="覆盖已存在的文件")
+    @db_options
+    def export_ledger_command(
+        settings: Settings, out: Path, unit: str | None, today: datetime | None, force: bool
+    ) -> None:
+        """导出工作台账：.xlsx（Excel/WPS，可打印、可交各单位填写）或 .csv（Excel 可直接打开）。
+
+        \b
+        xlsx 按分工表的样式排版：工作任务、重点工作任务合并单元格，每页重复表头，A4 横向；
+        逾期的完成时限标红、临期标橙；「状态」可从下拉列表选择。各单位填好「状态」
+        「进展情况」后交回，用 tracker import-ledger 导入。
+        例：
+          tracker export-ledger 台账-2023-08.xlsx --today 2023-08-25
+          tracker export-ledger 区发改局台账.xlsx --unit 区发改局
+          tracker export-ledger 台账.csv
+        """
+        store, unit_id = _open(settings, unit, today)
+        try:
+            plan_id = _plan_id(store, settings)
+            written = export_ledger(store, plan_id, out, unit_id=unit_id, force=force)
+            count = len(store.filtered_items(plan_id, ItemFilter(unit_id=unit_id)))
+        except LedgerError as error:
+            raise click.ClickException(str(error)) from error
+        finally:
+            store.close()
+        click.echo(f"台账已导出（{count} 项任务）：{written}")
+
+    return export_ledger_command
+
+
+def _import_ledger(db_options: Decorator) -> click.Command:
+    @click.command("import-ledger")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option(
+        "--by", "by_unit", required=True, help="填写该台账的单位，记入修改日志（如 区发改局）"
+    )
+    @click.option("--dry-run", is_flag=True, help="只检查并列出将要做的修改，不写入")
+    @db_options
+    def import_ledger_command(settings: Settings, file: Path, by_unit: str, dry_run: bool) -> None:
+        """导入各单位交回的 xlsx 台账：「状态」「进展情况」有变化的，记为该单位的修改。
+
+        \b
+        每行先按隐藏的 item_id 列、否则按「序号」和「具体内容」对应到任务；所有行检查完毕
+        后才写入。对不上的行、状态不是五种之一的行、修改了不归该单位负责的任务的行不导入，
+        并列出行号和原因（此时退出码为 1，其余行照常导入；改正后可再次导入，不会重复）。
+        例：
+          tracker import-ledger 区发改局台账.xlsx --by 区发改局
+          tracker import-ledger 区发改局台账.xlsx --by 区发改局 --dry-run
+        """
+        from tracker.cli import open_store
+
+        store = open_store(settings)
+        try:
+            result = import_ledger(store, file, by_unit, dry_run=dry_run)
+        except LedgerError as error:
+            raise click.ClickException(str(error)) from error
+        finally:
+            store.close()
+        for line in describe_import(result):
+            click.echo(line)
+        if result.refused:
+            raise click.ClickException(f"有 {len(result.refused)} 行未导入，见上面的列表")
+
+    return import_ledger_command
+
+
+def _report(db_options: Decorator) -> click.Command:
+    @click.command("report")
+    @_unit_and_today
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(REPORT_FORMATS),
+        default="md",
+        show_default=True,
+        help="md（Markdown）或 html（独立网页，可用浏览器打开、打印）",
+    )
+    @click.option(
+        "--out", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）"
+    )
+    @click.option("--force", is_flag=True, help="覆盖已存在的文件")
+    @db_options
+    def report_command(
+        settings: Settings,
+        unit: str | None,
+        today: datetime | None,
+        fmt: str,
+        out: Path | None,
+        force: bool,
+    ) -> None:
+        """进展报告：按工作任务、按责任单位统计各状态数量、完成率、逾期和临期，列出逾期、
+        临期任务，并生成一句总结（可直接用于月报或年度报告的落实情况）。
+
+        \b
+        例：
+          tracker report --today 2023-08-25
+          tracker report --unit 区发改局
+          tracker report --format html --out 8月进展.html
+        """
+        store, unit_id = _open(settings, unit, today)
+        try:
+            text = render(build_report(store, _plan_id(store, settings), unit_id), fmt)
+        finally:
+            store.close()
+        if out is None:
+            click.echo(text, nl=False)
+            return
+        try:
+            write_new_text(out, text, force)
+        except LedgerError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"报告已保存到：{out}")
+
+    return report_command
+
+
+def write_new_text(out: Path, text: str, force: bool) -> None:
+    """Write a UTF-8 text file, refusing to replace one without ``force``.
+
+    Raises:
+        LedgerError: an existing file without ``force``, or a failed write.
+    """
+    out = out.expanduser()
+    if out.is_dir():
+        raise LedgerError(f"「{out}」是一个文件夹，请给出文件名")
+    try:
+        with open(out, "w" if force else "x", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except FileExistsError as error:
+        raise LedgerError(f"文件「{out}」已存在，未覆盖；如确需覆盖，请加 --force") from error
+    except OSError as error:
+        raise LedgerError(f"写入「{out}」失败：{error.strerror or error}") from error
+
+
+def register(group: click.Group) -> None:
+    """Add ``export-ledger``, ``import-ledger`` and ``report`` to the ``tracker`` group.
+
+    Called at the end of :mod:`tracker.cli`, whose ``--db``/``--user`` handling the
+    commands share (it is loaded by then).
+    """
+    from tracker.cli import _db_options
+
+    for build in (_export_ledger, _import_ledger, _report):
+        group.add_command(build(_db_options))

@@ -1,0 +1,408 @@
+"""The progress report as of a day: figures, overdue and due-soon items, a summary.
+
+:func:`build_report` gathers from the store what a monthly report (or the year-end
+落实情况 of the annual report) states: per category and per unit the counts by status,
+the completion rate and the overdue and due-soon counts; the overdue and due-soon
+items by outline number and content; and a Chinese summary sentence
+(:func:`summary_sentence`) ready to paste, e.g. 「截至2023年8月25日，全区47项任务已完成3项，
+完成率6.4%；……」. :func:`render_markdown` and :func:`render_html` write it out; every
+text from the plan or a clerk is escaped, never interpreted.
+
+Nothing here knows about the terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from tracker.deadlines import DueWarning
+from tracker.ledger import day_label
+from tracker.models import Status
+from tracker.store import ItemFilter, ItemRecord, Progress, Store
+from tracker.units import Role, UnitKind
+
+REPORT_FORMATS = ("md", "html")
+"""The formats :func:`render` writes."""
+SUMMARY_LIST_LIMIT = 5
+"""How many overdue items the summary sentence names before saying 等."""
+STATUS_ORDER = (Status.IN_PROGRESS, Status.ONGOING, Status.ON_HOLD, Status.NOT_STARTED)
+"""The statuses the summary counts after 已完成, in the order a report states them."""
+FIGURE_HEADERS = (
+    "总数",
+    *(status.label for status in Status),
+    "完成率",
+    DueWarning.OVERDUE.label,
+    DueWarning.DUE_SOON.label,
+)
+"""The figure columns of every table: total, each status, rate, overdue, due soon."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ReportLine(_Frozen):
+    """A row of figures: a category or a unit."""
+
+    key: str
+    """The category's or unit's id."""
+    no: str = ""
+    """The category's 序号 (empty for a unit)."""
+    name: str
+    """The category's title or the unit's name."""
+    progress: Progress
+    lead: int = 0
+    """Items the unit leads (牵头); 0 for a category."""
+
+
+class DueItem(_Frozen):
+    """An overdue or due-soon item, as the report lists it."""
+
+    item_id: str
+    no: str
+    """The outline number, e.g. ``3.2.1``."""
+    content: str
+    units_text: str
+    """责任单位, as in the plan."""
+    lead: str
+    """The lead unit(s) (牵头单位), joined with 、."""
+    deadline_text: str
+    due_date: date
+    status: Status
+    days: int
+    """Days past the due date (overdue) or left until it (due soon)."""
+
+
+class Report(_Frozen):
+    """A plan's progress (or one unit's part of it) as of a day."""
+
+    plan_id: str
+    plan_title: str
+    today: date
+    due_window: int
+    """Days ahead an open item counts as due soon (临期)."""
+    unit_name: str | None = None
+    """The unit the report is for, or None for the whole plan."""
+    total: Progress
+    categories: tuple[ReportLine, ...] = ()
+    units: tuple[ReportLine, ...] = ()
+    """Concrete units answering for at least one item, by pinyin (whole-plan reports)."""
+    overdue: tuple[DueItem, ...] = ()
+    due_soon: tuple[DueItem, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """The summary sentence (see :func:`summary_sentence`)."""
+        return summary_sentence(self)
+
+    @property
+    def heading(self) -> str:
+        """The report's title."""
+        scope = f"（{self.unit_name}）" if self.unit_name else ""
+        return f"{self.plan_title}{scope}落实情况"
+
+
+def build_report(store: Store, plan_id: str, unit_id: str | None = None) -> Report:
+    """The progress report of a plan as of the store's today.
+
+    Args:
+        store: The open database (its ``today()`` is the report's day).
+        plan_id: The plan.
+        unit_id: Only the items this unit answers for (directly or through a
+            collective); the per-unit table is then left out.
+
+    Raises:
+        KeyError: for an unknown plan.
+    """
+    flt = ItemFilter(unit_id=unit_id)
+    plan = store.plan(plan_id, flt)
+    unit = store.unit(unit_id) if unit_id else None
+    categories = tuple(
+        ReportLine(key=c.id, no=c.no or str(c.seq), name=c.title, progress=c.progress)
+        for c in store.categories(plan_id, flt)
+    )
+    units: tuple[ReportLine, ...] = ()
+    if unit_id is None:
+        units = tuple(
+            ReportLine(key=u.id, name=u.name, progress=u.progress, lead=u.lead)
+            for u in sorted(store.units(plan_id), key=lambda u: (u.initials, u.name))
+            if u.kind is UnitKind.CONCRETE and u.progress.total
+        )
+    today = store.today()
+
+    def listed(warning: DueWarning) -> tuple[DueItem, ...]:
+        found = store.filtered_items(
+            plan_id, ItemFilter(unit_id=unit_id, warnings=frozenset({warning})), order="due"
+        )
+        return tuple(_due_item(store, item, today) for item in found)
+
+    return Report(
+        plan_id=plan_id,
+        plan_title=plan.title,
+        today=today,
+        due_window=store.due_window,
+        unit_name=unit.name if unit else None,
+        total=plan.progress,
+        categories=categories,
+        units=units,
+        overdue=listed(DueWarning.OVERDUE),
+        due_soon=listed(DueWarning.DUE_SOON),
+    )
+
+
+def _due_item(store: Store, item: ItemRecord, today: date) -> DueItem:
+    assert item.due_date is not None  # only dated items are overdue or due soon
+    lead = "、".join(u.name for u in store.item_units(item.id) if u.role is Role.LEAD)
+    return DueItem(
+        item_id=item.id,
+        no=item.outline,
+        content=item.content,
+        units_text=item.units_text,
+        lead=lead,
+        deadline_text=item.deadline_text,
+        due_date=item.due_date,
+        status=item.status,
+        days=abs((today - item.due_date).days),
+    )
+
+
+# ---------------------------------------------------------------------- the sentence
+def rate_label(done: int, total: int) -> str:
+    """A completion rate to one decimal, as reports write it: ``6.4%``, ``13%``.
+
+    Rounded half up, except that it says 100% only when everything is done and 0%
+    only when nothing is; ``-`` when there is nothing to count.
+    """
+    if not total:
+        return "-"
+    tenths = (done * 2000 + total) // (2 * total)
+    if done < total:
+        tenths = min(tenths, 999)
+    if done > 0:
+        tenths = max(tenths, 1)
+    whole, tenth = divmod(tenths, 10)
+    return f"{whole}%" if tenth == 0 else f"{whole}.{tenth}%"
+
+
+def region_word(plan_title: str) -> str:
+    """How the summary names the plan's scope: 全区 / 全市 / 全县 … from its title."""
+    found = re.search(r"全[区市县省州盟旗镇乡]", plan_title)
+    return found.group() if found else "分工表所列"
+
+
+def summary_sentence(report: Report) -> str:
+    """The summary sentence of a monthly report or the year-end 落实情况.
+
+    For example 「截至2023年8月25日，全区47项任务已完成3项，完成率6.4%；推进中2项，
+    持续推进1项，暂缓/受阻1项，尚未启动40项；逾期2项（3.2.1 区政府工作部门牵头、4.1.1
+    区经信局牵头），临期3项（14天内到期）。」 Zero counts are left out.
+    """
+    p = report.total
+    day = day_label(report.today)
+    scope = f"{report.unit_name}负责的" if report.unit_name else region_word(report.plan_title)
+    if not p.total:
+        if report.unit_name:
+            return f"截至{day}，{report.unit_name}暂无负责的任务。"
+        return f"截至{day}，分工表中暂无任务。"
+    if p.done == p.total:
+        clauses = [f"截至{day}，{scope}{p.total}项任务已全部完成，完成率100%"]
+    else:
+        clauses = [
+            f"截至{day}，{scope}{p.total}项任务已完成{p.done}项，"
+            f"完成率{rate_label(p.done, p.total)}"
+        ]
+    others = [
+        f"{'尚未启动' if status is Status.NOT_STARTED else status.label}{count}项"
+        for status in STATUS_ORDER
+        if (count := p.by_status.get(status, 0))
+    ]
+    if others:
+        clauses.append("，".join(others))
+    warnings = []
+    if report.overdue:
+        names = "、".join(
+            f"{item.no} {item.lead}牵头" if item.lead else item.no
+            for item in report.overdue[:SUMMARY_LIST_LIMIT]
+        )
+        more = "等" if len(report.overdue) > SUMMARY_LIST_LIMIT else ""
+        warnings.append(f"逾期{len(report.overdue)}项（{names}{more}）")
+    elif p.done < p.total:
+        warnings.append("无逾期任务")
+    if report.due_soon:
+        warnings.append(f"临期{len(report.due_soon)}项（{report.due_window}天内到期）")
+    if warnings:
+        clauses.append("，".join(warnings))
+    return "；".join(clauses) + "。"
+
+
+# ---------------------------------------------------------------------- rendering
+def figure_cells(progress: Progress) -> list[str]:
+    """The values under :data:`FIGURE_HEADERS`."""
+    return [
+        str(progress.total),
+        *(str(progress.by_status.get(status, 0)) for status in Status),
+        rate_label(progress.done, progress.total),
+        str(progress.overdue),
+        str(progress.due_soon),
+    ]
+
+
+def _tables(report: Report) -> list[tuple[str, str, list[str], list[list[str]], int]]:
+    """The report's tables: title, note, headers, rows, and how many leading text columns."""
+    tables = []
+    total_row = ["", "合计", *figure_cells(report.total)]
+    tables.append(
+        (
+            "按工作任务",
+            "",
+            ["序号", "工作任务", *FIGURE_HEADERS],
+            [[c.no, c.name, *figure_cells(c.progress)] for c in report.categories] + [total_row],
+            2,
+        )
+    )
+    if report.units:
+        tables.append(
+            (
+                "按责任单位",
+                "具体单位，含经集合单位（如区政府工作部门、各乡镇街委）分派的任务",
+                ["责任单位", *FIGURE_HEADERS, "牵头"],
+                [[u.name, *figure_cells(u.progress), str(u.lead)] for u in report.units],
+                1,
+            )
+        )
+    for items, title, days_header in (
+        (report.overdue, "逾期任务", "逾期天数"),
+        (report.due_soon, f"临期任务（{report.due_window}天内到期）", "剩余天数"),
+    ):
+        if not items:
+            continue
+        tables.append(
+            (
+                f"{title}：{len(items)}项",
+                "",
+                ["序号", "具体内容", "责任单位", "完成时限", "状态", days_header],
+                [
+                    [
+                        item.no,
+                        item.content,
+                        item.units_text,
+                        item.deadline_text,
+                        item.status.label,
+                        str(item.days),
+                    ]
+                    for item in items
+                ],
+                5,
+            )
+        )
+    return tables
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~#!$])")
+
+
+def md_escape(text: str) -> str:
+    """Text as a Markdown table cell shows it literally: one line, syntax escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown (GitHub tables), every plan or clerk text escaped."""
+    lines = [
+        f"# {md_escape(report.heading)}",
+        "",
+        f"截至 {day_label(report.today)}",
+        "",
+        f"> {md_escape(report.summary)}",
+        "",
+    ]
+    if not report.total.total:
+        return "\n".join(lines)
+    for title, note, headers, rows, text_columns in _tables(report):
+        lines += [f"## {md_escape(title)}", ""]
+        if note:
+            lines += [md_escape(note), ""]
+        lines.append("| " + " | ".join(md_escape(h) for h in headers) + " |")
+        lines.append(
+            "| "
+            + " | ".join("---" if i < text_columns else "---:" for i in range(len(headers)))
+            + " |"
+        )
+        lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in rows]
+        lines.append("")
+    if not report.overdue:
+        lines += ["## 逾期任务", "", "无。", ""]
+    return "\n".join(lines)
+
+
+_CSS = """
+body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", SimSun, sans-serif;
+       margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; line-height: 1.5; }
+h1 { font-size: 1.5em; text-align: center; }
+.as-of { text-align: center; color: #555; }
+.summary { border-left: 4px solid #2b6cb0; background: #f0f5fb; padding: .6em 1em; }
+table { border-collapse: collapse; width: 100%; margin: .5em 0 1.5em; }
+th, td { border: 1px solid #999; padding: .25em .5em; vertical-align: top; }
+th { background: #e8e8e8; }
+td.num { text-align: right; white-space: nowrap; }
+td.overdue { color: #c00; font-weight: bold; }
+td.due-soon { color: #b45f06; font-weight: bold; }
+tr.total td { font-weight: bold; }
+.note { color: #555; font-size: .9em; }
+@media print { body { margin: 0; max-width: none; } }
+"""
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML page (inline CSS), every text escaped."""
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{esc(report.heading)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{esc(report.heading)}</h1>",
+        f'<p class="as-of">截至 {esc(day_label(report.today))}</p>',
+        f'<p class="summary">{esc(report.summary)}</p>',
+    ]
+    if report.total.total:
+        for title, note, headers, rows, text_columns in _tables(report):
+            parts.append(f"<h2>{esc(title)}</h2>")
+            if note:
+                parts.append(f'<p class="note">{esc(note)}</p>')
+            parts.append("<table>")
+            parts.append("<tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr>")
+            for row in rows:
+                cells = []
+                for i, cell in enumerate(row):
+                    classes = [] if i < text_columns else ["num"]
+                    header = headers[i]
+                    if header == DueWarning.OVERDUE.label and cell != "0":
+                        classes.append("overdue")
+                    elif header == DueWarning.DUE_SOON.label and cell != "0":
+                        classes.append("due-soon")
+                    attr = f' class="{" ".join(classes)}"' if classes else ""
+                    text = esc(cell).replace("\n", "<br>")
+                    cells.append(f"<td{attr}>{text}</td>")
+                total = ' class="total"' if row[:2] == ["", "合计"] else ""
+                parts.append(f"<tr{total}>" + "".join(cells) + "</tr>")
+            parts.append("</table>")
+    parts += ["</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def render(report: Report, fmt: str = "md") -> str:
+    """The report in a format of :data:`REPORT_FORMATS`."""
+    if fmt == "html":
+        return render_html(report)
+    if fmt == "md":
+        return render_markdown(report)
+    raise ValueError(f"unknown report format: {fmt}")
