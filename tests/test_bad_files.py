@@ -479,3 +479,23 @@ def test_other_errors_are_not_disguised() -> None:
     assert _storage_error(KeyError("x"), Path("台账.db")) is None
     disk = _storage_error(OSError(28, "No space left on device"), Path("台账.db"), saving=True)
     assert isinstance(disk, StoreError) and "No space left on device" in str(disk)
+
+
+def test_big_files_skip_the_full_read_but_not_the_size_check(
+    tracker_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above QUICK_CHECK_MAX_BYTES opening does not read every page (0.5 s at 100,000
+    items); a file cut short is still refused by the size its header records."""
+    monkeypatch.setattr("tracker.store.QUICK_CHECK_MAX_BYTES", 0)
+    data = tracker_db.read_bytes()
+    cut = tmp_path / "cut.db"
+    cut.write_bytes(data[: len(data) - 4096])
+    with pytest.raises(StoreError, match="已损坏或不完整"):
+        Store.open(cut)
+    assert cut.read_bytes() == data[: len(data) - 4096]
+    store = Store.open(tracker_db)
+    try:
+        [plan] = store.plans()
+        assert plan.progress.total == 47
+    finally:
+        store.close()

@@ -1185,6 +1185,8 @@ def _next_due_sql(text: str | None, year: int | None, today: str) -> str | None:
 
 # ---------------------------------------------------------------------- opening files
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
+"""Files up to this size are read in full (``PRAGMA quick_check``) before each open."""
 
 
 def _read_header(path: Path) -> bytes | None:
@@ -1211,7 +1213,28 @@ def _read_header(path: Path) -> bytes | None:
         raise StoreError(f"「{path}」不是 tracker 数据库（不是 SQLite 数据库文件），未做任何改动")
     if len(header) < 100:
         raise StoreError(_damaged_message(path, "文件头不完整"))
+    # Cut short (a full USB stick, an interrupted copy)? Without a -wal file, the file
+    # holds at least the pages its header counts.
+    if not Path(f"{path}-wal").exists() and _header_size(header) > _file_size(path):
+        raise StoreError(_damaged_message(path, "文件比它记录的大小短，复制可能没有完成"))
     return header
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _header_size(header: bytes) -> int:
+    """The database size the header records, in bytes (0 if it records none)."""
+    page_size = int.from_bytes(header[16:18], "big")
+    pages = int.from_bytes(header[28:32], "big")
+    # The count is valid only if written with the current change counter.
+    if header[92:96] != header[24:28]:
+        return 0
+    return pages * (65536 if page_size == 1 else page_size)
 
 
 def _writable(path: Path) -> bool:
@@ -1290,7 +1313,10 @@ def _check_tracker_file(conn: sqlite3.Connection, path: Path) -> int:
                 [schema.migrations.name],
             ).fetchone()[0]
         )
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        # Every page is read: 0.05 s at 10,000 items, 0.5 s at 100,000. Above the limit
+        # the header's size check and the reads above have to do.
+        checked = _file_size(path) <= QUICK_CHECK_MAX_BYTES
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check")] if checked else ["ok"]
     except sqlite3.Error as error:
         if _error_code(error) & 0xFF == sqlite3.SQLITE_READONLY:
             raise
