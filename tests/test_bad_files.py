@@ -308,6 +308,10 @@ try:
 except StoreReadOnly as error:
     print("refused:", error)
 store.close()
+try:
+    Store.open(os.path.join(os.path.dirname(path), "新.db"))
+except StoreReadOnly as error:
+    print("not created:", error)
 assert sorted(os.listdir(os.path.dirname(path))) == before, "files created"
 print("ok")
 """
@@ -332,6 +336,7 @@ def test_read_only_mount_is_detected_even_for_root(tracker_db: Path) -> None:
         pytest.skip(f"cannot make a read-only mount here: {result.stderr.strip()[:200]}")
     assert result.returncode == 0, result.stderr
     assert "refused: 数据库是只读的" in result.stdout
+    assert "not created: 无法新建数据库" in result.stdout
     assert tracker_db.read_bytes() == data
 
 

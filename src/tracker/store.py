@@ -356,6 +356,11 @@ class Store:
         except (OSError, sqlite3.Error) as error:
             reason = error.strerror if isinstance(error, OSError) else error
             raise StoreError(
+            folder = path.absolute().parent
+            if folder.is_dir() and not os.access(folder, os.W_OK):
+                raise StoreReadOnly(
+                    f"无法新建数据库「{path}」：文件夹「{folder}」是只读的，请换一个可写的文件夹"
+                )
                 f"无法创建或打开数据库「{path}」：{reason}；请确认文件夹存在且可写"
             ) from error
         try:
