@@ -314,6 +314,11 @@ class Store:
         if header is None:  # no file yet, or an empty one: a new database
             if read_only:
                 raise StoreReadOnly(f"数据库「{path}」不存在，以只读方式无法新建")
+            folder = path.absolute().parent
+            if folder.is_dir() and not os.access(folder, os.W_OK):
+                raise StoreReadOnly(
+                    f"无法新建数据库「{path}」：文件夹「{folder}」是只读的，请换一个可写的文件夹"
+                )
             return cls._open_writable(path, clock, busy_timeout_ms, checked=True)
         if read_only is None:
             read_only = not _writable(path)
@@ -356,11 +361,6 @@ class Store:
         except (OSError, sqlite3.Error) as error:
             reason = error.strerror if isinstance(error, OSError) else error
             raise StoreError(
-            folder = path.absolute().parent
-            if folder.is_dir() and not os.access(folder, os.W_OK):
-                raise StoreReadOnly(
-                    f"无法新建数据库「{path}」：文件夹「{folder}」是只读的，请换一个可写的文件夹"
-                )
                 f"无法创建或打开数据库「{path}」：{reason}；请确认文件夹存在且可写"
             ) from error
         try:
