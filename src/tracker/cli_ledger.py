@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker.ledger import LedgerError, describe_import, export_ledger, import_ledger
-from tracker.report import REPORT_FORMATS, build_report, render
+from tracker.report import (
+    REPORT_FORMATS,
+    ReportError,
+    build_report,
+    format_for,
+    render,
+    write_text_file,
+)
 from tracker.store import ItemFilter, Store
 
 if TYPE_CHECKING:
@@ -141,9 +148,8 @@ def _report(db_options: Decorator) -> click.Command:
         "--format",
         "fmt",
         type=click.Choice(REPORT_FORMATS),
-        default="md",
-        show_default=True,
-        help="md（Markdown）或 html（独立网页，可用浏览器打开、打印）",
+        help="md（Markdown，默认）或 html（独立网页，可用浏览器打开、打印）；"
+        "不写时按 --out 的扩展名（.html 为网页）",
     )
     @click.option(
         "--out", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）"
@@ -154,7 +160,7 @@ def _report(db_options: Decorator) -> click.Command:
         settings: Settings,
         unit: str | None,
         today: datetime | None,
-        fmt: str,
+        fmt: str | None,
         out: Path | None,
         force: bool,
     ) -> None:
@@ -169,6 +175,7 @@ def _report(db_options: Decorator) -> click.Command:
         """
         store, unit_id = _open(settings, unit, today)
         try:
+            fmt = fmt or (format_for(out) if out else "md")
             text = render(build_report(store, _plan_id(store, settings), unit_id), fmt)
         finally:
             store.close()
@@ -176,30 +183,12 @@ def _report(db_options: Decorator) -> click.Command:
             click.echo(text, nl=False)
             return
         try:
-            write_new_text(out, text, force)
-        except LedgerError as error:
+            write_text_file(out.expanduser(), text, force)
+        except ReportError as error:
             raise click.ClickException(str(error)) from error
         click.echo(f"报告已保存到：{out}")
 
     return report_command
-
-
-def write_new_text(out: Path, text: str, force: bool) -> None:
-    """Write a UTF-8 text file, refusing to replace one without ``force``.
-
-    Raises:
-        LedgerError: an existing file without ``force``, or a failed write.
-    """
-    out = out.expanduser()
-    if out.is_dir():
-        raise LedgerError(f"「{out}」是一个文件夹，请给出文件名")
-    try:
-        with open(out, "w" if force else "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    except FileExistsError as error:
-        raise LedgerError(f"文件「{out}」已存在，未覆盖；如确需覆盖，请加 --force") from error
-    except OSError as error:
-        raise LedgerError(f"写入「{out}」失败：{error.strerror or error}") from error
 
 
 def register(group: click.Group) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
@@ -39,6 +40,10 @@ FIGURE_HEADERS = (
     DueWarning.DUE_SOON.label,
 )
 """The figure columns of every table: total, each status, rate, overdue, due soon."""
+
+
+class ReportError(Exception):
+    """A report could not be saved; the message is for the clerk."""
 
 
 class _Frozen(BaseModel):
@@ -406,3 +411,39 @@ def render(report: Report, fmt: str = "md") -> str:
     if fmt == "md":
         return render_markdown(report)
     raise ValueError(f"unknown report format: {fmt}")
+
+
+def format_for(path: Path) -> str:
+    """The format a file name asks for: ``html`` for .html/.htm, else ``md``."""
+    return "html" if path.suffix.lower() in (".html", ".htm") else "md"
+
+
+def save_report(report: Report, out: Path | str, force: bool = False) -> Path:
+    """Write the report to ``out`` (UTF-8; HTML for .html/.htm, else Markdown).
+
+    Returns:
+        The file written.
+
+    Raises:
+        ReportError: an existing file without ``force``, a folder, or a failed write.
+    """
+    out = Path(out).expanduser()
+    return write_text_file(out, render(report, format_for(out)), force)
+
+
+def write_text_file(out: Path, text: str, force: bool = False) -> Path:
+    """Write a UTF-8 text file, refusing to replace one without ``force``.
+
+    Raises:
+        ReportError: an existing file without ``force``, a folder, or a failed write.
+    """
+    if out.is_dir():
+        raise ReportError(f"「{out}」是一个文件夹，请给出文件名")
+    try:
+        with open(out, "w" if force else "x", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except FileExistsError as error:
+        raise ReportError(f"文件「{out}」已存在，未覆盖；如确需覆盖，请加 --force") from error
+    except OSError as error:
+        raise ReportError(f"写入「{out}」失败：{error.strerror or error}") from error
+    return out

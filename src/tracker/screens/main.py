@@ -77,6 +77,8 @@ class MainScreen(Screen[None]):
         Binding("o", "overview", "总览"),
         Binding("U", "units", "单位", key_display="U"),
         Binding("e", "export_snapshot", "导出快照", show=False),
+        Binding("L", "export_ledger", "导出台账", key_display="L", show=False),
+        Binding("R", "report", "进展报告", key_display="R", show=False),
         Binding("h", "history", "历史", show=False),
         Binding("p", "choose_plan", "分工表", show=False),
         Binding("ctrl+z", "undo", "撤销", show=False),
@@ -514,3 +516,18 @@ class MainScreen(Screen[None]):
             self.notify(str(error), severity="error", timeout=10, markup=False)
             return
         self.notify(f"快照已导出到：{written}", title="导出完成", timeout=10, markup=False)
+
+    @work
+    async def action_export_ledger(self) -> None:
+        """Ask where, then write the ledger (xlsx or csv) of the items my unit filter shows."""
+        from tracker.screens.report import export_ledger_dialog
+
+        self._save_now()
+        await export_ledger_dialog(self, self.app.store, self.plan_id, self.flt.unit_id)
+
+    def action_report(self) -> None:
+        """The progress report (of my unit's items when that filter is on)."""
+        from tracker.screens.report import ReportScreen
+
+        self._save_now()
+        self.app.push_screen(ReportScreen(self.app.store, self.plan_id, self.flt.unit_id))
