@@ -18,6 +18,7 @@ from typing import Any
 import click
 from pydantic import BaseModel, ConfigDict
 
+from tracker.importers import read_plan
 from tracker.locations import bundled_plan_path, default_db_path, default_user
 from tracker.parser import PlanFormatError, read_plan_file
 from tracker.snapshot import SnapshotError
@@ -252,13 +253,14 @@ def _unsaved_notes(
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_db_options
 def import_command(settings: Settings, file: Path) -> None:
-    """导入分工表文件（Word 表格导出的文本）。重复导入同一文件不会产生重复。
+    """导入分工表文件：Word（.docx）、Excel（.xlsx）、CSV，或 Word 表格导出的文本（.txt）。
+    重复导入同一文件不会产生重复。
 
     \b
-    例：tracker import 2023-分工表.txt --db 台账.db
+    例：tracker import 2023-分工表.docx --db 台账.db
     """
     try:
-        plan = read_plan_file(file)
+        plan = read_plan(file)
     except PlanFormatError as error:
         raise click.ClickException(f"「{file}」{error}；未导入任何内容") from error
     except OSError as error:
