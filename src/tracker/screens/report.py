@@ -146,9 +146,10 @@ async def export_ledger_dialog(
 def _figures_table(
     first_headers: tuple[str, ...], rows: list[tuple[tuple[Text, ...], ReportLine]], lead: bool
 ) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
+    # No rules between columns: two spaces apart, the figures fit 100 columns.
+    table = Table(box=None, header_style="bold underline", pad_edge=False)
     for header in first_headers:
-        table.add_column(header, overflow="fold", max_width=24)
+        table.add_column(header, overflow="fold", min_width=4, max_width=24)
     for header in FIGURE_HEADERS:
         table.add_column(header, justify="right", no_wrap=True)
     if lead:
