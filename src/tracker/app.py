@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import App
@@ -262,11 +263,23 @@ class TrackerApp(App[None]):
 
 
 def _pid_alive(pid: int) -> bool:
-    """Whether a process of this machine is still running."""
+    """Whether a tracker process of this machine is still running.
+
+    A killed app that is not reaped yet (a zombie), or a pid reused by another
+    program, does not count as an open window.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's process, but alive
-    return True
+        pass  # someone else's process, but alive
+    proc = Path(f"/proc/{pid}")
+    if not proc.exists():
+        return True  # no /proc (macOS, Windows): trust the signal check
+    try:
+        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+    except (OSError, IndexError):
+        return False
+    return state != "Z" and (b"tracker" in cmdline or b"python" in cmdline)

@@ -226,7 +226,9 @@ def run_app(settings: Settings) -> None:
             click.echo(_unsaved_notes(store, app.drafts.pending(), failures), err=True)
         try:
             if not app.drafts and getattr(app, "session_id", None):
-                store.end_session(app.session_id)
+                # An app ended by an error did not close cleanly: the next start says so.
+                clean = getattr(app, "_exception", None) is None
+                store.end_session(app.session_id, clean=clean)
         finally:
             store.close()
     if failures:

@@ -28,6 +28,11 @@ def fts_rowid(item_id: str) -> int:
     return int(item_id[:15], 16)
 
 
+def searchable(text: str | None) -> str:
+    """Text as indexed for search: FTS5 stops at NUL, so NUL becomes a space."""
+    return (text or "").replace("\x00", " ")
+
+
 def ensure_unit(db: Database, name: str, kind: UnitKind | None = None) -> str:
     """Create a unit if it is new, with its default collective memberships.
 
@@ -83,7 +88,11 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             db.execute(
                 "INSERT INTO items_fts (rowid, item_id, content, key_task, category, units, notes) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [fts_rowid(item_id), item_id, content, key_task, category, units_text, notes],
+                [
+                    fts_rowid(item_id),
+                    item_id,
+                    *(searchable(v) for v in (content, key_task, category, units_text, notes)),
+                ],
             )
 
 

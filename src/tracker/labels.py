@@ -7,6 +7,8 @@ raises), so every label is built here as :class:`rich.text.Text`.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 
 from tracker.deadlines import DueWarning
@@ -52,16 +54,43 @@ def mini_bar(done: int, total: int, width: int = 4) -> Text:
     return Text.assemble(("▰" * filled, "green"), ("▱" * (width - filled), "dim"))
 
 
+# Characters that must never reach the terminal as themselves (ESC starts escape
+# sequences, C1 0x9b is a one-byte CSI) or that Textual's TextArea would take for line
+# breaks. Each is shown as a visible stand-in: C0 and DEL as Unicode control pictures
+# (ESC → ␛), C1 and the Unicode line/paragraph separators as private-use characters.
+_STAND_INS: dict[str, str] = {
+    **{chr(c): chr(0x2400 + c) for c in range(0x20) if chr(c) not in "\n\t\r"},
+    "\x7f": "\u2421",
+    **{chr(c): chr(0xE000 + c) for c in range(0x80, 0xA0)},
+    "\u2028": "\ue028",
+    "\u2029": "\ue029",
+}
+_FROM_STAND_INS = {v: k for k, v in _STAND_INS.items()}
+_TO_VISIBLE = str.maketrans(_STAND_INS)
+_FROM_VISIBLE = str.maketrans(_FROM_STAND_INS)
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
 def _visible(text: str) -> str:
     # Terminal escape sequences and other control characters in plan or note text
-    # are data: show them as their Unicode control pictures instead of sending them
-    # to the terminal. Newlines and tabs keep their meaning.
-    return "".join(
-        chr(0x2400 + ord(ch))
-        if ord(ch) < 0x20 and ch not in "\n\t"
-        else ("\u2421" if ch == "\x7f" else ch)
-        for ch in text
-    )
+    # are data: show them as visible stand-ins instead of sending them to the
+    # terminal. Newlines and tabs keep their meaning; a lone CR is shown as ␍.
+    return _LONE_CR.sub("\u240d", text.replace("\r\n", "\n")).translate(_TO_VISIBLE)
+
+
+def editable(text: str) -> str:
+    """Notes as loaded into the notes pane: control characters as visible stand-ins.
+
+    :func:`stored` turns them back, so a note round-trips unchanged however it is edited
+    (the price: a clerk typing a literal ␛ gets ESC stored — never letting ESC reach
+    the terminal is worth it). CRLF line ends are left to the text area.
+    """
+    return _LONE_CR.sub("\u240d", text).translate(_TO_VISIBLE)
+
+
+def stored(text: str) -> str:
+    """Notes as typed in the notes pane, with the stand-ins turned back."""
+    return text.replace("\u240d", "\r").translate(_FROM_VISIBLE)
 
 
 def warning_style(warning: DueWarning) -> str:

@@ -21,7 +21,8 @@ def _fts_phrase(query: str) -> str:
 
 def matching_item_ids(store: Store, plan_id: str, query: str) -> set[str]:
     """The ids of a plan's items whose text (or units' initials) matches ``query``."""
-    query = query.strip()
+    # NUL cannot be searched for (FTS5 stops at it) and is not indexed.
+    query = query.replace("\x00", "").strip()
     if not query:
         return set()
     ids: set[str] = set()

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from tracker import schema, snapshot
 from tracker.deadlines import Deadline, DeadlineKind, DueWarning, next_due, parse_deadline
-from tracker.derive import derive_items, ensure_unit, fts_rowid
+from tracker.derive import derive_items, ensure_unit, fts_rowid, searchable
 from tracker.drafts import merge_notes
 from tracker.models import Plan, Status, stable_id
 from tracker.units import Role, UnitKind, canonical_name
@@ -995,7 +995,8 @@ class Store:
             )
             if field == "notes":  # keep the search index in step, in the same transaction
                 db.execute(
-                    "UPDATE items_fts SET notes = ? WHERE rowid = ?", [value, fts_rowid(item_id)]
+                    "UPDATE items_fts SET notes = ? WHERE rowid = ?",
+                    [searchable(value), fts_rowid(item_id)],
                 )
             change = ChangeRecord(
                 id=uuid.uuid4().hex,

@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 
 SAVE_AFTER_PAUSE = 0.5
 """Seconds of no typing after which notes are saved."""
-SAVE_AT_LEAST_EVERY = 2.0
-"""Seconds of continuous typing after which notes are saved anyway."""
+SAVE_AT_LEAST_EVERY = 1.5
+"""Seconds of continuous typing after which notes are saved anyway: the promise is that
+nothing typed more than 2 s ago is lost, and a timer may fire late on a busy machine."""
 
 KIND_LABELS = {"plan": "分工表", "category": "工作任务", "key_task": "重点工作任务"}
 

@@ -20,7 +20,7 @@ from textual.reactive import var
 from textual.widgets import Select, Static, TextArea
 
 from tracker.deadlines import DeadlineKind, DueWarning, needs_review
-from tracker.labels import literal, status_badge
+from tracker.labels import editable, literal, status_badge, stored
 from tracker.models import Status
 from tracker.store import ItemRecord, ItemUnit
 from tracker.units import Role, UnitKind
@@ -146,7 +146,9 @@ class ItemDetail(Vertical):
             if old is None or old.id != new.id or self._reload_notes:
                 self._reload_notes = False
                 self._notes_shown = new.notes
-                self.query_one("#notes", TextArea).load_text(new.notes)
+                # Control characters (ESC…) are shown as stand-ins, never sent to the
+                # terminal; they are turned back when the notes are saved.
+                self.query_one("#notes", TextArea).load_text(editable(new.notes))
 
     @on(Select.Changed, "#status")
     def choose_status(self, event: Select.Changed) -> None:
@@ -163,7 +165,7 @@ class ItemDetail(Vertical):
         item = self.item
         if item is None:
             return
-        text = event.text_area.text
+        text = stored(event.text_area.text)
         # load_text posts Changed too; the text then equals what is shown already.
         if text != self._notes_shown:
             self._notes_shown = text
