@@ -282,16 +282,31 @@ def import_command(settings: Settings, file: Path) -> None:
 @main.command("export-snapshot")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
+@click.option(
+    "unit_name",
+    "--unit",
+    help="只导出该单位负责（含通过集合单位负责）的任务的进展，供上报后在区政府办合并",
+)
 @_db_options
-def export_snapshot_command(settings: Settings, out: Path, force: bool) -> None:
+def export_snapshot_command(
+    settings: Settings, out: Path, force: bool, unit_name: str | None
+) -> None:
     """导出 SQLite 快照：一个完整、独立的数据库文件，可上报、存档或在其他电脑合并。
 
     \b
     例：tracker export-snapshot 区发改局-2023-11.db --db 台账.db
+        tracker export-snapshot 区发改局-2023-11.db --unit 区发改局   只含本单位的任务
     """
     store = open_store(settings)
     try:
-        written = store.export_snapshot(out, force=force)
+        if unit_name:  # only the subcommand's own --unit: TRACKER_UNIT must not narrow it
+            from tracker.merge import export_unit_snapshot
+
+            done = export_unit_snapshot(store, out, unit_name, force=force)
+            click.echo(f"「{done.unit}」的 {done.items} 项任务、{done.changes} 条修改记录")
+            written = done.path
+        else:
+            written = store.export_snapshot(out, force=force)
     except SnapshotError as error:
         raise click.ClickException(str(error)) from error
     finally:
@@ -435,3 +450,7 @@ _register_items(main)
 from tracker.cli_ledger import register as _register_ledger  # noqa: E402
 
 _register_ledger(main)
+
+from tracker.cli_merge import register as _register_merge  # noqa: E402
+
+_register_merge(main)
