@@ -84,6 +84,8 @@ class MainScreen(Screen[None]):
         Binding("p", "choose_plan", "分工表", show=False),
         Binding("ctrl+z", "undo", "撤销", show=False),
         Binding("ctrl+y", "redo", "重做", show=False),
+        Binding("M", "merge", "合并快照", key_display="M", show=False),
+        Binding("C", "conflicts", "合并冲突", key_display="C", show=False),
     ]
 
     flt: var[ItemFilter] = var(ItemFilter, init=False)
@@ -122,6 +124,7 @@ class MainScreen(Screen[None]):
             self.query_one("#notes", TextArea).read_only = True
         self.watch(self.app, "save_message", self._show_save_message)
         self._show_filter()
+        self._tell_conflicts()
 
     # ------------------------------------------------------------------ filters
     def watch_flt(self, flt: ItemFilter) -> None:
@@ -478,6 +481,35 @@ class MainScreen(Screen[None]):
             return
         self._save_now()
         self.app.push_screen(HistoryScreen(self.app.store, item_id))
+
+    @work
+    async def action_merge(self) -> None:
+        """Merge other clerks' snapshots, then show what the database holds now."""
+        from tracker.screens.merge import MergeScreen
+
+        if self.app.refuse_if_read_only():
+            return
+        self._save_now()
+        merged = await self.app.push_screen_wait(MergeScreen(self.app.store, self.app.user))
+        if merged:
+            self.show_external_changes()
+
+    @work
+    async def action_conflicts(self) -> None:
+        """The conflicts merges found; resolving one shows the new value here."""
+        from tracker.screens.merge import ConflictsScreen
+
+        self._save_now()
+        resolved = await self.app.push_screen_wait(ConflictsScreen(self.app.store, self.app.user))
+        if resolved:
+            self.show_external_changes()
+
+    def _tell_conflicts(self) -> None:
+        from tracker.merge import unresolved_count
+
+        count = unresolved_count(self.app.store)
+        if count:
+            self.notify(f"有 {count} 条合并冲突待处理，按 C 查看", severity="warning", timeout=10)
 
     def show_external_changes(self) -> None:
         """Another window or a command committed: show what the database holds now."""
