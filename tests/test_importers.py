@@ -221,7 +221,7 @@ def test_filled_down_table_is_read_as_merged(seed_path: Path, seed_plan: Plan, t
         previous = filled[-1] if len(filled) > 1 else ["", "", "", "", "", ""]
         filled.append([row[c] or (previous[c] if c < 3 else row[c]) for c in range(6)])
     plan = read_plan(
-        write_csv(tmp_path / "2023-分工表.csv", [[TITLE.replace("2024", "2023")]] + filled)
+        write_csv(tmp_path / "2023-分工表.csv", [[TITLE.replace("2024", "2023")], *filled])
     )
     assert shape(plan) == shape(seed_plan)
 
@@ -575,7 +575,8 @@ def test_unrecognised_header_shows_the_header_found(tmp_path: Path) -> None:
     error = caught.value
     assert error.line == 1
     assert error.reason == (
-        "无法识别表头：序号 | 名称 | 说明 | 负责人；应包含 工作任务/重点工作任务/责任单位/完成时限 等列"
+        "无法识别表头：序号 | 名称 | 说明 | 负责人；"
+        "应包含 工作任务/重点工作任务/责任单位/完成时限 等列"
     )
 
 

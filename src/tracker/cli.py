@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from tracker.importers import read_plan
 from tracker.locations import bundled_plan_path, default_db_path, default_user
 from tracker.parser import PlanFormatError, read_plan_file
+from tracker.revisions import format_revision, import_revision, revision_target
 from tracker.snapshot import SnapshotError
 from tracker.store import REVIEW_PERIODS, Store, StoreError
 from tracker.terminal import non_utf8_encoding, utf8_advice
@@ -253,14 +254,29 @@ def _unsaved_notes(
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--revises",
+    metavar="PLAN",
+    help="把文件作为已跟踪分工表 PLAN（编号、编号开头或标题）的修订版导入",
+)
+@click.option(
+    "--new", "as_new", is_flag=True, help="作为单独的新分工表导入，不与已跟踪的分工表比对"
+)
 @_db_options
-def import_command(settings: Settings, file: Path) -> None:
+def import_command(settings: Settings, file: Path, revises: str | None, as_new: bool) -> None:
     """导入分工表文件：Word（.docx）、Excel（.xlsx）、CSV，或 Word 表格导出的文本（.txt）。
     重复导入同一文件不会产生重复。
 
+    已跟踪同一份分工表（标题和年份相同，或同一年份、标题只差「（修订稿）」「调整」等字样）时，
+    按修订版导入：列出新增、删除、改写的条目，并把原条目的状态、进展和修改历史带入新条目；
+    删除的条目不会丢失。
+
     \b
     例：tracker import 2023-分工表.docx --db 台账.db
+        tracker import 分工表（修订稿）.xlsx --revises 2023年全区政务公开工作要点分工表
     """
+    if revises and as_new:
+        raise click.UsageError("--revises 和 --new 不能同时使用")
     try:
         plan = read_plan(file)
     except PlanFormatError as error:
@@ -269,6 +285,14 @@ def import_command(settings: Settings, file: Path) -> None:
         raise click.ClickException(f"无法读取「{file}」：{error.strerror}") from error
     store = open_store(settings, seed=False)
     try:
+        try:
+            old = revision_target(store, plan, revises=revises, as_new=as_new)
+        except LookupError as error:
+            raise click.ClickException(f"{error}；未导入任何内容") from error
+        if old is not None:
+            revision = import_revision(store, plan, settings.clerk, revises=old.id)
+            click.echo(f"{format_revision(revision, old, plan)}\n→ {settings.db}")
+            return
         result = store.import_plan(plan)
     finally:
         store.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -193,12 +194,13 @@ def read_csv(path: Path) -> SourceTable:
         PlanFormatError: the file is in neither encoding, or is not valid CSV.
     """
     text = decode_plan_bytes(Path(path).read_bytes())
+
     # Excel writes commas ("CSV") or tabs ("Unicode 文本"): the one that splits more of
     # the first lines into three cells or more is the separator.
     def table_like(dialect: type[csv.Dialect]) -> int:
         head = io.StringIO(text[:50000], newline="")
         try:
-            return sum(len(r) >= 3 for _, r in zip(range(30), csv.reader(head, dialect)))
+            return sum(len(r) >= 3 for r in itertools.islice(csv.reader(head, dialect), 30))
         except csv.Error:
             return 0
 
