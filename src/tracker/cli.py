@@ -264,12 +264,12 @@ def _unsaved_notes(
 )
 @_db_options
 def import_command(settings: Settings, file: Path, revises: str | None, as_new: bool) -> None:
-    """导入分工表文件：Word（.docx）、Excel（.xlsx）、CSV，或 Word 表格导出的文本（.txt）。
-    重复导入同一文件不会产生重复。
+    """导入分工表文件：Word（.docx）、Excel（.xlsx）、CSV 或导出的文本（.txt）。
 
-    已跟踪同一份分工表（标题和年份相同，或同一年份、标题只差「（修订稿）」「调整」等字样）时，
-    按修订版导入：列出新增、删除、改写的条目，并把原条目的状态、进展和修改历史带入新条目；
-    删除的条目不会丢失。
+    \b
+    重复导入同一文件不会产生重复。已跟踪同一份分工表时（标题和年份相同，或同一年份、
+    标题只差「（修订稿）」「调整」等字样）按修订版导入：列出新增、删除、改写的条目，
+    把原条目的状态、进展和修改历史带入新条目；删除的条目不会丢失。
 
     \b
     例：tracker import 2023-分工表.docx --db 台账.db
