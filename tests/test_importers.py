@@ -312,6 +312,46 @@ def test_number_column_numbering_items_is_ignored(tmp_path: Path) -> None:
     ]
 
 
+def test_a_note_below_the_seed_layout_changes_nothing(
+    seed_path: Path, seed_plan: Plan, tmp_path: Path
+) -> None:
+    preamble, grid, merges = seed_grid(seed_path)
+    note = len(grid)
+    grid = [*grid, ["注：各单位于每月25日前报送进展。", "", "", "", "", ""]]
+    path = write_docx(tmp_path / "2023.docx", grid, [*merges, (note, 0, note, 5)], preamble)
+    assert shape(read_plan(path)) == shape(seed_plan)
+
+
+def test_a_note_below_keeps_the_number_column_as_category_numbers(tmp_path: Path) -> None:
+    rows = [
+        HEADER_CELLS,
+        ["一", "加大主动公开力度", "推进决策公开", "公开决策草案。", "区司法局", "及时公开"],
+        ["二", "夯实工作基础", "加强培训", "开展培训。", "区政府办公室", "12月31日"],
+        ["注：各单位于每月25日前报送进展。", "", "", "", "", ""],
+    ]
+    plan = read_plan(write_xlsx(tmp_path / "2024.xlsx", rows, [(3, 0, 3, 5)]))
+    assert [(c.no, c.title) for c in plan.categories] == [
+        ("一", "加大主动公开力度"),
+        ("二", "夯实工作基础"),
+    ]
+
+
+def test_a_note_merged_across_the_last_row_is_not_a_heading(tmp_path: Path) -> None:
+    rows = [
+        ["序号", "工作任务", "具体要求", "责任单位", "完成时限"],
+        ["1", "加大主动公开力度", "公开决策草案。", "区司法局", "及时公开"],
+        ["注：各单位于每月25日前报送进展。", "", "", "", ""],
+    ]
+    plan = read_plan(write_docx(tmp_path / "n.docx", rows, [(2, 0, 2, 4)]))
+    assert shape(plan) == [
+        (
+            "1",
+            "加大主动公开力度",
+            [("加大主动公开力度", [("公开决策草案。", "区司法局", "及时公开")])],
+        )
+    ]
+
+
 def test_heading_rows_give_categories_and_second_style_key_tasks(tmp_path: Path) -> None:
     """One task column; categories and key tasks are rows merged across the table."""
     rows = [

@@ -312,7 +312,13 @@ def find_layout(table: SourceTable) -> tuple[Layout, int]:
     content = text_columns[-1]
     # Which columns a heading row may use: anything but the content, units and deadline.
     data_columns = {content, *(i for i, _ in units), *([deadline] if deadline is not None else [])}
-    sections = any(_single_cell(row, data_columns) is not None for row in body)
+    # Heading rows lay the table out only if the body starts with one: a note merged
+    # across the last row (注：…) is not a heading.
+    first = next(
+        (r for r in body if not all(is_blank(c) for c in r.cells) and not _is_header_again(r)),
+        None,
+    )
+    sections = first is not None and _single_cell(first, data_columns) is not None
 
     category = key_task = None
     if len(text_columns) == 3:
@@ -420,8 +426,8 @@ def _numbers_categories(layout: Layout, body: tuple[SourceRow, ...]) -> bool:
     for row in body:
         no, title = _cell(row, layout.no), _cell(row, layout.category)
         if is_blank(title):
-            if not is_blank(no):
-                return False
+            if not is_blank(no) and not is_blank(_cell(row, layout.content)):
+                return False  # a number on an item's own row: it numbers rows
             continue
         if current is not None and normalise(title) == current[1]:
             if not is_blank(no) and normalise(no) != current[0]:
