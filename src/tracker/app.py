@@ -89,7 +89,7 @@ class TrackerApp(App[None]):
         self._data_version = 0
 
     def on_mount(self) -> None:
-        plans = self.store.plans()
+        plans = self.store.plan_list()
         if not plans:
             self.exit(message="数据库中没有分工表，请先用 tracker import 导入")
             return

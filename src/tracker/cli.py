@@ -11,7 +11,6 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +96,7 @@ def open_store(settings: Settings, seed: bool = True) -> Store:
         click.echo(f"数据库已升级到新格式；升级前的备份：{store.upgrade_backup}", err=True)
     store.today_override = settings.today
     try:
-        if seed and not store.plans():
+        if seed and not store.has_plans():
             store.import_plan(read_plan_file(bundled_plan_path()))
     except BaseException:
         store.close()
@@ -166,7 +165,7 @@ class TerminalNotUtf8(click.ClickException):
     envvar="TRACKER_PLAN",
     help="分工表（编号或其开头、标题或年份，如 2023）；默认最新的一份",
 )
-@click.version_option(version("tracker"), prog_name="tracker")
+@click.version_option(package_name="tracker", prog_name="tracker")
 @click.pass_context
 def main(
     ctx: click.Context,

@@ -75,13 +75,35 @@ def search(
         query: What the clerk typed (1 character or more; Latin letters also match
             units' pinyin initials).
         flt: The filter in force (my unit, statuses, warnings); the search narrows it.
-        limit: At most this many results.
+        limit: At most this many results (the first in plan order).
     """
-    ids = matching_item_ids(store, plan_id, query)
-    if not ids:
+    query = query.replace("\x00", "").strip()
+    if not query:
         return []
-    base = flt or ItemFilter()
-    narrowed = base.model_copy(
-        update={"item_ids": ids if base.item_ids is None else ids & base.item_ids}
+    units: frozenset[str] = frozenset()
+    if query.isascii() and query.replace(" ", "").isalpha():
+        units = frozenset(
+            row[0]
+            for row in store.db.execute("SELECT id, name FROM units").fetchall()
+            if matches_initials(row[1], query)
+        )
+    narrowed = (flt or ItemFilter()).model_copy(
+        update={"text": query, "text_units": units, "text_scan": _is_common(store, query)}
     )
-    return store.filtered_items(plan_id, narrowed)[:limit]
+    return store.filtered_items(plan_id, narrowed, limit=limit)
+
+
+COMMON = 2000
+"""Trigram matches beyond which a query counts as common (see :func:`_is_common`)."""
+
+
+def _is_common(store: Store, query: str) -> bool:
+    # A rare phrase is fastest through the trigram index (few ids to check); a common
+    # one (信息公开) through a scan in plan order that stops after the first results.
+    if len(query) < TRIGRAM:
+        return True
+    found = store.db.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+        [_fts_phrase(query), COMMON],
+    ).fetchone()[0]
+    return found >= COMMON

@@ -178,7 +178,14 @@ class ItemFilter(_Row):
     warnings: frozenset[DueWarning] = frozenset()
     """Only these warnings (逾期, 临期, 正常, 无)."""
     item_ids: frozenset[str] | None = None
-    """Only these items (search results)."""
+    """Only these items."""
+    text: str | None = None
+    """Only items whose content, key task, category, units or notes contain this text."""
+    text_units: frozenset[str] = frozenset()
+    """…or that name one of these units (found by the text's pinyin initials)."""
+    text_scan: bool = False
+    """Match the text by scanning in plan order instead of the trigram index: faster
+    when it is common (the scan stops at the first rows asked for)."""
 
     @property
     def is_empty(self) -> bool:
@@ -188,6 +195,7 @@ class ItemFilter(_Row):
             and not self.statuses
             and not self.warnings
             and self.item_ids is None
+            and not self.text
         )
 
 
@@ -591,19 +599,32 @@ class Store:
         """Every plan, newest year first, with progress."""
         where, params = self._params(None)
         progress = {
-            row["plan_id"]: _progress(row)
+            row.pop("plan_id"): _progress(row)
             for row in self.db.query(
-                f"SELECT plans.id AS plan_id, {_PROGRESS_COLUMNS} {_ITEM_JOINS} "
-                f"WHERE {where} GROUP BY plans.id",
-                params,
+                f"SELECT plan_id, {_PROGRESS} FROM ({_rows(where)}) GROUP BY plan_id", params
             )
         }
         return [
             PlanRecord(**row, progress=progress.get(row["id"], Progress()))
             for row in self.db.query(
-                "SELECT id, title, year, source FROM plans ORDER BY year DESC, title"
+                "SELECT id, title, year, source FROM plans "
+                "ORDER BY year DESC, imported_at DESC, title"
             )
         ]
+
+    def plan_list(self) -> list[PlanRecord]:
+        """Every plan, newest year first, without progress (cheap at any size)."""
+        return [
+            PlanRecord(**row)
+            for row in self.db.query(
+                "SELECT id, title, year, source FROM plans "
+                "ORDER BY year DESC, imported_at DESC, title"
+            )
+        ]
+
+    def has_plans(self) -> bool:
+        """Whether the database holds any plan."""
+        return self.db.execute("SELECT EXISTS (SELECT 1 FROM plans)").fetchone()[0] == 1
 
     def plan(self, plan_id: str, flt: ItemFilter | None = None) -> PlanRecord:
         """One plan, with the progress of its items under the filter."""
@@ -616,8 +637,7 @@ class Store:
         params["plan"] = plan_id
         counts = next(
             self.db.query(
-                f"SELECT {_PROGRESS_COLUMNS} {_ITEM_JOINS} WHERE plans.id = :plan AND {where}",
-                params,
+                f"SELECT {_PROGRESS} FROM ({_rows(f'plans.id = :plan AND {where}')})", params
             )
         )
         return PlanRecord(
@@ -631,12 +651,13 @@ class Store:
         params["plan"] = plan_id
         rows = self.db.query(
             "SELECT categories.id, categories.plan_id, categories.seq, categories.no, "
-            f"categories.title, {_PROGRESS_COLUMNS} {_ITEM_JOINS} "
-            f"WHERE categories.plan_id = :plan AND {where} "
-            "GROUP BY categories.id ORDER BY categories.seq",
+            "categories.title, progress.* FROM categories JOIN ("
+            f"SELECT category_id, {_PROGRESS} FROM "
+            f"({_rows(f'categories.plan_id = :plan AND {where}')}) GROUP BY category_id"
+            ") AS progress ON progress.category_id = categories.id ORDER BY categories.seq",
             params,
         )
-        return [_with_progress(CategoryRecord, row) for row in rows]
+        return [_with_progress(CategoryRecord, _drop(row, "category_id")) for row in rows]
 
     def category(self, category_id: str, flt: ItemFilter | None = None) -> CategoryRecord:
         """One category, with progress under the filter."""
@@ -645,11 +666,9 @@ class Store:
         row = next(
             self.db.query(
                 "SELECT categories.id, categories.plan_id, categories.seq, categories.no, "
-                f"categories.title, {_PROGRESS_COLUMNS} FROM categories "
-                "LEFT JOIN key_tasks ON key_tasks.category_id = categories.id "
-                f"LEFT JOIN items ON items.key_task_id = key_tasks.id AND {where} "
-                "LEFT JOIN plans ON plans.id = categories.plan_id "
-                "WHERE categories.id = :category GROUP BY categories.id",
+                f"categories.title, progress.* FROM categories, (SELECT {_PROGRESS} FROM "
+                f"({_rows(f'key_tasks.category_id = :category AND {where}')})) AS progress "
+                "WHERE categories.id = :category",
                 params,
             ),
             None,
@@ -665,12 +684,12 @@ class Store:
         params["category"] = category_id
         rows = self.db.query(
             "SELECT key_tasks.id, key_tasks.category_id, key_tasks.seq, key_tasks.title, "
-            f"{_PROGRESS_COLUMNS} {_ITEM_JOINS} "
-            f"WHERE key_tasks.category_id = :category AND {where} "
-            "GROUP BY key_tasks.id ORDER BY key_tasks.seq",
+            f"progress.* FROM key_tasks JOIN (SELECT key_task_id, {_PROGRESS} FROM "
+            f"({_rows(f'key_tasks.category_id = :category AND {where}')}) GROUP BY key_task_id"
+            ") AS progress ON progress.key_task_id = key_tasks.id ORDER BY key_tasks.seq",
             params,
         )
-        return [_with_progress(KeyTaskRecord, row) for row in rows]
+        return [_with_progress(KeyTaskRecord, _drop(row, "key_task_id")) for row in rows]
 
     def key_task(self, key_task_id: str, flt: ItemFilter | None = None) -> KeyTaskRecord:
         """One key task, with progress under the filter."""
@@ -679,11 +698,9 @@ class Store:
         row = next(
             self.db.query(
                 "SELECT key_tasks.id, key_tasks.category_id, key_tasks.seq, key_tasks.title, "
-                f"{_PROGRESS_COLUMNS} FROM key_tasks "
-                f"LEFT JOIN items ON items.key_task_id = key_tasks.id AND {where} "
-                "LEFT JOIN categories ON categories.id = key_tasks.category_id "
-                "LEFT JOIN plans ON plans.id = categories.plan_id "
-                "WHERE key_tasks.id = :key_task GROUP BY key_tasks.id",
+                f"progress.* FROM key_tasks, (SELECT {_PROGRESS} FROM "
+                f"({_rows(f'items.key_task_id = :key_task AND {where}')})) AS progress "
+                "WHERE key_tasks.id = :key_task",
                 params,
             ),
             None,
@@ -712,9 +729,17 @@ class Store:
         return found[0]
 
     def filtered_items(
-        self, plan_id: str, flt: ItemFilter | None = None, order: str = "plan"
+        self,
+        plan_id: str,
+        flt: ItemFilter | None = None,
+        order: str = "plan",
+        limit: int | None = None,
     ) -> list[ItemRecord]:
-        """Every item of a plan under the filter, in plan order or by due date."""
+        """The items of a plan under the filter, in plan order or by due date.
+
+        Args:
+            limit: At most this many (the first in that order); None for all.
+        """
         where, params = self._params(flt)
         params["plan"] = plan_id
         order_by = (
@@ -722,6 +747,9 @@ class Store:
             if order == "due"
             else "categories.seq, key_tasks.seq, items.seq"
         )
+        if limit is not None:
+            params["limit"] = limit
+            order_by += " LIMIT :limit"
         return self._items(f"plans.id = :plan AND {where}", params, flt, order_by)
 
     def _items(
@@ -776,7 +804,7 @@ class Store:
         Raises:
             KeyError: with a message listing the plans when none or several match.
         """
-        plans = self.plans()
+        plans = self.plan_list()
         if not plans:
             raise KeyError("数据库中没有分工表")
         if spec is None:
@@ -826,22 +854,29 @@ class Store:
 
     # ------------------------------------------------------------------ units
     def units(self, plan_id: str | None = None) -> list[UnitRecord]:
-        """Every unit with the progress of the items it answers for, by name."""
+        """Every unit with the progress of the items it answers for (in one plan, if
+        given), concrete units first, by name."""
         _, params = self._params(None)
-        plan_clause = ""
+        plan_clause = "1"
         if plan_id is not None:
             params["plan"] = plan_id
-            plan_clause = "AND plans.id = :plan"
+            plan_clause = "plans.id = :plan"
         rows = self.db.query(
             f"WITH {_RESPONSIBLE_CTE} "
             "SELECT units.id, units.name, units.kind, units.initials, "
-            f"{_PROGRESS_COLUMNS}, coalesce(sum(responsible.role = 'lead'), 0) AS lead "
-            "FROM units LEFT JOIN responsible ON responsible.unit_id = units.id "
-            "LEFT JOIN items ON items.id = responsible.item_id "
-            "LEFT JOIN key_tasks ON key_tasks.id = items.key_task_id "
-            "LEFT JOIN categories ON categories.id = key_tasks.category_id "
-            f"LEFT JOIN plans ON plans.id = categories.plan_id {plan_clause} "
-            "GROUP BY units.id ORDER BY units.kind DESC, units.name",
+            f"coalesce(progress.total, 0) AS total, "
+            + ", ".join(f"coalesce(progress.s_{s.value}, 0) AS s_{s.value}" for s in Status)
+            + ", coalesce(progress.overdue, 0) AS overdue, "
+            "coalesce(progress.due_soon, 0) AS due_soon, coalesce(progress.lead, 0) AS lead "
+            "FROM units LEFT JOIN ("
+            f"SELECT unit_id, {_PROGRESS}, sum(role = 'lead') AS lead FROM ("
+            f"SELECT responsible.unit_id, responsible.role, items.status AS status, {_DUE} AS due "
+            f"FROM responsible JOIN items ON items.id = responsible.item_id "
+            "JOIN key_tasks ON key_tasks.id = items.key_task_id "
+            "JOIN categories ON categories.id = key_tasks.category_id "
+            f"JOIN plans ON plans.id = categories.plan_id WHERE {plan_clause}"
+            ") GROUP BY unit_id) AS progress ON progress.unit_id = units.id "
+            "ORDER BY units.kind DESC, units.name",
             params,
         )
         return [_with_progress(UnitRecord, row) for row in rows]
@@ -1131,14 +1166,31 @@ _WARNING = (
     f"WHEN {_DUE} < :today THEN 'overdue' WHEN {_DUE} <= :soon THEN 'due_soon' "
     "ELSE 'on_track' END)"
 )
-_PROGRESS_COLUMNS = ", ".join(
+# Progress figures over the rows of _rows(): the due date is computed once per item.
+_PROGRESS = ", ".join(
     [
-        "count(items.id) AS total",
-        *(f"coalesce(sum(items.status = '{s.value}'), 0) AS s_{s.value}" for s in Status),
-        f"coalesce(sum({_WARNING} = 'overdue'), 0) AS overdue",
-        f"coalesce(sum({_WARNING} = 'due_soon'), 0) AS due_soon",
+        "count(*) AS total",
+        *(f"coalesce(sum(status = '{s.value}'), 0) AS s_{s.value}" for s in Status),
+        "coalesce(sum(status != 'done' AND due < :today), 0) AS overdue",
+        "coalesce(sum(status != 'done' AND due >= :today AND due <= :soon), 0) AS due_soon",
     ]
 )
+
+
+def _rows(where: str) -> str:
+    """One row per item matching ``where``: its status, due date in force and place."""
+    return (
+        f"SELECT items.status AS status, {_DUE} AS due, plans.id AS plan_id, "
+        "categories.id AS category_id, items.key_task_id AS key_task_id "
+        f"{_ITEM_JOINS} WHERE {where}"
+    )
+
+
+def _drop(row: dict, key: str) -> dict:
+    row.pop(key, None)
+    return row
+
+
 # Who answers for which item: units named in it, and members of collectives named in it.
 _RESPONSIBLE_CTE = """responsible(unit_id, item_id, role) AS (
     SELECT unit_id, item_id, role FROM item_units
@@ -1177,7 +1229,37 @@ def _filter_sql(flt: ItemFilter, params: dict) -> str:
     if flt.item_ids is not None:
         params["item_ids"] = json.dumps(sorted(flt.item_ids))
         clauses.append("items.id IN (SELECT value FROM json_each(:item_ids))")
+    if flt.text:
+        clauses.append(_text_sql(flt, params))
     return " AND ".join(clauses) or "1"
+
+
+TRIGRAM = 3
+"""The shortest text the trigram index can match."""
+
+
+def _text_sql(flt: ItemFilter, params: dict) -> str:
+    # The match is a condition of the query itself, not a list of ids fetched first:
+    # walking a plan in order, SQLite stops as soon as it has the rows it was asked for.
+    text = (flt.text or "").replace("\x00", "")
+    if len(text) >= TRIGRAM and not flt.text_scan:
+        # A quoted phrase: the trigram tokenizer then matches it as a substring.
+        params["text_fts"] = '"' + text.replace('"', '""') + '"'
+        match = "items.id IN (SELECT item_id FROM items_fts WHERE items_fts MATCH :text_fts)"
+    else:
+        params["text"] = text
+        match = (
+            "(instr(items.content, :text) OR instr(items.notes, :text) "
+            "OR instr(items.units_text, :text) OR instr(key_tasks.title, :text) "
+            "OR instr(categories.title, :text))"
+        )
+    if flt.text_units:
+        params["text_units"] = json.dumps(sorted(flt.text_units))
+        match = (
+            f"({match} OR items.id IN (SELECT item_id FROM item_units WHERE unit_id IN "
+            "(SELECT value FROM json_each(:text_units))))"
+        )
+    return match
 
 
 def _progress(row: dict) -> Progress:
@@ -1199,6 +1281,7 @@ def _parsed_deadline(text: str, year: int) -> Deadline:
     return parse_deadline(text, year)
 
 
+@lru_cache(maxsize=4096)
 def _next_due_sql(text: str | None, year: int | None, today: str) -> str | None:
     """SQL function ``tracker_next_due``: a recurring deadline's next due date."""
     if text is None or year is None:

@@ -14,7 +14,7 @@ from tracker.models import Status
 from tracker.store import ChangeRecord, Store
 
 FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
-KIND_LABELS = {"edit": "", "undo": "（撤销）", "redo": "（重做）"}
+KIND_LABELS = {"edit": "", "undo": "（撤销）", "redo": "（重做）", "carried": "（修订带入）"}
 
 
 def _value(field: str, value: str | None) -> Text:
