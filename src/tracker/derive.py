@@ -7,12 +7,20 @@ written by an older schema (the migration backfills every item through here).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sqlite_utils import Database
 
 from tracker.deadlines import DeadlineKind, parse_deadline
 from tracker.models import stable_id
-from tracker.units import UnitKind, classify, default_collectives, parse_units, pinyin_initials
+from tracker.units import (
+    UnitKind,
+    UnitMention,
+    classify,
+    default_collectives,
+    parse_units,
+    pinyin_initials,
+)
 
 
 def unit_id(name: str) -> str:
@@ -26,6 +34,15 @@ def fts_rowid(item_id: str) -> int:
     Derived rather than borrowed from ``items.rowid``, which ``VACUUM`` may renumber.
     """
     return int(item_id[:15], 16)
+
+
+_parsed_deadline = lru_cache(maxsize=4096)(parse_deadline)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_units(units_text: str) -> tuple[UnitMention, ...]:
+    # Plans repeat the same 责任单位 cells many times.
+    return tuple(parse_units(units_text))
 
 
 def searchable(text: str | None) -> str:
@@ -70,6 +87,8 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
     Runs inside the caller's transaction.
     """
     ids = list(item_ids)
+    # Units are shared by many items: create each (and its default memberships) once.
+    known_units: dict[str, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
@@ -83,7 +102,7 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             chunk,
         ).fetchall()
         for item_id, units_text, deadline_text, content, notes, key_task, category, year in rows:
-            _derive_one(db, item_id, units_text or "", deadline_text or "", year)
+            _derive_one(db, item_id, units_text or "", deadline_text or "", year, known_units)
             db.execute("DELETE FROM items_fts WHERE rowid = ?", [fts_rowid(item_id)])
             db.execute(
                 "INSERT INTO items_fts (rowid, item_id, content, key_task, category, units, notes) "
@@ -96,8 +115,15 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             )
 
 
-def _derive_one(db: Database, item_id: str, units_text: str, deadline_text: str, year: int):
-    deadline = parse_deadline(deadline_text, year)
+def _derive_one(
+    db: Database,
+    item_id: str,
+    units_text: str,
+    deadline_text: str,
+    year: int,
+    known_units: dict[str, str],
+):
+    deadline = _parsed_deadline(deadline_text, year)
     db.execute(
         "UPDATE items SET deadline_kind = ?, due_date = ? WHERE id = ?",
         [
@@ -109,8 +135,10 @@ def _derive_one(db: Database, item_id: str, units_text: str, deadline_text: str,
         ],
     )
     db.execute("DELETE FROM item_units WHERE item_id = ?", [item_id])
-    for mention in parse_units(units_text):
-        uid = ensure_unit(db, mention.name, mention.kind)
+    for mention in _parsed_units(units_text):
+        uid = known_units.get(mention.name)
+        if uid is None:
+            uid = known_units[mention.name] = ensure_unit(db, mention.name, mention.kind)
         db.execute(
             "INSERT OR IGNORE INTO item_units (item_id, unit_id, role, position) "
             "VALUES (?, ?, ?, ?)",

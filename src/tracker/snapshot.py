@@ -3,7 +3,8 @@
 The copy is made with SQLite's online backup API, so it is consistent even while the
 app is writing. It is written under a temporary name in the target directory,
 switched out of WAL mode (no ``-wal``/``-shm`` side files needed), checked with
-``PRAGMA integrity_check`` and only then moved into place.
+``PRAGMA quick_check`` (the page-level half of ``integrity_check``, at a fraction of the
+cost on a big file) and only then moved into place.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def export_snapshot(
         try:
             conn.backup(copy)
             copy.execute("PRAGMA journal_mode = DELETE")
-            result = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            result = copy.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
                 raise SnapshotError(f"快照校验失败：{result}")
         finally:
