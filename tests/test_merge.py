@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,6 +18,7 @@ from click.testing import CliRunner
 from conftest import TZ, FixedClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from textual import events
 from textual.widgets import Input, OptionList, Static
 
 from tracker.app import TrackerApp
@@ -130,6 +134,17 @@ def pair(template: Path, tmp_path: Path) -> Iterator[tuple[Store, Store, FixedCl
 
 
 # ---------------------------------------------------------------------- merging
+def test_merging_loads_no_textual() -> None:
+    code = (
+        "import sys, tracker.merge, tracker.cli_merge\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_changes_come_in_with_who_and_where(pair, tmp_path: Path) -> None:
     office, unit, clock = pair
     first, second = items_of(unit)[:2]
@@ -251,6 +266,25 @@ def test_clock_gone_back_keeps_a_machines_own_order(pair, tmp_path: Path) -> Non
     merge_snapshot(office, snap(unit, tmp_path, "unit"), "张三")
     assert office.item(item).status is Status.DONE
     assert unresolved_count(office) == 0
+
+
+def test_a_clock_behind_still_converges_and_is_flagged(template: Path, tmp_path: Path) -> None:
+    """The unit's clock is an hour slow: its edit, made after seeing the office's, looks
+    older. Both sides still end with the same value, and the clash is listed."""
+    office_clock, unit_clock = FixedClock(START), FixedClock(START - timedelta(hours=1))
+    office = clerk_db(template, tmp_path / "o.db", "甲机", office_clock)
+    unit = clerk_db(template, tmp_path / "u.db", "乙机", unit_clock)
+    item = items_of(unit)[0]
+    office.set_status(item, Status.IN_PROGRESS, "张三")
+    merge_snapshot(unit, snap(office, tmp_path, "o"), "李四")
+    unit_clock.advance(60)
+    unit.set_status(item, Status.DONE, "李四")
+    merge_snapshot(office, snap(unit, tmp_path, "u"), "张三")
+    merge_snapshot(unit, snap(office, tmp_path, "o"), "李四")
+    assert values(office) == values(unit)
+    assert conflict_ids(office) == conflict_ids(unit) != set()
+    office.close()
+    unit.close()
 
 
 def test_same_second_edits_keep_their_order(pair, tmp_path: Path) -> None:
@@ -671,6 +705,72 @@ def test_conflict_iff_not_seen(template: Path, first, a_value, b_value, b_saw_a)
             b.close()
 
 
+three_way = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("edit"),
+            st.integers(0, 2),
+            st.sampled_from(sorted(FIELDS)),
+            st.integers(0, 1),
+            st.integers(0, 4),
+            st.sampled_from([0, 1, 30]),
+        ),
+        st.tuples(st.just("sync"), st.integers(0, 2), st.integers(0, 2)),
+    ),
+    max_size=16,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(script=three_way)
+def test_gathering_order_does_not_matter(template: Path, script) -> None:
+    """Three clerks; whoever gathers the others' snapshots, in whichever order, ends with
+    the same items and log, and flags concurrent edits (with three machines on one field
+    the pairs listed may differ by path; that some are listed does not)."""
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        clock = FixedClock(START)
+        sides = [clerk_db(template, folder / f"{n}.db", f"机{n}", clock) for n in range(3)]
+        items = items_of(sides[0])[:2]
+        for step in script:
+            if step[0] == "edit":
+                _, side, field, item, value, dt = step
+                clock.advance(dt)
+                new = FIELDS[field][value % len(FIELDS[field])]
+                if field == "status":
+                    sides[side].set_status(items[item], Status(new), "经办人")
+                else:
+                    sides[side].save_notes(items[item], new, "经办人")
+            elif step[1] != step[2]:
+                clock.advance(1)
+                merge_snapshot(sides[step[2]], snap(sides[step[1]], folder, "s"), "经办人")
+                clock.advance(1)
+        snaps = [snap(side, folder, "end") for side in sides]
+        for side in sides:
+            side.close()
+        shutil.copyfile(folder / "0.db", folder / "0-again.db")
+        gatherers = [
+            (Store.open(folder / "0.db", clock=clock), [snaps[1], snaps[2]]),
+            (Store.open(folder / "0-again.db", clock=clock), [snaps[2], snaps[1]]),
+            (Store.open(folder / "1.db", clock=clock), [snaps[2], snaps[0]]),
+        ]
+        try:
+            for store, files in gatherers:
+                assert not merge_many(store, files, "办公室").refused
+            first = gatherers[0][0]
+            for store, _ in gatherers[1:]:
+                assert values(store) == values(first)
+                assert change_ids(store) == change_ids(first)
+                assert bool(conflict_ids(store)) == bool(conflict_ids(first))
+        finally:
+            for store, _ in gatherers:
+                store.close()
+
+
 # ---------------------------------------------------------------------- command line
 def test_cli_merges_forty_unit_files(template: Path, tmp_path: Path) -> None:
     office_path = tmp_path / "office.db"
@@ -804,7 +904,7 @@ async def test_merge_screen_merges_and_refreshes(pair, tmp_path: Path) -> None:
     item = items_of(unit)[0]
     unit.set_status(item, Status.DONE, "李四")
     good = snap(unit, tmp_path, "good")
-    bad = tmp_path / "bad.txt"
+    bad = tmp_path / "不是 快照.txt"
     bad.write_text("x")
     app = TrackerApp(office, "张三")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -813,7 +913,13 @@ async def test_merge_screen_merges_and_refreshes(pair, tmp_path: Path) -> None:
         await pilot.press("M")
         await pilot.pause()
         assert isinstance(app.screen, MergeScreen)
-        app.screen.query_one("#merge-paths", Input).value = f"{good} {bad}"
+        # Pasted one a line (as copied from a file manager), and a path with a space.
+        app.post_message(events.Paste(f"{good}\n{bad}"))
+        await pilot.pause()
+        assert shlex.split(app.screen.query_one("#merge-paths", Input).value) == [
+            str(good),
+            str(bad),
+        ]
         await pilot.press("enter")
         await pilot.pause()
         summary = str(app.screen.query_one("#merge-summary", Static).render())

@@ -492,17 +492,20 @@ def _merge(store: Store, data: MergeInput, by: str) -> MergeResult:
             f"VALUES ({', '.join('?' for _ in _CHANGE_COLUMNS)})",
             [tuple(getattr(c, name) for name in _CHANGE_COLUMNS) for c in new],
         )
-        # Fields to recompute: those the new changes touch, and those whose value
-        # differs between the two (clocks set wrong can leave one side's value stale).
+        # Fields to recompute: those the new changes touch, and those their log touches
+        # whose value differs between the two (a clock set wrong can leave one side's
+        # value stale). A unit snapshot's reset items have no changes: left alone.
         touched = {(c.item_id, c.field) for c in new if c.field in LEDGER_FIELDS}
+        theirs_touched = {(c.item_id, c.field) for c in data.changes}
         ours_now = {
             row[0]: dict(zip(_ITEM_STATE, row[1:], strict=True))
             for row in conn.execute(f"SELECT id, {', '.join(_ITEM_STATE)} FROM items")
         }
-        for item_id, theirs in data.values.items():
-            for field in LEDGER_FIELDS:
-                if theirs.get(field) != ours_now[item_id][field]:
-                    touched.add((item_id, field))
+        for item_id, field in theirs_touched:
+            theirs = data.values.get(item_id)
+            differs = theirs is not None and theirs.get(field) != ours_now[item_id].get(field)
+            if field in LEDGER_FIELDS and differs:
+                touched.add((item_id, field))
         items_updated, found = _recompute(conn, touched, ours_now)
         new_conflicts = _record_conflicts(conn, found, data.conflicts, merge_id, local_machine, now)
         conn.execute(

@@ -37,10 +37,11 @@ class PathsInput(Input):
     """An input that takes a pasted list of paths, one a line, as one line of them."""
 
     def _on_paste(self, event: events.Paste) -> None:
+        # Runs before Input's own handler (Textual calls each class's), which then
+        # inserts the rewritten text.
         lines = [line.strip() for line in event.text.splitlines() if line.strip()]
         if len(lines) > 1:
             event.text = " ".join(shlex.quote(line) for line in lines)
-        super()._on_paste(event)
 
 
 def summary_text(batch: BatchResult) -> Text:
