@@ -487,7 +487,7 @@ def test_refuses_itself_and_missing_files(store: Store, db_path: Path, tmp_path:
 
 
 def downgrade_to_v3(path: Path) -> None:
-    """Make a v4 file look as schema 3 left it (no machines, merges, conflicts)."""
+    """Make a current file look as schema 3 left it (no machines, merges, conflicts)."""
     conn = sqlite3.connect(path)
     conn.executescript(
         """
@@ -495,7 +495,8 @@ def downgrade_to_v3(path: Path) -> None:
         DROP TABLE machines; DROP TABLE merges; DROP TABLE conflicts;
         ALTER TABLE changes DROP COLUMN machine_id;
         DELETE FROM settings WHERE key = 'machine_id';
-        DELETE FROM _sqlite_migrations WHERE name = '0004_ledger_machines_merges';
+        DROP INDEX IF EXISTS idx_items_progress;
+        DELETE FROM _sqlite_migrations WHERE name >= '0004';
         PRAGMA user_version = 3;
         """
     )
