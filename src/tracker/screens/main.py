@@ -8,7 +8,9 @@ on, and at once on an item switch or when the notes lose focus).
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +48,9 @@ SAVE_AFTER_PAUSE = 0.5
 SAVE_AT_LEAST_EVERY = 1.5
 """Seconds of continuous typing after which notes are saved anyway: the promise is that
 nothing typed more than 2 s ago is lost, and a timer may fire late on a busy machine."""
+
+KEY_REPEAT_SECONDS = 0.05
+"""Highlights closer together than this are a key held down: the panes follow when it stops."""
 
 KIND_LABELS = {"plan": "分工表", "category": "工作任务", "key_task": "重点工作任务"}
 
@@ -97,6 +102,8 @@ class MainScreen(Screen[None]):
         self._save_timer: Timer | None = None
         self._current: NodeRef | None = None
         self._stored_notes: dict[str, str] = {}
+        self._last_highlight = 0.0
+        self._show_timer: Timer | None = None
         self.set_reactive(MainScreen.flt, flt or ItemFilter())
 
     def compose(self) -> ComposeResult:
@@ -120,6 +127,9 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(PlanTree).border_title = "目录"
+        # What is built so far lives as long as the screen: keep it out of the garbage
+        # collector's full passes, which otherwise stall a key press now and then.
+        self.call_after_refresh(gc.freeze)
         if self.app.read_only:
             self.query_one("#notes", TextArea).read_only = True
         self.watch(self.app, "save_message", self._show_save_message)
@@ -255,7 +265,22 @@ class MainScreen(Screen[None]):
         # Leaving an item: its notes are saved before anything else is shown.
         self._save_now()
         self._current = ref
-        self._show(ref)
+        now = time.monotonic()
+        quick = now - self._last_highlight < KEY_REPEAT_SECONDS
+        self._last_highlight = now
+        if self._show_timer is not None:
+            self._show_timer.stop()
+            self._show_timer = None
+        if quick:
+            # A key held down: show the node the cursor stops on, not every one passed.
+            self._show_timer = self.set_timer(KEY_REPEAT_SECONDS, self._show_current)
+        else:
+            self._show(ref)
+
+    def _show_current(self) -> None:
+        self._show_timer = None
+        if self._current is not None:
+            self._show(self._current)
 
     @on(Tree.NodeSelected, "#plan-tree")
     def enter_item(self, event: Tree.NodeSelected[NodeRef]) -> None:
