@@ -4,7 +4,8 @@ Run by ``bench/run.py`` in a fresh process per measurement (so that its peak mem
 is the app's own)::
 
     python bench/ui.py keys   --side tracker|bare --db DB --runs 5 --presses 40 --out OUT.json
-    python bench/ui.py typing --side tracker|bare-empty|bare-long --db DB --out OUT.json
+    python bench/ui.py typing --side tracker|tracker-textarea|bare-empty|bare-long|bare-notesarea \
+        --db DB --out OUT.json
 
 A key is posted to the app the way the terminal driver posts it (an ``events.Key``
 message); the latency is the time until the app, its screen and every widget on it
@@ -22,7 +23,10 @@ labels, in the same place on a 120×40 screen.
 ``typing``: Chinese characters typed at the end of a note of ``--note-chars``
 characters, one paragraph, in the notes pane (soft wrap on, as the app has it).
 The floors: the same ``TextArea`` configuration, empty (``bare-empty``) and holding
-the same note (``bare-long``), alone on a screen of the same size.
+the same note (``bare-long``), alone on a screen of the same size. The notes pane is
+the product's ``NotesArea`` (``tracker.widgets.notes_area``): ``bare-notesarea`` is it
+alone, and ``tracker-textarea``, its baseline, the tracker with Textual's plain
+``TextArea`` in the notes pane instead (``tracker-notesarea`` is the same as ``tracker``).
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static, TextArea, Tree
 
+from tracker.widgets.notes_area import NotesArea
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from firstpaint import peak_rss_kb
-from notes_area import NotesArea
 
 SIZE = (120, 40)
 TYPED = "今天已完成第一季度政务公开工作检查发现问题三项已全部整改到位并报区政府办公室备案"
@@ -298,10 +303,10 @@ async def run_typing(args) -> dict:
         from tracker.app import TrackerApp
         from tracker.store import Store
 
-        if args.side == "tracker-notesarea":
+        if args.side == "tracker-textarea":
             import tracker.widgets.item_detail as item_detail
 
-            item_detail.TextArea = NotesArea  # what ItemDetail.compose yields for the notes
+            item_detail.NotesArea = TextArea  # what ItemDetail.compose yields for the notes
         assert db is not None
         item_id = first_item(db, main_plan(db))
         store = Store.open(db)

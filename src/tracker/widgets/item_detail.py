@@ -24,6 +24,7 @@ from tracker.labels import editable, literal, status_badge, stored
 from tracker.models import Status
 from tracker.store import ItemRecord, ItemUnit
 from tracker.units import Role, UnitKind
+from tracker.widgets.notes_area import NotesArea
 
 
 def _field(name: str, value: str | None) -> Text:
@@ -105,7 +106,7 @@ class ItemDetail(Vertical):
             allow_blank=False,
             id="status",
         )
-        yield TextArea(id="notes", soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
+        yield NotesArea(id="notes", soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
         yield Static(id="item-updated")
 
     def on_mount(self) -> None:
