@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tracker.deadlines import DueWarning
 from tracker.models import STATUS_LABELS, Status
+from tracker.outfile import OutputRefused, check_target, move_into_place
 from tracker.store import ChangedUnderneath, ChangeRecord, ItemFilter, ItemRecord, Store
 
 LEDGER_COLUMNS = (
@@ -265,31 +266,17 @@ def export_ledger(
 
 
 def _check_target(out: Path, force: bool) -> Path:
-    target = out.resolve()
-    if target.is_dir():
-        raise LedgerError(f"「{out}」是一个文件夹，请给出台账的文件名（如 台账.xlsx）")
-    if target.exists() and not force:
-        raise LedgerError(f"文件「{out}」已存在，未覆盖；如确需覆盖，请加 --force")
-    if not target.parent.is_dir():
-        raise LedgerError(f"文件夹「{target.parent}」不存在")
-    if not os.access(target.parent, os.W_OK):
-        raise LedgerError(f"没有写入文件夹「{target.parent}」的权限")
-    return target
+    try:
+        return check_target(out, force, example="台账.xlsx")
+    except OutputRefused as refused:
+        raise LedgerError(str(refused)) from None
 
 
 def _move_into_place(tmp: Path, target: Path, force: bool) -> None:
-    if force:
-        os.replace(tmp, target)
-        return
     try:
-        os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite
-    except FileExistsError as error:
-        raise LedgerError(f"文件「{target}」已存在，未覆盖；如确需覆盖，请加 --force") from error
-    except OSError:
-        # No hard links (FAT on a USB stick): check, then rename.
-        if target.exists():
-            raise LedgerError(f"文件「{target}」已存在，未覆盖；如确需覆盖，请加 --force") from None
-        os.replace(tmp, target)
+        move_into_place(tmp, target, force)
+    except OutputRefused as refused:
+        raise LedgerError(str(refused)) from None
 
 
 def _write_failure(out: Path, error: OSError) -> str:

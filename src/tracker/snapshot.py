@@ -15,6 +15,8 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from tracker import outfile
+
 
 class SnapshotError(Exception):
     """The snapshot could not be written; the message is for the clerk."""
@@ -28,20 +30,14 @@ def check_target(source: Path | None, out: Path, force: bool) -> Path:
             ``force``, a directory, or a folder that does not exist or is not writable.
     """
     out = Path(out).expanduser()
-    target = out.resolve()
     if source is not None:
         own = Path(source).resolve()
-        if target in {own, Path(f"{own}-wal"), Path(f"{own}-shm")}:
+        if out.resolve() in {own, Path(f"{own}-wal"), Path(f"{own}-shm")}:
             raise SnapshotError(f"不能把快照导出到数据库自身的文件「{out}」，请换一个文件名")
-    if target.is_dir():
-        raise SnapshotError(f"「{out}」是一个文件夹，请给出快照的文件名（如 快照.db）")
-    if target.exists() and not force:
-        raise SnapshotError(f"文件「{out}」已存在，未覆盖；如确需覆盖，请加 --force")
-    if not target.parent.is_dir():
-        raise SnapshotError(f"文件夹「{target.parent}」不存在")
-    if not os.access(target.parent, os.W_OK):
-        raise SnapshotError(f"没有写入文件夹「{target.parent}」的权限")
-    return target
+    try:
+        return outfile.check_target(out, force, example="快照.db")
+    except outfile.OutputRefused as refused:
+        raise SnapshotError(str(refused)) from None
 
 
 def export_snapshot(
@@ -77,7 +73,10 @@ def export_snapshot(
             copy.close()
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        _move_into_place(tmp, target, force)
+        try:
+            outfile.move_into_place(tmp, target, force)
+        except outfile.OutputRefused as refused:
+            raise SnapshotError(str(refused)) from None
     except sqlite3.Error as error:
         raise SnapshotError(f"导出快照失败：{error}") from error
     except OSError as error:
@@ -86,21 +85,3 @@ def export_snapshot(
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return target
-
-
-def _move_into_place(tmp: Path, target: Path, force: bool) -> None:
-    if force:
-        os.replace(tmp, target)
-        return
-    try:
-        # A hard link fails if the target appeared meanwhile: never overwrite.
-        os.link(tmp, target)
-    except FileExistsError as error:
-        raise SnapshotError(f"文件「{target}」已存在，未覆盖；如确需覆盖，请加 --force") from error
-    except OSError:
-        # File systems without hard links (FAT on a USB stick): check, then rename.
-        if target.exists():
-            raise SnapshotError(
-                f"文件「{target}」已存在，未覆盖；如确需覆盖，请加 --force"
-            ) from None
-        os.replace(tmp, target)

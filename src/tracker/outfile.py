@@ -1,0 +1,61 @@
+"""Files a clerk asks for (a snapshot, a ledger): checked before any work, written under a
+temporary name, and moved into place only when complete — never over an existing file
+unless asked to."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class OutputRefused(Exception):
+    """The target cannot or may not be written; the message is for the clerk."""
+
+
+def _exists_message(target: Path) -> str:
+    return f"文件「{target}」已存在，未覆盖；如确需覆盖，请加 --force"
+
+
+def check_target(out: Path, force: bool, example: str) -> Path:
+    """Validate where an output file goes and return it resolved.
+
+    Args:
+        out: The path the clerk gave.
+        force: Whether an existing file may be replaced.
+        example: A file name to suggest when ``out`` is a folder (``快照.db``).
+
+    Raises:
+        OutputRefused: a folder, an existing file without ``force``, or a folder that
+            does not exist or cannot be written.
+    """
+    target = Path(out).expanduser().resolve()
+    if target.is_dir():
+        raise OutputRefused(f"「{out}」是一个文件夹，请给出文件名（如 {example}）")
+    if target.exists() and not force:
+        raise OutputRefused(_exists_message(Path(out)))
+    if not target.parent.is_dir():
+        raise OutputRefused(f"文件夹「{target.parent}」不存在")
+    if not os.access(target.parent, os.W_OK):
+        raise OutputRefused(f"没有写入文件夹「{target.parent}」的权限")
+    return target
+
+
+def move_into_place(tmp: Path, target: Path, force: bool) -> None:
+    """Give a finished temporary file its name.
+
+    Raises:
+        OutputRefused: the target appeared meanwhile and ``force`` was not given.
+    """
+    if force:
+        os.replace(tmp, target)
+        return
+    try:
+        # A hard link fails if the target appeared meanwhile: never overwrite.
+        os.link(tmp, target)
+    except FileExistsError as error:
+        raise OutputRefused(_exists_message(target)) from error
+    except OSError:
+        # File systems without hard links (FAT on a USB stick): check, then rename.
+        if target.exists():
+            raise OutputRefused(_exists_message(target)) from None
+        os.replace(tmp, target)
