@@ -325,16 +325,7 @@ def _open_source(path: Path) -> Iterator[_Source]:
 
 def _check_source(conn: sqlite3.Connection, path: Path) -> int:
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {
-            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        ours = "_sqlite_migrations" in tables and bool(
-            conn.execute(
-                "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?",
-                [schema.migrations.name],
-            ).fetchone()[0]
-        )
+        version, tables, ours = schema.identify(conn)
     except sqlite3.DatabaseError as error:
         raise _refuse_not_snapshot(path, f"无法读取：{error}") from error
     if version > schema.SCHEMA_VERSION:

@@ -8,6 +8,8 @@ which schema a file has.
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -35,6 +37,25 @@ TABLES = (
 """The tables every tracker database (and so every snapshot) has."""
 
 migrations = Migrations("tracker")
+
+
+def identify(conn: sqlite3.Connection) -> tuple[int, set[str], bool]:
+    """What a SQLite file is: its schema version, its tables, and whether tracker wrote it.
+
+    A tracker database is known by its record of tracker migrations, so another
+    program's database that happens to set ``user_version`` is not taken for one.
+
+    Raises:
+        sqlite3.DatabaseError: the file cannot be read as SQLite.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    ours = "_sqlite_migrations" in tables and bool(
+        conn.execute(
+            "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?", [migrations.name]
+        ).fetchone()[0]
+    )
+    return version, tables, ours
 
 
 @migrations(name="0001_initial")

@@ -1410,16 +1410,7 @@ def _check_tracker_file(conn: sqlite3.Connection, path: Path) -> int:
             (it must replay what a crash left in its journal first).
     """
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {
-            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        ours = "_sqlite_migrations" in tables and bool(
-            conn.execute(
-                "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?",
-                [schema.migrations.name],
-            ).fetchone()[0]
-        )
+        version, tables, ours = schema.identify(conn)
         # Every page is read: 0.05 s at 10,000 items, 0.5 s at 100,000. Above the limit
         # the header's size check and the reads above have to do.
         checked = _file_size(path) <= QUICK_CHECK_MAX_BYTES
