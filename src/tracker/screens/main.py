@@ -264,9 +264,14 @@ class MainScreen(Screen[None]):
             return
         # Leaving an item: its notes are saved before anything else is shown.
         self._save_now()
-        self._current = ref
+        previous, self._current = self._current, ref
         now = time.monotonic()
-        quick = now - self._last_highlight < KEY_REPEAT_SECONDS
+        # (Leaving the plan's root is the tree opening on its first category: show it.)
+        quick = (
+            previous is not None
+            and previous.kind != "plan"
+            and now - self._last_highlight < KEY_REPEAT_SECONDS
+        )
         self._last_highlight = now
         if self._show_timer is not None:
             self._show_timer.stop()
