@@ -2,25 +2,30 @@
 
 The app holds what outlives any one widget: the store, the clerk's name and the
 unsaved notes (:class:`~tracker.drafts.NoteDrafts`). It saves those drafts on quit and
-on SIGTERM/SIGHUP/SIGINT (a closed terminal window), then exits normally so the
-terminal is restored.
+on an exit signal (:mod:`tracker.exits`: SIGTERM/SIGHUP/SIGINT on Unix; Ctrl+C,
+Ctrl+Break and closing the console on Windows), then exits normally so the terminal is
+restored. When the terminal itself is gone (hung up: EOF or EIO on it), the app saves,
+records a clean end and exits within a second, writing nothing more to the terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
+import sys
+import threading
 import time
 from pathlib import Path
 
 from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.reactive import var
 
 from tracker.drafts import NoteDrafts
+from tracker.exits import EXIT_CODE_HANGUP, ExitSignals, pid_alive, rescue_notes
 from tracker.locations import stylesheet_path
 from tracker.screens.help import HelpScreen
 from tracker.screens.main import MainScreen
@@ -28,7 +33,8 @@ from tracker.screens.recovery import RecoveryScreen
 from tracker.store import ItemFilter, Store
 from tracker.undo import UndoStack
 
-EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+EXIT_DEADLINE = 0.8
+"""Seconds after an exit signal or a hang-up by which the process is gone, whatever hangs."""
 EXTERNAL_CHECK_SECONDS = 1.0
 """How often the app looks for commits by another window or command."""
 MY_UNIT_SETTING = "my_unit"
@@ -87,6 +93,16 @@ class TrackerApp(App[None]):
         self.merged_now: list[str] = []
         """Items whose notes the last save had to merge with another window's."""
         self._data_version = 0
+        self._exit_signals: ExitSignals | None = None
+        self._ending = False
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver; on Linux/macOS one that ends cleanly when the terminal hangs up."""
+        if sys.platform != "win32":
+            from tracker.posix_driver import HangupAwareDriver
+
+            return HangupAwareDriver
+        return super().get_driver_class()
 
     def on_mount(self) -> None:
         plans = self.store.plan_list()
@@ -97,9 +113,8 @@ class TrackerApp(App[None]):
         self.sub_title = plan.title
         if self.store.today_override is not None:
             self.sub_title += f"（截至 {self.store.today():%Y-%m-%d}）"
-        loop = asyncio.get_running_loop()
-        for signum in EXIT_SIGNALS:
-            loop.add_signal_handler(signum, self._exit_on_signal, signum)
+        self._exit_signals = ExitSignals(asyncio.get_running_loop(), self._exit_on_signal)
+        self._exit_signals.install()
         self.push_screen(MainScreen(plan.id, ItemFilter(unit_id=self.my_unit_id)))
         if not self.read_only:
             self._begin_session()
@@ -109,16 +124,20 @@ class TrackerApp(App[None]):
         self.set_interval(EXTERNAL_CHECK_SECONDS, self._check_external_changes)
 
     def on_unmount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in EXIT_SIGNALS:
-            loop.remove_signal_handler(signum)
+        if self._exit_signals is not None:
+            self._exit_signals.remove()
+            self._exit_signals = None
 
     def _begin_session(self) -> None:
         host = socket.gethostname()
         self.session_id, unclosed = self.store.begin_session(self.user, host, os.getpid())
         crashed, live = [], []
         for session in unclosed:
-            if session.host == host and session.pid is not None and _pid_alive(session.pid):
+            if (
+                session.host == host
+                and session.pid is not None
+                and pid_alive(session.pid, session.started_at)
+            ):
                 live.append(session)
             else:
                 crashed.append(session)
@@ -152,10 +171,47 @@ class TrackerApp(App[None]):
                 self.screen.show_external_changes()
 
     def _exit_on_signal(self, signum: int) -> None:
-        self.save_drafts()
-        if not self.drafts:
-            self.end_session()
-        self.exit(return_code=128 + signum)
+        if signum == EXIT_CODE_HANGUP - 128:
+            check = getattr(self._driver, "check_hangup", None)
+            if check is not None:
+                check()  # a terminal that is gone gets no more output
+        self._end_now(128 + signum)
+
+    def terminal_lost(self, why: str = "") -> None:
+        """The terminal hung up (EOF or EIO on it): save, end cleanly, exit at once."""
+        self._end_now(EXIT_CODE_HANGUP)
+
+    def _end_now(self, return_code: int) -> None:
+        """Save everything, record a clean end and exit; gone by :data:`EXIT_DEADLINE`."""
+        if self._ending:
+            return
+        self._ending = True
+        try:
+            self.save_drafts()
+            if self.drafts:
+                self.rescue_drafts()
+            else:
+                self.end_session()
+        finally:
+            if self._exit_signals is not None:
+                self._exit_signals.saved.set()  # a Windows console close may now end us
+            if not self.is_headless:  # a real terminal: never linger (tests run headless)
+                _exit_by_deadline(return_code)
+            self.exit(return_code=return_code)
+
+    def rescue_drafts(self) -> Path | None:
+        """Write the notes the database did not take to a text file in the home folder."""
+        notes = []
+        for item_id, text in self.drafts.pending().items():
+            try:
+                heading = self.store.item(item_id).content[:40]
+            except Exception:  # the database is unreachable: the id still names the item
+                heading = item_id
+            notes.append((heading, text))
+        try:
+            return rescue_notes(notes)
+        except OSError:
+            return None
 
     def show_plan(self, plan_id: str) -> None:
         """Switch the main screen to another plan of the database."""
@@ -262,24 +318,12 @@ class TrackerApp(App[None]):
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether a tracker process of this machine is still running.
+def _exit_by_deadline(return_code: int, seconds: float = EXIT_DEADLINE) -> None:
+    """End the process after ``seconds`` should the normal shutdown hang (what was
+    pending is saved before this is armed)."""
 
-    A killed app that is not reaped yet (a zombie), or a pid reused by another
-    program, does not count as an open window.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process, but alive
-    proc = Path(f"/proc/{pid}")
-    if not proc.exists():
-        return True  # no /proc (macOS, Windows): trust the signal check
-    try:
-        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
-    except (OSError, IndexError):
-        return False
-    return state != "Z" and (b"tracker" in cmdline or b"python" in cmdline)
+    def end() -> None:
+        time.sleep(seconds)
+        os._exit(return_code)
+
+    threading.Thread(target=end, name="tracker-exit-deadline", daemon=True).start()
