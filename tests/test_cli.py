@@ -478,7 +478,10 @@ def test_units_commands(runner: CliRunner, tmp_path: Path) -> None:
     assert missing.exit_code != 0 and "未找到单位" in missing.output
 
 
-def test_unknown_unit_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+def test_unknown_unit_is_refused(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     result = runner.invoke(main, ["--unit", "火星局", "--db", str(tmp_path / "x.db")])
     assert result.exit_code != 0
     assert "未找到单位「火星局」" in result.output

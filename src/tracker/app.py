@@ -33,8 +33,10 @@ from tracker.screens.recovery import RecoveryScreen
 from tracker.store import ItemFilter, Store
 from tracker.undo import UndoStack
 
-EXIT_DEADLINE = 0.8
+EXIT_DEADLINE = 0.5
 """Seconds after an exit signal or a hang-up by which the process is gone, whatever hangs."""
+EXIT_SAVE_WAIT = 0.25
+"""Seconds the deadline waits for the event loop to save before saving by itself."""
 EXTERNAL_CHECK_SECONDS = 1.0
 """How often the app looks for commits by another window or command."""
 MY_UNIT_SETTING = "my_unit"
@@ -95,6 +97,11 @@ class TrackerApp(App[None]):
         self._data_version = 0
         self._exit_signals: ExitSignals | None = None
         self._ending = False
+        self._exit_lock = threading.Lock()
+        """Held while the notes are saved on the way out (by the loop or the deadline)."""
+        self._exit_saved = threading.Event()
+        self._exit_lock_arm = threading.Lock()
+        self._deadline_armed = False
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver; on Linux/macOS one that ends cleanly when the terminal hangs up."""
@@ -186,18 +193,72 @@ class TrackerApp(App[None]):
         if self._ending:
             return
         self._ending = True
+        self.exit_deadline(return_code)
         try:
-            self.save_drafts()
-            if self.drafts:
-                self.rescue_drafts()
-            else:
-                self.end_session()
+            with self._exit_lock:
+                if not self._exit_saved.is_set():
+                    self.save_drafts()
+                    if self.drafts:
+                        self.rescue_drafts()
+                    else:
+                        self.end_session()
+                    self._exit_saved.set()
         finally:
             if self._exit_signals is not None:
                 self._exit_signals.saved.set()  # a Windows console close may now end us
-            if not self.is_headless:  # a real terminal: never linger (tests run headless)
-                _exit_by_deadline(return_code)
             self.exit(return_code=return_code)
+
+    @property
+    def ended_by_signal(self) -> bool:
+        """Whether an exit signal or a hang-up ended the app (all saved by then)."""
+        return self._ending
+
+    def exit_deadline(self, return_code: int = EXIT_CODE_HANGUP) -> None:
+        """Make sure the process is gone :data:`EXIT_DEADLINE` seconds from now (any thread).
+
+        Called as soon as the terminal is found gone, whatever the event loop is busy
+        with. Should the loop not have saved by :data:`EXIT_SAVE_WAIT`, this thread saves
+        the notes itself through its own connection; then it ends the process if the
+        normal shutdown has not. Tests run headless and are never ended this way.
+        """
+        if self.is_headless:
+            return
+        with self._exit_lock_arm:
+            if self._deadline_armed:
+                return
+            self._deadline_armed = True
+        threading.Thread(
+            target=self._end_by_deadline, args=(return_code,), name="tracker-exit", daemon=True
+        ).start()
+
+    def _end_by_deadline(self, return_code: int) -> None:
+        armed = time.monotonic()
+        if not self._exit_saved.wait(EXIT_SAVE_WAIT):
+            with self._exit_lock:  # the loop may be saving right now: never cut that off
+                if not self._exit_saved.is_set():
+                    self._save_from_thread()
+                    self._exit_saved.set()
+        time.sleep(max(0.0, EXIT_DEADLINE - (time.monotonic() - armed)))
+        os._exit(return_code)
+
+    def _save_from_thread(self) -> None:
+        """Save the drafts and end the session through a connection of this thread."""
+        path = self.store.path
+        if path is not None and not self.read_only:
+            try:
+                store = Store.reopen_for_thread(self.store)
+                try:
+                    self.drafts.flush(
+                        lambda item_id, text, base: store.save_draft(item_id, text, self.user, base)
+                    )
+                    if not self.drafts and self.session_id is not None:
+                        store.end_session(self.session_id, clean=True)
+                finally:
+                    store.close()
+            except Exception:  # the database is unreachable: the rescue file keeps the text
+                pass
+        if self.drafts:
+            self.rescue_drafts()
 
     def rescue_drafts(self) -> Path | None:
         """Write the notes the database did not take to a text file in the home folder."""
@@ -316,14 +377,3 @@ class TrackerApp(App[None]):
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
-
-
-def _exit_by_deadline(return_code: int, seconds: float = EXIT_DEADLINE) -> None:
-    """End the process after ``seconds`` should the normal shutdown hang (what was
-    pending is saved before this is armed)."""
-
-    def end() -> None:
-        time.sleep(seconds)
-        os._exit(return_code)
-
-    threading.Thread(target=end, name="tracker-exit-deadline", daemon=True).start()

@@ -6,7 +6,9 @@ Every command takes ``--db PATH`` after its name (and ``TRACKER_DB``), and
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -137,6 +139,28 @@ class TerminalNotUtf8(click.ClickException):
             click.echo(text, file=stream, nl=False)
 
 
+class NoTerminal(click.ClickException):
+    """The app was started without a terminal (``tracker > out.txt``): one line, exit 2."""
+
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            "tracker 应用需要在终端窗口中运行（标准输出或输入不是终端，如 tracker > 文件）；"
+            "命令行用法见 tracker --help"
+        )
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"错误：{self.message}", file=file or sys.stderr)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 @click.group(
     cls=TrackerGroup,
     invoke_without_command=True,
@@ -194,10 +218,13 @@ def run_app(settings: Settings) -> None:
 
     Raises:
         TerminalNotUtf8: before anything is opened, in a terminal that is not UTF-8.
+        NoTerminal: before anything is opened, when the output or input is not a terminal.
     """
     encoding = non_utf8_encoding()
     if encoding is not None:
         raise TerminalNotUtf8(encoding)
+    if not (_isatty(sys.stdout) and _isatty(sys.stdin)):
+        raise NoTerminal()  # the app would write escape codes into a file, and hang
     from tracker.app import TrackerApp  # the UI is loaded only when it is shown
 
     store = open_store(settings)
@@ -233,6 +260,13 @@ def run_app(settings: Settings) -> None:
             store.close()
     if failures:
         raise click.ClickException("有进展情况没有保存，内容已在上面列出，请复制保存")
+    if getattr(app, "ended_by_signal", False):
+        # Signalled or hung up: everything is saved and closed. The interpreter's own
+        # teardown can take most of a second on a busy machine; skip it.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(app.return_code or 1)
     if app.return_code:
         sys.exit(app.return_code)
 

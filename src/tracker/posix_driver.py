@@ -9,7 +9,8 @@ Textual's own driver is not made for that:
   next write, or its shutdown, blocks in ``Queue.put`` for ever.
 
 This driver reads EOF and EIO as a hang-up, stops its input thread, tells the app
-(``App.terminal_lost``), and from then on sends output nowhere: the writer thread
+(``App.exit_deadline`` at once from its own thread, ``App.terminal_lost`` on the event
+loop), and from then on sends output nowhere: the writer thread
 discards what it is given, and the standard output and error are pointed at the null
 device so nothing (Rich's exit message included) writes to the dead terminal.
 """
@@ -94,6 +95,9 @@ class HangupAwareDriver(LinuxDriver):
             self._lost = True
         self.silence()
         self.exit_event.set()  # the input thread stops; disable_input will not wait
+        deadline = getattr(self._app, "exit_deadline", None)
+        if deadline is not None:
+            deadline()  # from this thread: the event loop may be busy for a while
         notify = getattr(self._app, "terminal_lost", None)
         try:
             if notify is not None:

@@ -1120,6 +1120,22 @@ class Store:
         self.session_id = session_id
         return session_id, open_before
 
+    @classmethod
+    def reopen_for_thread(cls, store: Store, busy_timeout_ms: int = 300) -> Store:
+        """A second writable connection to ``store``'s file, for another thread (the exit
+        deadline, saving while the app's thread is busy). No checks, no upgrade: the file
+        was opened and checked already. Never creates the file (nor its folder) again.
+
+        Raises:
+            StoreError: the file is gone or cannot be opened.
+        """
+        if store.path is None or not store.path.exists():
+            raise StoreError(f"数据库「{store.path}」已不存在")
+        other = cls._open_writable(store.path, store.clock, busy_timeout_ms, checked=True)
+        other.session_id = store.session_id
+        other.today_override = store.today_override
+        return other
+
     def end_session(self, session_id: str, clean: bool = True) -> None:
         """Record that a session ended (cleanly, or found dead by a later one)."""
         with self.write() as db:
