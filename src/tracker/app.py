@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -27,10 +28,11 @@ from textual.reactive import var
 from tracker.drafts import NoteDrafts
 from tracker.exits import EXIT_CODE_HANGUP, ExitSignals, pid_alive, rescue_notes
 from tracker.locations import stylesheet_path
+from tracker.screens.export import ConfirmScreen
 from tracker.screens.help import HelpScreen
 from tracker.screens.main import MainScreen
 from tracker.screens.recovery import RecoveryScreen
-from tracker.store import ItemFilter, Store
+from tracker.store import ItemFilter, Store, StoreError
 from tracker.undo import UndoStack
 
 EXIT_DEADLINE = 0.5
@@ -167,7 +169,10 @@ class TrackerApp(App[None]):
     def end_session(self) -> None:
         """Record a clean end of this window's session (after the last save)."""
         if self.session_id is not None:
-            self.store.end_session(self.session_id, clean=True)
+            try:
+                self.store.end_session(self.session_id, clean=True)
+            except (StoreError, sqlite3.Error):
+                return  # the database is unreachable: the next start finds it unclosed
             self.session_id = None
 
     def _check_external_changes(self) -> None:
@@ -348,17 +353,40 @@ class TrackerApp(App[None]):
 
     # ------------------------------------------------------------------ actions
     async def action_quit(self) -> None:
-        """Save the notes, then quit; if they cannot be saved, stay and say why."""
+        """Save the notes, then quit. If they cannot be saved (the disk is full, the
+        database's folder was deleted), offer to keep them in a text file and quit."""
         self.save_drafts()
         if self.drafts:
-            self.notify(
-                "进展情况未能保存，暂不退出。请检查磁盘空间或数据库位置后再按 q。",
-                severity="error",
-                timeout=10,
-            )
+            self.push_screen(ConfirmScreen(self._rescue_question()), self._rescue_and_quit)
             return
         self.end_session()
         self.exit()
+
+    def _rescue_question(self) -> str:
+        reason = str(self.save_message).removeprefix("⚠ ").split("。文字仍保留", 1)[0]
+        return (
+            f"{reason}。\n\n"
+            f"是（Y）：把未保存的进展情况写入主文件夹「{Path.home()}」中的文本文件"
+            "（tracker-未保存的进展-日期时间.txt），然后退出。\n"
+            "否（N）：返回，不退出；检查磁盘空间或数据库位置后按 Ctrl+S 再试。"
+        )
+
+    def _rescue_and_quit(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        path = self.rescue_drafts()
+        if path is None:
+            self.notify(
+                f"也无法写入主文件夹「{Path.home()}」，暂不退出。请把进展情况窗格中的文字"
+                "复制到别处保存。",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
+        self.drafts.discard()  # kept in the file now; nothing is left to retry
+        self.end_session()
+        self.exit(message=f"未能写入数据库的进展情况已保存到：{path}")
 
     def action_save_now(self) -> None:
         """Save the notes now (Ctrl+S)."""

@@ -255,7 +255,8 @@ def run_app(settings: Settings) -> None:
             if not app.drafts and getattr(app, "session_id", None):
                 # An app ended by an error did not close cleanly: the next start says so.
                 clean = getattr(app, "_exception", None) is None
-                store.end_session(app.session_id, clean=clean)
+                with contextlib.suppress(StoreError, sqlite3.Error):  # the file is gone
+                    store.end_session(app.session_id, clean=clean)
         finally:
             store.close()
     if failures:
