@@ -142,7 +142,7 @@ def register(group: click.Group) -> None:
                 click.echo(line)
             if conflict.resolved_at:
                 click.echo(
-                    f"  已处理：{Keep(conflict.resolution).label}（{conflict.resolved_by}，"
+                    f"  已处理：{Keep(conflict.resolution or '').label}（{conflict.resolved_by}，"
                     f"{conflict.resolved_at[:16].replace('T', ' ')}）"
                 )
             click.echo("")

@@ -769,8 +769,8 @@ def check_import(store: Store, sheet: LedgerSheet, by_unit_id: str) -> ImportRes
     plan_id = _plan_of(store, sheet, items)
     in_plan = {i: item for i, item in items.items() if item.plan_id == plan_id}
     by_key: dict[tuple[str, str], list[str]] = {}
-    for item_id, item in in_plan.items():
-        by_key.setdefault((item.outline, _squash(item.content)), []).append(item_id)
+    for known_id, item in in_plan.items():
+        by_key.setdefault((item.outline, _squash(item.content)), []).append(known_id)
     answers_for = {
         item.id for item in store.filtered_items(plan_id, ItemFilter(unit_id=by_unit_id))
     }

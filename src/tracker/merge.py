@@ -605,7 +605,9 @@ def _record_conflicts(
 ) -> list[str]:
     """Record the conflicts found and those the other side knew; return the new ids."""
     new_ids: list[str] = []
-    pairs = {conflict_id(a.id, b.id): (a, b, merge_id) for a, b in found}
+    pairs: dict[str, tuple[ChangeRecord, ChangeRecord, str | None]] = {
+        conflict_id(a.id, b.id): (a, b, merge_id) for a, b in found
+    }
     # The other side's conflicts: their changes are all here now.
     wanted = [c for c in theirs if c["id"] not in pairs]
     if wanted:
@@ -833,7 +835,7 @@ def resolve_conflict(
     if conflict.resolved_at is not None:
         raise ValueError(
             f"该冲突已于 {conflict.resolved_at[:16].replace('T', ' ')} 由 "
-            f"{conflict.resolved_by} 处理（{Keep(conflict.resolution).label}）"
+            f"{conflict.resolved_by} 处理（{Keep(conflict.resolution or '').label}）"
         )
     if keep is Keep.OURS:
         value = conflict.ours_value

@@ -80,7 +80,7 @@ class HangupAwareDriver(LinuxDriver):
         super().__init__(app, **kwargs)
         self._lost_lock = threading.Lock()
         self._lost = False
-        self._output = TerminalOutput(self._file, self.terminal_lost)
+        self._output = TerminalOutput(self._file or sys.stderr, self.terminal_lost)
         self._file = self._output  # type: ignore[assignment]  # the writer thread's file
 
     @property

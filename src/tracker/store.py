@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlite_utils import Database
@@ -59,6 +60,9 @@ class StoreBusy(StoreError):
 
 class _Row(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+_R = TypeVar("_R", bound=_Row)
 
 
 class Progress(_Row):
@@ -1287,9 +1291,9 @@ def _progress(row: dict) -> Progress:
     )
 
 
-def _with_progress(model: type[_Row], row: dict) -> _Row:
+def _with_progress(model: type[_R], row: dict) -> _R:
     progress = _progress(row)
-    return model(**row, progress=progress)
+    return model.model_validate({**row, "progress": progress})
 
 
 @lru_cache(maxsize=4096)

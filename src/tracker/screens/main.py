@@ -41,7 +41,10 @@ from tracker.widgets.node_summary import NodeSummary
 from tracker.widgets.plan_tree import NodeRef, PlanTree
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tracker.app import TrackerApp
+    from tracker.store import KeyTaskRecord, PlanRecord
 
 SAVE_AFTER_PAUSE = 0.5
 """Seconds of no typing after which notes are saved."""
@@ -303,9 +306,12 @@ class MainScreen(Screen[None]):
         # The tree read these counts when it drew the node: no query per keypress.
         record = self.query_one(PlanTree).record_for(ref.id)
         if record is None:
-            record = {"plan": store.plan, "category": store.category, "key_task": store.key_task}[
-                ref.kind
-            ](ref.id, self.flt)
+            load: dict[str, Callable[..., PlanRecord | CategoryRecord | KeyTaskRecord]] = {
+                "plan": store.plan,
+                "category": store.category,
+                "key_task": store.key_task,
+            }
+            record = load[ref.kind](ref.id, self.flt)
         if isinstance(record, CategoryRecord):
             title = f"{record.no or ''} {record.title}".strip()
         else:
