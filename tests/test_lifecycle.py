@@ -339,3 +339,75 @@ async def test_q_with_the_database_folder_deleted(tmp_path: Path, seed_path: Pat
         assert not folder.exists(), "nothing may recreate the deleted folder"
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------- Windows file rules
+def held_open(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """As Windows does while Excel or WPS has ``path`` open: os.replace onto it fails."""
+    real_replace = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        if Path(str(dst)) == path:
+            raise PermissionError(13, "另一个程序正在使用此文件，进程无法访问。", str(dst))
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_a_ledger_held_open_is_kept_beside_it(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.ledger import LedgerError, export_ledger
+
+    folder = tmp_path / "共享 盘" / "2023 年台账"
+    folder.mkdir(parents=True)
+    target = folder / "台账 （终稿）.xlsx"
+    target.write_bytes(b"the workbook open in Excel")
+    held_open(monkeypatch, target)
+    plan_id = store.plans()[0].id
+    with pytest.raises(LedgerError) as refused:
+        export_ledger(store, plan_id, target, force=True)
+    message = str(refused.value)
+    assert "Excel" in message and "正被其他程序" in message
+    kept = folder / "台账 （终稿）（新）.xlsx"
+    assert f"「{kept}」" in message
+    assert kept.stat().st_size > 1000  # the finished workbook
+    assert target.read_bytes() == b"the workbook open in Excel"  # untouched
+    assert not list(folder.glob(".*.part"))  # no hidden leftovers
+    # A second try while it is still open keeps another copy, never overwriting.
+    with pytest.raises(LedgerError):
+        export_ledger(store, plan_id, target, force=True)
+    assert (folder / "台账 （终稿）（新）2.xlsx").exists()
+
+
+def test_a_snapshot_held_open_is_kept_beside_it(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.snapshot import SnapshotError
+
+    target = tmp_path / "快照 2023.db"
+    target.write_bytes(b"old")
+    held_open(monkeypatch, target)
+    with pytest.raises(SnapshotError) as refused:
+        store.export_snapshot(target, force=True)
+    assert "正被其他程序" in str(refused.value)
+    assert (tmp_path / "快照 2023（新）.db").stat().st_size > 1000
+    assert target.read_bytes() == b"old"
+
+
+def test_long_paths_with_spaces_and_chinese(store: Store, tmp_path: Path) -> None:
+    """Exports and the database itself under a path longer than Windows' old 260 limit."""
+    from tracker.ledger import export_ledger
+
+    # Over 260 characters, under SQLite's own limit of 512 bytes for a database path.
+    folder = tmp_path.joinpath(*[f"Shared Documents level {n} 政务公开 台账" for n in range(8)])
+    folder.mkdir(parents=True)
+    assert len(str(folder)) > 260 and len(str(folder).encode()) < 480
+    written = export_ledger(store, store.plans()[0].id, folder / "台账 2023.csv")
+    assert written.exists() and written.parent == folder
+    snapshot = store.export_snapshot(folder / "快照 2023.db")
+    reopened = Store.open(snapshot)
+    try:
+        assert reopened.plans()[0].id == store.plans()[0].id
+    finally:
+        reopened.close()
