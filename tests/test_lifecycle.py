@@ -20,7 +20,9 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import FixedClock
+from rich.cells import cell_len
 from textual.drivers._writer_thread import WriterThread
+from textual.geometry import Region
 from textual.widgets import Static
 
 from tracker import exits
@@ -28,6 +30,7 @@ from tracker.app import TrackerApp
 from tracker.exits import ExitSignals, exit_signals, pid_alive, rescue_notes
 from tracker.screens.export import ConfirmScreen
 from tracker.store import Store
+from tracker.widgets.folded import Folded
 
 USER = "李四"
 NOTE = "已召开专题会议，部署推进：【三城三地】“双随机、一公开”。"
@@ -292,10 +295,11 @@ async def test_a_disk_full_message_stays_readable_at_120_columns(store: Store) -
         await pilot.pause()
         assert "磁盘空间已满" in str(app.save_message)
         line = app.screen.query_one("#save-state", Static)
-        shown = [strip.text for strip in line.render_lines(line.content_region.reset_offset)]
+        shown = [strip.text for strip in line.render_lines(Region(0, 0, *line.outer_size))]
         first = shown[0].strip()
-        assert first.startswith("⚠") and len(first) > 20, shown
-        assert "磁盘空间已满" in "".join(s.strip() for s in shown)
+        assert first.startswith("⚠") and len(first) > 50, shown
+        # Every character is shown (Textual's own folding dropped one at the edge).
+        assert "".join(shown).replace(" ", "") == str(app.save_message).replace(" ", "")
         store.db.execute("PRAGMA max_page_count = 1073741823")
         await pilot.press("escape", "q")
         await pilot.pause()
@@ -411,3 +415,14 @@ def test_long_paths_with_spaces_and_chinese(store: Store, tmp_path: Path) -> Non
         assert reopened.plans()[0].id == store.plans()[0].id
     finally:
         reopened.close()
+
+
+def test_folded_lines_are_filled_and_keep_every_character() -> None:
+    from rich.text import Text
+
+    message = Text("⚠ 进展情况未能保存：磁盘空间已满，无法写入数据库「/数据/政务公开 台账/t.db」")
+    lines = Folded(message).lines(20)
+    assert "".join(line.plain for line in lines) == message.plain
+    assert all(cell_len(line.plain) <= 20 for line in lines)
+    assert all(cell_len(line.plain) >= 19 for line in lines[:-1])  # a wide char may not fit
+    assert lines[0].plain.startswith("⚠ 进展")

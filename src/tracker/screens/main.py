@@ -36,6 +36,7 @@ from tracker.store import (
     ItemRecord,
     StoreError,
 )
+from tracker.widgets.folded import Folded
 from tracker.widgets.item_detail import ItemDetail
 from tracker.widgets.node_summary import NodeSummary
 from tracker.widgets.plan_tree import NodeRef, PlanTree
@@ -257,7 +258,7 @@ class MainScreen(Screen[None]):
         tree.focus()
 
     def _show_save_message(self, message: Text) -> None:
-        self.query_one("#save-state", Static).update(message)
+        self.query_one("#save-state", Static).update(Folded(message))  # never a bare ⚠
 
     # ------------------------------------------------------------------ tree
     @on(Tree.NodeHighlighted, "#plan-tree")
