@@ -70,20 +70,22 @@ def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
         help=DB_HELP,
     )
     @click.option("--user", metavar="经办人", help=USER_HELP)
-    @click.option("--unit", metavar="单位", help=UNIT_HELP)
-    @click.option("--today", type=DateParam(), help=TODAY_HELP)
-    @click.option("--plan", metavar="分工表", help=PLAN_HELP)
+    # Named apart from the commands' own parameters (``units join UNIT …``).
+    @click.option("--unit", "unit_option", metavar="单位", help=UNIT_HELP)
+    @click.option("--today", "today_option", type=DateParam(), help=TODAY_HELP)
+    @click.option("--plan", "plan_option", metavar="分工表", help=PLAN_HELP)
     @click.pass_context
     @functools.wraps(command)
     def wrapper(
         ctx: click.Context,
         db_path: Path | None,
         user: str | None,
-        unit: str | None,
-        today: date | None,
-        plan: str | None,
+        unit_option: str | None,
+        today_option: date | None,
+        plan_option: str | None,
         **kwargs: Any,
     ):
+        unit, today, plan = unit_option, today_option, plan_option
         inherited = ctx.find_object(Settings) or Settings()
         update: dict[str, Any] = {"db_path": db_path, "user": user, "unit": unit}
         update |= {"today": today, "plan": plan}
