@@ -197,6 +197,14 @@ class TrackerGroup(click.Group):
         kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
         super().__init__(*args, **kwargs)
 
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        # Commands built apart (``click.command`` in cli_ledger) get the same help.
+        if type(cmd) is click.Command:
+            cmd.context_class = TrackerContext
+            if cmd.options_metavar == "[OPTIONS]":
+                cmd.options_metavar = "[选项]"
+        super().add_command(cmd, name)
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         use_chinese_click()
         return super().main(*args, **kwargs)

@@ -244,19 +244,26 @@ def table(
     """
     width = width if width is not None else _output_width()
     right = set(right)
-    cells = [[Text(one_line(str(cell))) for cell in row] for row in rows]
+    cells = [
+        [Text(one_line(str(cell)), no_wrap=True, overflow="ellipsis") for cell in row]
+        for row in rows
+    ]
     grid = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 2, 0, 0), expand=False)
-    for index, header in enumerate(headers):
-        title = Text(header)
-        last = index == len(headers) - 1
-        natural = max([title.cell_len, *(row[index].cell_len for row in cells)])
+    titles = [Text(header) for header in headers]
+    naturals = [
+        max([title.cell_len, *(row[index].cell_len for row in cells)])
+        for index, title in enumerate(titles)
+    ]
+    # Only the last column (the long text) gives way on a narrow terminal.
+    room = None if width is None else max(width - sum(naturals[:-1]) - 2 * (len(titles) - 1), 8)
+    for index, title in enumerate(titles):
+        last = index == len(titles) - 1
         grid.add_column(
             title,
             justify="right" if index in right else "left",
             no_wrap=True,
             overflow="ellipsis",
-            # Only the last column (the long text) gives way on a narrow terminal.
-            min_width=None if last else natural,
+            width=min(naturals[index], room) if last and room else naturals[index],
         )
     for row in cells:
         grid.add_row(*row)
