@@ -137,12 +137,12 @@ class Settings(BaseModel):
         return self.user or default_user()
 
 
-def open_store(settings: Settings, create: bool = False) -> Store:
+def open_store(settings: Settings, seed: bool = True, create: bool = False) -> Store:
     """Open the database.
 
     A database named by ``--db`` or ``TRACKER_DB`` must exist, unless ``create`` (for
     ``import``): a typo never makes a new, empty database. The default database is
-    created on first run and, unless ``create``, loaded with the bundled plan.
+    created on first run and, if ``seed``, loaded with the bundled plan.
 
     Raises:
         click.ClickException: with a message for the clerk.
@@ -163,7 +163,7 @@ def open_store(settings: Settings, create: bool = False) -> Store:
         echo(f"数据库已升级到新格式；升级前的备份：{store.upgrade_backup}", err=True)
     store.today_override = settings.today
     try:
-        if not explicit and not create and not store.has_plans():
+        if seed and not explicit and not store.has_plans():
             # The default database's first run (or one that ended before the plan loaded).
             store.import_plan(read_plan_file(bundled_plan_path()))
     except BaseException:
@@ -406,7 +406,7 @@ def import_command(settings: Settings, file: Path, revises: str | None, as_new: 
         raise click.ClickException(f"「{file}」{error}；未导入任何内容") from error
     except OSError as error:
         raise click.ClickException(f"无法读取「{file}」：{error.strerror}") from error
-    store = open_store(settings, create=True)
+    store = open_store(settings, seed=False, create=True)
     try:
         try:
             old = revision_target(store, plan, revises=revises, as_new=as_new)
