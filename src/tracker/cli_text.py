@@ -152,7 +152,7 @@ class CellWidthHelpFormatter(click.HelpFormatter):
     Chinese option help wraps at the terminal's edge and the columns line up."""
 
     def write_dl(
-        self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
     ) -> None:
         rows = list(rows)
         first_width = min(max((cell_len(first) for first, _ in rows), default=0), col_max)
