@@ -292,15 +292,15 @@ def test_number_column_numbering_items_is_ignored(tmp_path: Path) -> None:
         ["3", "（二）夯实工作基础", "开展培训。", "区政府办公室", "12月31日"],
     ]
     plan = read_plan(write_csv(tmp_path / "x.csv", [[TITLE], *rows]))
-    # Two text columns and no heading rows: category and content; each category is
-    # its own key task.
+    # Two text columns and no heading rows: category and content; no key task is
+    # invented (an untitled one, which the tree does not show).
     assert shape(plan) == [
         (
             "一",
             "加大主动公开力度",
             [
                 (
-                    "加大主动公开力度",
+                    "",
                     [
                         ("公开决策草案。", "区司法局", "及时公开"),
                         ("公开决策结果。", "区司法局", "及时公开"),
@@ -308,7 +308,7 @@ def test_number_column_numbering_items_is_ignored(tmp_path: Path) -> None:
                 )
             ],
         ),
-        ("二", "夯实工作基础", [("夯实工作基础", [("开展培训。", "区政府办公室", "12月31日")])]),
+        ("二", "夯实工作基础", [("", [("开展培训。", "区政府办公室", "12月31日")])]),
     ]
 
 
@@ -347,7 +347,7 @@ def test_a_note_merged_across_the_last_row_is_not_a_heading(tmp_path: Path) -> N
         (
             "1",
             "加大主动公开力度",
-            [("加大主动公开力度", [("公开决策草案。", "区司法局", "及时公开")])],
+            [("", [("公开决策草案。", "区司法局", "及时公开")])],
         )
     ]
 
@@ -382,7 +382,7 @@ def test_heading_rows_give_categories_and_second_style_key_tasks(tmp_path: Path)
                 ("（二）推进预算公开", [("公开预算。", "区财政局", "8月31日")]),
             ],
         ),
-        ("二", "夯实工作基础", [("夯实工作基础", [("开展培训。", "区政府办公室", "12月31日")])]),
+        ("二", "夯实工作基础", [("", [("开展培训。", "区政府办公室", "12月31日")])]),
     ]
 
 
@@ -672,7 +672,10 @@ def test_no_year_anywhere_asks_for_one(tmp_path: Path) -> None:
     ]
     with pytest.raises(PlanFormatError) as caught:
         read_plan(write_csv(tmp_path / "分工表.csv", rows))
-    assert "未找到分工表的年份" in str(caught.value)
+    assert "未写明分工表的年份" in str(caught.value)
+    assert "--year" in str(caught.value)
+    plan = read_plan(tmp_path / "分工表.csv", year=2024)
+    assert (plan.title, plan.year) == ("全区政务公开工作要点分工表", 2024)
 
 
 def test_title_and_year() -> None:
@@ -708,7 +711,7 @@ def test_a_word_document_without_a_table(tmp_path: Path) -> None:
     document.save(str(path))
     with pytest.raises(PlanFormatError) as caught:
         read_plan(path)
-    assert "没有表格" in str(caught.value)
+    assert "未找到表格，也没有写明责任单位的段落" in str(caught.value)
 
 
 # ---------------------------------------------------------------------- the command line

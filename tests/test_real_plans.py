@@ -16,7 +16,7 @@ from tracker.parser import PlanFormatError
 from tracker.units import Role, parse_units
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-from real import GENERATORS  # noqa: E402
+from real import GENERATORS
 
 
 def _name(generator) -> str:

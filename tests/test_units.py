@@ -191,8 +191,9 @@ def test_duplicates_kept_once() -> None:
         ("区发改局", 0),
         ("区财政局", 1),
         ("各乡镇街委", 2),
+        ("各乡镇街道", 3),  # another plan's wording stays as written
     ]
-    assert names("区级各部门(单位)，区级各部门（单位），区级各部门") == ["区级各部门（单位）"]
+    assert names("区级各部门(单位)，区级各部门（单位）") == ["区级各部门（单位）"]
 
 
 def test_empty_cells() -> None:
@@ -200,11 +201,17 @@ def test_empty_cells() -> None:
         assert parse_units(text) == []
 
 
-def test_aliases() -> None:
-    for alias in ("各乡镇（街道）", "各乡镇(街道)", "各乡镇街道"):
-        assert names(alias) == ["各乡镇街委"]
-    assert names("区级各部门") == ["区级各部门（单位）"]
-    assert all(target in COLLECTIVES for target in ALIASES.values())
+def test_names_are_kept_as_written_and_aliases_come_from_the_clerk() -> None:
+    assert names("各乡镇（街道）") == ["各乡镇（街道）"]
+    assert names("各乡镇(街道)") == ["各乡镇（街道）"]  # bracket width only
+    assert names("各乡镇街道") == ["各乡镇街道"]
+    assert ALIASES == {}
+    aliases = {"各乡镇（街道）": "各乡镇街委", "区级各部门": "区级各部门（单位）"}
+    assert [m.name for m in parse_units("各乡镇（街道），区级各部门", aliases)] == [
+        "各乡镇街委",
+        "区级各部门（单位）",
+    ]
+    assert all(target in COLLECTIVES for target in aliases.values())
 
 
 # --- Roles -----------------------------------------------------------------------------------

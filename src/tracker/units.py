@@ -313,9 +313,7 @@ _DUTY = re.compile(
     r"(?:负责落实|负责|抓好落实|落实|实施)$"
 )
 # X等部门（单位）, X等重点部门, X等政府各有关部门, X等市有关单位, X等相关区直部门.
-_ETC = re.compile(
-    r"等(?:[^等]{0,10}?(?:部门|单位)(?:（(?:单位|部门)）|和单位|及单位|和部门)?)?$"
-)
+_ETC = re.compile(r"等(?:[^等]{0,10}?(?:部门|单位)(?:（(?:单位|部门)）|和单位|及单位|和部门)?)?$")
 _GENERIC = frozenset({"单位", "部门", "科室", "处室", "股室", "单位（部门）", "部门（单位）"})
 """Words that, after a collective (各科室、单位), widen it rather than name a unit."""
 _MARKER_ROLES = {"牵头": Role.LEAD, "配合": Role.COOPERATING, "协助": Role.COOPERATING}

@@ -214,9 +214,7 @@ def _assign(blocks: list[_Block], units: str, deadline: str) -> None:
         _merge(block, units, deadline)
 
 
-def _build(
-    blocks: list[_Block], title: str, year: int, issued, source: str
-) -> Plan:
+def _build(blocks: list[_Block], title: str, year: int, issued, source: str) -> Plan:
     assigned = Counter(b.style for b in blocks if b.assigned and b.style != "plain")
     order: list[str] = []
     for block in blocks:
