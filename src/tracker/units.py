@@ -264,10 +264,11 @@ def unit_level(name: str) -> str | None:
 def collective_levels(name: str) -> frozenset[str]:
     """The levels whose concrete units a collective stands for by default (its form
     tells): 科室/股室/处室 → ``internal``; 乡镇/街道/镇 → ``township``; 县 → ``county``;
-    starting with 市 → ``city``; starting with 区 or 全区, or a known district collective
-    → ``district``; 各级… → district and township. Collectives whose members differ
-    from item to item (被审计…, 牵头职能部门) and vague ones (各有关单位) have none: the
-    clerk names them (``tracker units join``)."""
+    市直/市级/市政府/全市 or starting with 市 → ``city``; 区直/区级/区政府/全区 or starting
+    with 区, or a known district collective → ``district``; 各级… → district and
+    township. Collectives whose members differ from item to item (被审计…, 牵头职能部门)
+    and vague ones (各有关单位) have none: the clerk names them (``tracker units join``).
+    """
     name = canonical_name(name)
     if "被审计" in name or name == "牵头职能部门":
         return frozenset()
@@ -279,11 +280,19 @@ def collective_levels(name: str) -> frozenset[str]:
         return frozenset({"township"})
     if "县" in name:
         return frozenset({"county"})
-    if name.startswith("市"):
+    if name.startswith("市") or any(word in name for word in _CITY_WORDS):
         return frozenset({"city"})
-    if name in ALL_DEPARTMENTS or name.startswith(("区", "全区")):
+    if (
+        name in ALL_DEPARTMENTS
+        or name.startswith("区")
+        or any(word in name for word in _DISTRICT_WORDS)
+    ):
         return frozenset({"district"})
     return frozenset()
+
+
+_CITY_WORDS = ("市直", "市级", "市政府", "全市", "市属")
+_DISTRICT_WORDS = ("区直", "区级", "区政府", "全区", "区属")
 
 
 # --- Parsing ------------------------------------------------------------------------------
