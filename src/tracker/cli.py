@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from tracker.importers import read_plan
 from tracker.locations import bundled_plan_path, default_db_path, default_user
 from tracker.parser import PlanFormatError, read_plan_file
-from tracker.revisions import format_revision, import_revision, revision_target
+from tracker.revisions import import_plan_or_revision
 from tracker.snapshot import SnapshotError
 from tracker.store import REVIEW_PERIODS, Store, StoreError
 from tracker.terminal import non_utf8_encoding, utf8_advice
@@ -308,24 +308,14 @@ def import_command(
         return
     store = open_store(settings, seed=False)
     try:
-        try:
-            old = revision_target(store, plan, revises=revises, as_new=as_new)
-        except LookupError as error:
-            raise click.ClickException(f"{error}；未导入任何内容") from error
-        if old is not None:
-            revision = import_revision(store, plan, settings.clerk, revises=old.id)
-            click.echo(f"{format_revision(revision, old, plan)}\n→ {settings.db}")
-            return
-        result = store.import_plan(plan)
+        _, message, revised = import_plan_or_revision(
+            store, plan, settings.clerk, revises=revises, as_new=as_new
+        )
+    except LookupError as error:
+        raise click.ClickException(f"{error}；未导入任何内容") from error
     finally:
         store.close()
-    titled = sum(1 for c in plan.categories for k in c.key_tasks if k.title.strip())
-    key_tasks = f"{titled} 项重点工作任务，" if titled else ""
-    click.echo(
-        f"已导入「{plan.title}」：{result.categories} 项工作任务，"
-        f"{key_tasks}{result.items} 条具体任务"
-        f"（新增 {result.new_items} 条）→ {settings.db}"
-    )
+    click.echo(f"{message}\n→ {settings.db}" if revised else f"{message} → {settings.db}")
 
 
 @main.command("export-snapshot")

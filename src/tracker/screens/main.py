@@ -467,8 +467,9 @@ class MainScreen(Screen[None]):
         from tracker.screens.plans import PlanPickerScreen
 
         self._save_now()
-        chosen = await self.app.push_screen_wait(PlanPickerScreen(self.app.store, self.plan_id))
-        if chosen and chosen != self.plan_id:
+        picker = PlanPickerScreen(self.app.store, self.plan_id, self.app.user)
+        chosen = await self.app.push_screen_wait(picker)
+        if chosen and (chosen != self.plan_id or picker.imported):
             self.app.show_plan(chosen)
 
     # ------------------------------------------------------------------ history
