@@ -270,8 +270,8 @@ def collective_levels(name: str) -> frozenset[str]:
     and vague ones (各有关单位) have none: the clerk names them (``tracker units join``).
     """
     name = canonical_name(name)
-    if "被审计" in name or name == "牵头职能部门":
-        return frozenset()
+    if "被审计" in name or name == "牵头职能部门" or name.endswith(("专班", "小组")):
+        return frozenset()  # differ from item to item, or are not offices at all
     if name.startswith("各级"):
         return frozenset({"district", "township"})
     if any(word in name for word in ("科室", "股室", "处室")):

@@ -128,8 +128,9 @@ def preview_plan(
     )
 
 
-def format_preview(preview: PlanPreview) -> str:
-    """The preview as text for the terminal (and the app's dialog)."""
+def format_preview(preview: PlanPreview, width: int = CONTENT_WIDTH) -> str:
+    """The preview as text for the terminal (and the app's dialog), each item's content
+    cut to ``width`` characters."""
     issued = f"，印发日期 {preview.issued}" if preview.issued else ""
     levels = (
         "工作任务 → 重点工作任务 → 具体任务（三级）"
@@ -145,8 +146,8 @@ def format_preview(preview: PlanPreview) -> str:
     ]
     for item in preview.first:
         content = " ".join(item.content.split())
-        if len(content) > CONTENT_WIDTH:
-            content = content[:CONTENT_WIDTH] + "…"
+        if len(content) > width:
+            content = content[:width] + "…"
         units = "、".join([*(f"★{name}" for name in item.leads), *item.cooperating]) or "（无）"
         lines += [
             f"  {item.outline} {content}",

@@ -113,7 +113,8 @@ class ImportPlanScreen(ModalScreen[str | None]):
             return
         self.plan = plan
         self.query_one("#import-ok", Button).disabled = False
-        preview = literal(format_preview(preview_plan(plan, self.store.aliases())))
+        # Content cut short enough for one line of the dialog at 80 columns.
+        preview = literal(format_preview(preview_plan(plan, self.store.aliases()), width=22))
         preview.append("\n\n按 Enter 或「导入」写入数据库，Esc 取消", style="bold")
         self._say(preview)
 
