@@ -73,7 +73,8 @@ def read_docx(path: Path) -> SourceTable:
     above or to the left of it is read as empty.
 
     Raises:
-        PlanFormatError: the file is not a .docx, or has no table.
+        PlanFormatError: the file is not a .docx. A document without a table gives no
+            rows and all its paragraphs (a list-style plan).
     """
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -95,8 +96,7 @@ def read_docx(path: Path) -> SourceTable:
         elif isinstance(block, Table):
             for row in _docx_rows(block):
                 rows.append(replace(row, number=len(rows) + 1))
-    if not rows:
-        raise PlanFormatError(0, f"「{path.name}」中没有表格；分工表应是 Word 表格")
+    # No table: a list-style plan, its paragraphs are all in the preamble.
     return SourceTable(rows=tuple(rows), preamble=tuple(preamble))
 
 
