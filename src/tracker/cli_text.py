@@ -10,7 +10,6 @@ terminal, even when the output is piped.
 from __future__ import annotations
 
 import importlib
-import io
 import re
 import shutil
 import sys
@@ -20,9 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from tracker.labels import printable
@@ -235,6 +233,9 @@ def table(
     """Rows as aligned columns under a header line, aligned by display width (a Han
     character takes two cells), every cell on one line with its control characters shown.
 
+    Measured and cut with rich's cell functions; rich's ``Table`` lays out the same but
+    takes about 2 ms a row (20 s for the 10,000 items of a large plan).
+
     Args:
         headers: The column titles.
         rows: The cells, converted with ``str``.
@@ -244,42 +245,30 @@ def table(
     """
     width = width if width is not None else _output_width()
     right = set(right)
-    cells = [
-        [Text(one_line(str(cell)), no_wrap=True, overflow="ellipsis") for cell in row]
-        for row in rows
-    ]
-    grid = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 2, 0, 0), expand=False)
-    titles = [Text(header) for header in headers]
-    naturals = [
-        max([title.cell_len, *(row[index].cell_len for row in cells)])
-        for index, title in enumerate(titles)
-    ]
+    lines = [list(headers), *([one_line(str(cell)) for cell in row] for row in rows)]
+    widths = [max(cell_len(line[index]) for line in lines) for index in range(len(headers))]
     # Only the last column (the long text) gives way on a narrow terminal.
-    room = None if width is None else max(width - sum(naturals[:-1]) - 2 * (len(titles) - 1), 8)
-    for index, title in enumerate(titles):
-        last = index == len(titles) - 1
-        grid.add_column(
-            title,
-            justify="right" if index in right else "left",
-            no_wrap=True,
-            overflow="ellipsis",
-            width=min(naturals[index], room) if last and room else naturals[index],
-        )
-    for row in cells:
-        grid.add_row(*row)
-    out = io.StringIO()
-    console = Console(
-        file=out,
-        width=width or 100_000,
-        color_system=None,
-        force_terminal=False,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        legacy_windows=False,
-    )
-    console.print(grid)
-    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
+    room = None
+    if width is not None:
+        room = max(width - sum(w + GAP for w in widths[:-1]), 8)
+    out = []
+    for line in lines:
+        cells = []
+        for index, cell in enumerate(line):
+            if index == len(line) - 1:
+                if room is not None and cell_len(cell) > room:
+                    # Every character takes at least one cell: cut before measuring.
+                    cell = set_cell_size(cell[:room], room - 1).rstrip() + "…"
+                cells.append(cell)
+                continue
+            padding = " " * (widths[index] - cell_len(cell))
+            cells.append(padding + cell if index in right else cell + padding)
+        out.append((" " * GAP).join(cells).rstrip())
+    return "\n".join(out)
+
+
+GAP = 2
+"""Cells between two columns."""
 
 
 _C1_AND_DEL = re.compile("[\x7f-\x9f]")
