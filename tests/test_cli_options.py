@@ -283,18 +283,26 @@ def test_substring_suggestions_come_first_shortest_first() -> None:
         ["export-ledger", "x.xlsx", "--unit", "发改局"],
         ["export-snapshot", "x.db", "--unit", "发改局"],
         ["units", "join", "发改局", "各乡镇街委"],
+        ["import-ledger", "{ledger}", "--by", "发改局"],
         ["--unit", "发改局"],  # the app
     ],
 )
 def test_an_unknown_unit_gets_suggestions_on_every_command(
-    db: Path, fake_app: list[object], args: list[str], scratch: Path, monkeypatch
+    db: Path,
+    inputs: dict[str, str],
+    fake_app: list[object],
+    args: list[str],
+    scratch: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(scratch)
-    result = run(*args, "--db", db)
+    before = db.read_bytes()
+    result = run(*[a.format(**inputs) for a in args], "--db", db)
     assert result.exit_code == 1
     assert "错误：未找到单位「发改局」，是否指：区发改局" in result.output
     assert list(scratch.iterdir()) == []
     assert fake_app == []
+    assert db.read_bytes() == before
 
 
 def test_an_unknown_unit_without_a_close_one_says_where_to_look(db: Path) -> None:
