@@ -19,7 +19,7 @@ from conftest import seeded_db
 from rich.cells import cell_len
 
 from tracker.cli import main
-from tracker.cli_text import table, unit_suggestions
+from tracker.cli_text import table, unit_suggestions, wrap_cells
 from tracker.locations import bundled_plan_path, default_db_path
 
 TODAY = "2023-08-25"
@@ -414,3 +414,12 @@ def test_version_is_chinese() -> None:
 def test_help_touches_no_database(scratch: Path) -> None:
     assert run("list", "--help", "--db", scratch / "x.db").exit_code == 0
     assert list(scratch.iterdir()) == []
+
+
+def test_help_text_wraps_chinese_between_characters_by_display_width() -> None:
+    text = "md（Markdown，默认）或 html（独立网页，可用浏览器打开、打印）；不写时按 --out 的扩展名"
+    lines = wrap_cells(text, 20)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(cell_len(line) <= 20 + 2 for line in lines)  # + a closing mark kept on the line
+    assert not any(line[0] in "，。、；：）」" for line in lines)
+    assert "--out" in " ".join(lines).split()  # Latin words stay whole

@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.cells import cell_len, set_cell_size
-from rich.console import Console
-from rich.text import Text
 
 from tracker.labels import printable
 
@@ -156,7 +154,6 @@ class CellWidthHelpFormatter(click.HelpFormatter):
         first_width = min(max((cell_len(first) for first, _ in rows), default=0), col_max)
         first_col = first_width + col_spacing
         text_width = max(self.width - self.current_indent - first_col, 10)
-        wrapper = Console(width=text_width, color_system=None, legacy_windows=False)
         for first, second in rows:
             self.write(f"{'':>{self.current_indent}}{first}")
             if not second:
@@ -166,10 +163,35 @@ class CellWidthHelpFormatter(click.HelpFormatter):
                 self.write(" " * (first_col - cell_len(first)))
             else:
                 self.write("\n" + " " * (first_col + self.current_indent))
-            lines = [line.plain.rstrip() for line in Text(second).wrap(wrapper, text_width)]
+            lines = wrap_cells(second, text_width)
             self.write(lines[0] + "\n")
             for line in lines[1:]:
                 self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+_TOKENS = re.compile(r"\s+|[!-~]+|.", re.DOTALL)
+_NO_LINE_START = set("，。、；：？！）」』》〉】,.;:?!)")
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` cells. Latin words stay whole; Chinese breaks between
+    any two characters, but never before closing punctuation (，。、；）」).
+    """
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line, used = "", 0
+        for token in _TOKENS.findall(paragraph):
+            size = cell_len(token)
+            if token.isspace():
+                if line:
+                    line, used = line + " ", used + 1
+                continue
+            if used + size > width and line.strip() and token[0] not in _NO_LINE_START:
+                lines.append(line.rstrip())
+                line, used = "", 0
+            line, used = line + token, used + size
+        lines.append(line.rstrip())
+    return lines
 
 
 class TrackerContext(click.Context):
