@@ -108,6 +108,7 @@ def test_list_shows_the_hostile_item_with_stand_ins(db: Path) -> None:
     result = run("list", "--db", db)
     [row] = [line for line in result.stdout.splitlines() if line.startswith("1.1.1")]
     assert "␛]52;c;cm0gLXJmIH4=␇" in row and "␛[2J" in row
+    assert "\ue085" in row  # NEL shown, not taken for a line break
     assert_clean(result.output)
 
 

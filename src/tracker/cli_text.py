@@ -231,14 +231,14 @@ def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
 def one_line(text: str | None) -> str:
     """A field for one line of output: whitespace runs (newlines too) as one space,
     control characters shown."""
-    return printable(" ".join((text or "").split()))
+    # Shown first: str.split() would take NEL (0x85) and the C0 separators for spaces.
+    return " ".join(printable(text or "").split())
 
 
-def _output_width(err: bool = False) -> int | None:
+def _output_width() -> int | None:
     """The terminal's width when printing to one; None (no limit) into a pipe or file."""
-    stream = sys.stderr if err else sys.stdout
     try:
-        if stream.isatty():
+        if sys.stdout.isatty():
             return shutil.get_terminal_size().columns
     except (AttributeError, ValueError, OSError):
         pass
