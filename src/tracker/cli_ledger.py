@@ -112,6 +112,7 @@ def _import_ledger(db_options: Decorator) -> click.Command:
 
         store = open_store(settings)
         try:
+            require_unit(store, by_unit)  # a mistyped --by gets suggestions
             result = import_ledger(store, file, by_unit, dry_run=dry_run)
         except LedgerError as error:
             raise click.ClickException(str(error)) from error

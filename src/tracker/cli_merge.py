@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli_text import echo
+from tracker.cli_text import echo, one_line
 from tracker.merge import (
     FIELD_LABELS,
     Conflict,
@@ -49,7 +49,7 @@ def conflict_lines(conflict: Conflict) -> list[str]:
         return text.replace("\n", "\n      ")
 
     field = conflict.field
-    content = " ".join(conflict.item_content.split())
+    content = one_line(conflict.item_content)
     lines = [
         f"冲突 {conflict.id[:8]}　{FIELD_LABELS.get(field, field)}　【{content[:40]}"
         f"{'…' if len(content) > 40 else ''}】",
