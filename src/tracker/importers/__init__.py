@@ -14,8 +14,8 @@ from pathlib import Path
 
 from tracker.importers.layout import UnrecognisedLayout, recognise
 from tracker.importers.tables import SourceRow, SourceTable, read_csv, read_docx, read_xlsx
-from tracker.models import Plan
 from tracker.importers.vet import FileRefused, read_text
+from tracker.models import Plan
 from tracker.parser import PlanFormatError, parse_plan_text
 
 TABLE_SUFFIXES = (".docx", ".xlsx", ".csv")
