@@ -269,7 +269,19 @@ def read_csv(path: Path) -> SourceTable:
     """
     path = Path(path)
     with _reading(path):
-        text = read_text(path, ".csv")
+        records = split_csv(read_text(path, ".csv"))
+    return SourceTable(
+        rows=tuple(SourceRow(number, tuple(r)) for number, r in enumerate(records, start=1))
+    )
+
+
+def split_csv(text: str) -> list[list[str]]:
+    """Split CSV text into records: comma- or tab-separated, whichever fits.
+
+    Raises:
+        FileRefused: more than :data:`MAX_ROWS` records (found without reading further).
+        PlanFormatError: not valid CSV (the record at fault as its line).
+    """
 
     # Excel writes commas ("CSV") or tabs ("Unicode 文本"): the one that splits more of
     # the first lines into three cells or more is the separator.
@@ -281,15 +293,13 @@ def read_csv(path: Path) -> SourceTable:
             return 0
 
     dialect = max((csv.excel, csv.excel_tab), key=table_like)
-    rows: list[SourceRow] = []
+    records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         for record in reader:
-            if len(rows) == MAX_ROWS:
-                raise PlanFormatError(
-                    0, too_large("CSV 的行数", f"超过 {MAX_ROWS} 行", f"{MAX_ROWS} 行").reason
-                )
-            rows.append(SourceRow(len(rows) + 1, tuple(record)))
+            if len(records) == MAX_ROWS:
+                raise too_large("CSV 的行数", f"超过 {MAX_ROWS} 行", f"{MAX_ROWS} 行")
+            records.append(record)
     except csv.Error as error:
-        raise PlanFormatError(len(rows) + 1, f"不是有效的 CSV：{error}") from error
-    return SourceTable(rows=tuple(rows))
+        raise PlanFormatError(len(records) + 1, f"不是有效的 CSV：{error}") from error
+    return records

@@ -164,28 +164,41 @@ def _ole_kind(path: Path) -> str:
     return "旧版 Office 文件（.doc/.xls/.wps/.et）"
 
 
-def mislabelled(path: Path, kind: str | None, expected: str) -> FileRefused:
-    """The refusal for a file whose content is not what its extension says."""
+def mislabelled(
+    path: Path, kind: str | None, expected: str, accepted: tuple[str, ...] = (WORD, EXCEL)
+) -> FileRefused:
+    """The refusal for a file whose content is not what its extension says.
+
+    Args:
+        path: The file.
+        kind: What it is (:func:`identify`).
+        expected: The extension its name promises (``.xlsx``).
+        accepted: The kinds the caller would read under the right name: for those the
+            advice is to rename the file.
+    """
     suffix = path.suffix or "（无扩展名）"
-    found = kind or "文本或未知格式的文件"
-    if kind in (WORD, EXCEL):
-        advice = f"请把扩展名改为 {'.docx' if kind == WORD else '.xlsx'}"
+    found = kind or "文本文件或未知格式的文件"
+    if kind in accepted:
+        advice = f"请把扩展名改为 {'.docx' if kind == WORD else '.xlsx'} 后再导入"
     elif kind and ("旧版" in kind or "OpenDocument" in kind or "RTF" in kind or "HTML" in kind):
-        advice = f"请在 Word/WPS/Excel 中打开并另存为 {expected}"
+        advice = f"请在 Word/WPS/Excel 中打开并另存为 {expected} 后再导入"
     elif kind and "密码" in kind:
-        advice = "请在 Word/WPS/Excel 中取消打开密码后另存，再导入"
+        advice = "请在 Word/WPS/Excel 中取消打开密码并另存后再导入"
     else:
         advice = f"应是 {expected} 文件"
     return FileRefused(f"这是一个{found}，扩展名却是 {suffix}；{advice}")
 
 
 # ---------------------------------------------------------------------- zip files
-def open_office_zip(path: Path, expected: str) -> zipfile.ZipFile:
+def open_office_zip(
+    path: Path, expected: str, accepted: tuple[str, ...] = (WORD, EXCEL)
+) -> zipfile.ZipFile:
     """Open a .docx/.xlsx after checking what it is and the limits of its zip directory.
 
     Args:
         path: The file.
         expected: :data:`WORD` or :data:`EXCEL`.
+        accepted: See :func:`mislabelled`.
 
     Raises:
         FileRefused: another kind of file, a damaged zip, or one over the limits.
@@ -196,7 +209,7 @@ def open_office_zip(path: Path, expected: str) -> zipfile.ZipFile:
         raise too_large("文件大小", size_label(size), size_label(MAX_FILE_BYTES))
     kind = identify(path)
     if kind != expected:
-        raise mislabelled(path, kind, ".docx" if expected == WORD else ".xlsx")
+        raise mislabelled(path, kind, ".docx" if expected == WORD else ".xlsx", accepted)
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
@@ -432,7 +445,7 @@ def _parse_ref(ref: str, sheet: str) -> tuple[int, int]:
     return row, col
 
 
-def vet_xlsx(path: Path) -> dict[str, SheetExtent]:
+def vet_xlsx(path: Path, accepted: tuple[str, ...] = (WORD, EXCEL)) -> dict[str, SheetExtent]:
     """Check an .xlsx before openpyxl reads it, and measure its sheets.
 
     Returns:
@@ -442,7 +455,7 @@ def vet_xlsx(path: Path) -> dict[str, SheetExtent]:
         FileRefused: not an Excel file, damaged, or over a limit.
         OSError: the file cannot be read.
     """
-    with open_office_zip(path, EXCEL) as archive:
+    with open_office_zip(path, EXCEL, accepted) as archive:
         budget = _Budget()
         names = _sheet_names(archive, budget)
         sheets: dict[str, SheetExtent] = {}
@@ -514,13 +527,14 @@ def _sheet_names(archive: zipfile.ZipFile, budget: _Budget) -> dict[str, str]:
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def read_text(path: Path, expected: str) -> str:
+def read_text(path: Path, expected: str, accepted: tuple[str, ...] = (WORD, EXCEL)) -> str:
     """A .csv/.txt file's text: UTF-16 with a byte-order mark (Excel's 「Unicode 文本」),
     else UTF-8 (with or without BOM), else GB18030.
 
     Args:
         path: The file.
         expected: Its extension as it should be (for the message about a mislabelled file).
+        accepted: See :func:`mislabelled`.
 
     Raises:
         FileRefused: too large, or a binary file (Word, Excel, PDF, …) named as text.
@@ -532,7 +546,7 @@ def read_text(path: Path, expected: str) -> str:
         raise too_large("文件大小", size_label(size), size_label(MAX_TEXT_BYTES))
     kind = identify(path)
     if kind is not None:
-        raise mislabelled(path, kind, expected)
+        raise mislabelled(path, kind, expected, accepted)
     raw = path.read_bytes()
     if raw.startswith(_UTF16_BOMS):
         try:
