@@ -85,12 +85,12 @@ def too_large(what: str, found: str, limit: str) -> FileRefused:
 
 
 # ---------------------------------------------------------------------- what a file is
-WORD = "Word 文件（.docx）"
-EXCEL = "Excel 文件（.xlsx）"
+WORD = "Word 文件"
+EXCEL = "Excel 文件"
 _KINDS_BY_MEMBER = (
     ("word/document.xml", WORD),
     ("xl/workbook.xml", EXCEL),
-    ("ppt/presentation.xml", "PowerPoint 文件（.pptx）"),
+    ("ppt/presentation.xml", "PowerPoint 文件"),
 )
 _ODF = {
     b"application/vnd.oasis.opendocument.text": "OpenDocument 文本（.odt）",
@@ -185,8 +185,9 @@ def mislabelled(
     elif kind and "密码" in kind:
         advice = "请在 Word/WPS/Excel 中取消打开密码并另存后再导入"
     else:
-        advice = f"应是 {expected} 文件"
-    return FileRefused(f"这是一个{found}，扩展名却是 {suffix}；{advice}")
+        advice = f"无法作为 {expected} 文件导入"
+    space = " " if found.isascii() or found[0].isascii() else ""
+    return FileRefused(f"这是一个{space}{found}，扩展名却是 {suffix}；{advice}")
 
 
 # ---------------------------------------------------------------------- zip files
@@ -287,6 +288,8 @@ def _stream_xml(
             f"{part}的内容不完整或已损坏（XML 第 {error.lineno} 行：{detail}），"
             "文件可能未完整下载；请用 Excel/WPS/Word 打开后重新保存再导入"
         ) from error
+    except FileRefused:
+        raise  # from a callback: a limit
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
         raise damaged(error) from error
 
