@@ -253,3 +253,47 @@ def write_fixtures(folder: Path = HOSTILE_DIR) -> list[Path]:
 if __name__ == "__main__":
     for path in write_fixtures(Path(sys.argv[1]) if len(sys.argv) > 1 else HOSTILE_DIR):
         print(f"{path.stat().st_size:>7}  {path}")
+
+
+# ---------------------------------------------------------------------- measuring
+_MEASURED = """
+import atexit, os, runpy, sys
+
+def report():
+    with open("/proc/self/status") as status:
+        peak = next(line for line in status if line.startswith("VmHWM:")).split()[1]
+    with open(os.environ["TRACKER_PEAK_FILE"], "w") as out:
+        out.write(peak)
+
+atexit.register(report)
+sys.argv = ["tracker", *sys.argv[1:]]
+runpy.run_module("tracker", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_tracker_measured(*args: str) -> tuple[float, int, str]:
+    """Run ``tracker ARGS`` in a child process: its wall seconds, its peak resident
+    memory in bytes and its output.
+
+    The peak is the child's own ``VmHWM`` (Linux), read as it exits: ``ru_maxrss`` of a
+    child would include the parent's memory at fork time.
+    """
+    import os
+    import subprocess
+    import tempfile
+    import time
+
+    with tempfile.TemporaryDirectory() as folder:
+        peak_file = Path(folder) / "peak"
+        env = {**os.environ, "TRACKER_PEAK_FILE": str(peak_file)}
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURED, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+        peak = int(peak_file.read_text()) * 1024
+    return seconds, peak, done.stdout + done.stderr

@@ -642,9 +642,9 @@ Formulas = dict[tuple[int, int], str]
 def _read_xlsx(path: Path) -> list[tuple[str, list[list[object]], Formulas]]:
     """Each sheet's values (the cached results of formulas) and its formula cells.
 
-    openpyxl reads the file twice, streaming: once for the values Excel last computed
-    (``data_only``), once to see which cells are formulas. Both stop at the sheet's last
-    row and column holding a value, as :func:`vet_xlsx` measured them.
+    :func:`vet_xlsx` measures each sheet and finds its formulas in the same pass;
+    openpyxl then streams the values Excel last computed (``data_only``), up to the
+    sheet's last row and column holding a value. A formula never computed reads None.
 
     Raises:
         FileRefused: the file is another kind, damaged, or over a limit.
@@ -655,28 +655,28 @@ def _read_xlsx(path: Path) -> list[tuple[str, list[list[object]], Formulas]]:
     extents = vet_xlsx(path, accepted=(EXCEL,))
     sheets: list[tuple[str, list[list[object]], Formulas]] = []
     try:
-        values = load_workbook(path, read_only=True, data_only=True)
-        formulas = load_workbook(path, read_only=True, data_only=False)
+        workbook = load_workbook(path, read_only=True, data_only=True)
         try:
-            for sheet, same in zip(values.worksheets, formulas.worksheets, strict=True):
+            for sheet in workbook.worksheets:
                 extent = extents.get(sheet._worksheet_path)  # type: ignore[union-attr]
                 if extent is None:
                     raise FileRefused(f"工作表「{sheet.title}」不在文件的目录中，文件已损坏")
-                if not extent.max_row:
-                    sheets.append((sheet.title, [], {}))
-                    continue
-                bounds = {"min_row": 1, "max_row": extent.max_row, "max_col": extent.max_col}
-                rows = [list(row) for row in sheet.iter_rows(values_only=True, **bounds)]
-                found: Formulas = {
-                    (r, c): str(getattr(cell.value, "text", cell.value))
-                    for r, row in enumerate(same.iter_rows(**bounds), start=1)
-                    for c, cell in enumerate(row, start=1)
-                    if getattr(cell, "data_type", None) == "f"
-                }
-                sheets.append((sheet.title, rows, found))
+                rows = (
+                    [
+                        list(row)
+                        for row in sheet.iter_rows(
+                            min_row=1,
+                            max_row=extent.max_row,
+                            max_col=extent.max_col,
+                            values_only=True,
+                        )
+                    ]
+                    if extent.max_row
+                    else []
+                )
+                sheets.append((sheet.title, rows, extent.formulas))
         finally:
-            values.close()
-            formulas.close()
+            workbook.close()
     except (FileRefused, OSError, MemoryError, RecursionError):
         raise
     except Exception as error:  # a third-party parser on untrusted bytes: the file is damaged

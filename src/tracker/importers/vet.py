@@ -326,6 +326,9 @@ class SheetExtent:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     """Merged ranges as (min_row, min_col, max_row, max_col), clipped to the extent;
     ranges wholly outside it are dropped."""
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    """Cells holding a formula, by (row, column): the formula (its first 80 characters,
+    ``=`` alone for a cell sharing another cell's formula)."""
 
 
 def _cell_ref(ref: str) -> tuple[int, int]:
@@ -343,31 +346,43 @@ def _cell_ref(ref: str) -> tuple[int, int]:
 
 
 class _SheetScan:
-    """expat callbacks collecting a sheet's extent and merged ranges."""
+    """expat callbacks collecting a sheet's extent, merged ranges and formula cells.
+
+    Cells are placed as openpyxl places them (``openpyxl.worksheet._reader``): by the
+    cell's own reference, else one column right of the previous cell in the row
+    numbered by the ``<row>`` element (or one below the previous row).
+    """
 
     def __init__(self, part: str, name: str) -> None:
         self.extent = SheetExtent(part)
         self.name = name
         self.raw_merges: list[tuple[int, int, int, int]] = []
-        self.row = 0
-        self.col = 0
+        self.row_counter = 0
+        self.col_counter = 0
+        self.cell = (0, 0)
         self.in_value = False
         self.has_value = False
+        self.formula: list[str] | None = None
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == "row":
-            self.row = _int(attrs.get("r"), self.row + 1)
-            self.col = 0
+            self.row_counter = _int(attrs.get("r"), self.row_counter + 1)
+            self.col_counter = 0
         elif tag == "c":
             ref = attrs.get("r")
             if ref:
-                row, self.col = _parse_ref(ref, self.name)
-                self.row = max(self.row, row)
+                self.cell = _parse_ref(ref, self.name)
+                self.col_counter = self.cell[1]
             else:
-                self.col += 1
+                self.col_counter += 1
+                self.cell = (self.row_counter, self.col_counter)
             self.has_value = False
-        elif tag in ("v", "t", "f"):
+            self.formula = None
+        elif tag in ("v", "t"):
             self.in_value = True
+        elif tag == "f":
+            self.has_value = True
+            self.formula = []
         elif tag == "mergeCell":
             ref = attrs.get("ref", "")
             first, _, last = ref.partition(":")
@@ -382,25 +397,29 @@ class _SheetScan:
                 )
 
     def text(self, data: str) -> None:
-        if self.in_value and data.strip():
+        if self.formula is not None and self.cell not in self.extent.formulas:
+            if sum(map(len, self.formula)) < 80:
+                self.formula.append(data)
+        elif self.in_value and data.strip():
             self.has_value = True
 
     def end(self, tag: str) -> None:
-        if tag in ("v", "t", "f"):
+        if tag in ("v", "t"):
             self.in_value = False
+        elif tag == "f" and self.formula is not None:
+            self.extent.formulas[self.cell] = "=" + "".join(self.formula)
         elif tag == "c" and self.has_value:
-            if self.row > MAX_ROWS:
+            row, col = self.cell
+            if row > MAX_ROWS:
                 raise too_large(
                     f"工作表「{self.name}」的行数", f"超过 {MAX_ROWS} 行", f"{MAX_ROWS} 行"
                 )
-            if self.col > MAX_COLUMNS:
+            if col > MAX_COLUMNS:
                 raise too_large(
-                    f"工作表「{self.name}」的列数",
-                    f"第 {self.col} 列有内容",
-                    f"{MAX_COLUMNS} 列",
+                    f"工作表「{self.name}」的列数", f"第 {col} 列有内容", f"{MAX_COLUMNS} 列"
                 )
-            self.extent.max_row = max(self.extent.max_row, self.row)
-            self.extent.max_col = max(self.extent.max_col, self.col)
+            self.extent.max_row = max(self.extent.max_row, row)
+            self.extent.max_col = max(self.extent.max_col, col)
 
     def result(self) -> SheetExtent:
         last_row, last_col = self.extent.max_row, self.extent.max_col
