@@ -176,7 +176,7 @@ def test_million_row_csv_is_refused_fast_with_bounded_output(tmp_path: Path, cli
     path = tmp_path / "百万行.csv"
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("序号,具体内容,状态,进展情况\n")
-        handle.write("9,x,已完成,x\n" * 1_000_000)
+        handle.write("9,x,x,x\n" * 1_000_000)
     before = database_state(cli_db)
     for args in (["import", str(path)], ["import-ledger", str(path), "--by", "区发改局"]):
         started = time.perf_counter()

@@ -37,7 +37,7 @@ MB = 1024 * 1024
 
 MAX_FILE_BYTES = 100 * MB
 """The largest .docx/.xlsx file on disk."""
-MAX_TEXT_BYTES = 20 * MB
+MAX_TEXT_BYTES = 10 * MB
 """The largest .csv/.txt file."""
 MAX_ZIP_ENTRIES = 2000
 """The most members a .docx/.xlsx may hold (a real one has 10–50; a few hundred with images)."""
