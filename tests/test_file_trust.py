@@ -347,8 +347,7 @@ def test_cli_allow_clear(cli_db: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert (
-        "以下 1 行的进展情况为空，原有进展未清空（确需清空，请加 --allow-clear 重新导入）："
-        in result.output
+        "以下 1 行的进展情况为空，原有进展未清空（确需清空请加 --allow-clear）：" in result.output
     )
     assert "有 1 行的原有进展未清空，见上面的列表" in result.output
     result = CliRunner().invoke(

@@ -1060,7 +1060,7 @@ def describe_import(result: ImportResult) -> Iterable[str]:
     if result.kept:
         yield (
             f"以下 {len(result.kept)} 行的进展情况为空，原有进展未清空"
-            "（确需清空，请加 --allow-clear 重新导入）："
+            "（确需清空请加 --allow-clear）："
         )
         yield from _listed(result.kept)
     if result.refused:
