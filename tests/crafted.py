@@ -297,3 +297,20 @@ def run_tracker_measured(*args: str) -> tuple[float, int, str]:
         seconds = time.perf_counter() - started
         peak = int(peak_file.read_text()) * 1024
     return seconds, peak, done.stdout + done.stderr
+
+
+def lying_sizes(path: Path, member: str, claimed: int) -> Path:
+    """Make the zip directory claim ``member`` inflates to ``claimed`` bytes (a bomb
+    that hides its size): the zip reader must never return more than that."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + length] == name:
+            struct.pack_into("<I", data, at + 24, claimed)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    return path

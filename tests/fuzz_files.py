@@ -9,12 +9,14 @@ clerk's database is unchanged unless the file was accepted, and readable afterwa
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import sqlite3
 import tempfile
 import zipfile
 from contextlib import closing
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import crafted
 from hypothesis import strategies as st
@@ -92,8 +94,12 @@ def mutated_zip(draw: st.DrawFn, base: bytes) -> bytes:
         members = {info.filename: archive.read(info) for info in archive.infolist()}
     name = draw(st.sampled_from(sorted(members)))
     content = members[name]
-    how = draw(st.sampled_from(["truncate", "insert", "random", "drop", "soup", "dtd"]))
-    if how == "truncate":
+    how = draw(st.sampled_from(["truncate", "insert", "random", "drop", "soup", "dtd", "cells"]))
+    if how == "cells" and "xl/worksheets/sheet1.xml" in members:
+        members["xl/worksheets/sheet1.xml"] = draw(
+            edited_cells(members["xl/worksheets/sheet1.xml"])
+        )
+    elif how == "truncate":
         members[name] = content[: draw(st.integers(0, max(len(content) - 1, 0)))]
     elif how == "insert":
         at = draw(st.integers(0, len(content)))
@@ -107,6 +113,40 @@ def mutated_zip(draw: st.DrawFn, base: bytes) -> bytes:
     else:
         members[name] = crafted.billion_laughs()
     return crafted.zip_bytes(members)
+
+
+_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>.*?</c>)', re.DOTALL)
+
+
+@st.composite
+def edited_cells(draw: st.DrawFn, sheet: bytes) -> bytes:
+    """A valid sheet with a few cells rewritten: other text, a formula (with or without
+    a cached value), an error value, or emptied — as a unit might return a ledger."""
+    cells = list(_CELL.finditer(sheet))
+    if not cells:
+        return sheet
+    chosen = {m.start(): m for m in draw(st.lists(st.sampled_from(cells), max_size=6))}
+    out, at = [], 0
+    for start in sorted(chosen):
+        match = chosen[start]
+        ref = match.group(1).decode()
+        text = escape(draw(XML_TEXT))
+        body = draw(
+            st.sampled_from(
+                [
+                    f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>',
+                    f'<c r="{ref}"><f>CONCAT("{text}")</f><v></v></c>',
+                    f'<c r="{ref}" t="str"><f>CONCAT("{text}")</f><v>{text}</v></c>',
+                    f'<c r="{ref}" t="e"><v>#N/A</v></c>',
+                    f'<c r="{ref}" t="n"><v>{draw(st.floats(allow_nan=False))}</v></c>',
+                    f'<c r="{ref}"/>',
+                ]
+            )
+        )
+        out += [sheet[at:start], body.encode()]
+        at = match.end()
+    out.append(sheet[at:])
+    return b"".join(out)
 
 
 @st.composite

@@ -171,6 +171,29 @@ def test_zip_bomb_is_refused_in_bounded_memory(tmp_path: Path, cli_db: Path) -> 
     assert database_state(cli_db) == before
 
 
+def test_a_bomb_hiding_its_size_is_never_inflated(tmp_path: Path) -> None:
+    """The zip directory says 2 KB; the data inflates to 50 MB: reading stops at 2 KB."""
+    bomb = crafted.zip_bomb(tmp_path / "藏.xlsx", 50 * MB)
+    crafted.lying_sizes(bomb, "xl/worksheets/sheet1.xml", 2000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(PlanFormatError, match=r"文件已损坏或不完整.*BadZipFile"):
+            read_plan(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * MB
+
+
+def test_an_xml_part_under_another_name_is_checked_too(tmp_path: Path) -> None:
+    """python-docx parses parts by the content type the file declares, whatever their name."""
+    hidden = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
+    path = tmp_path / "藏.docx"
+    path.write_bytes(crafted.replace_member(crafted.docx_bytes(), "word/media/image9.png", hidden))
+    with pytest.raises(PlanFormatError, match="DTD"):
+        read_plan(path)
+
+
 def test_million_row_csv_is_refused_fast_with_bounded_output(tmp_path: Path, cli_db: Path) -> None:
     """A 1M-row csv took 2.6 GB and printed 110 MB of refusals."""
     path = tmp_path / "百万行.csv"

@@ -276,7 +276,7 @@ def _stream_xml(
         parser.EndElementHandler = lambda name: end(name.rpartition("}")[2])
     if text is not None:
         parser.CharacterDataHandler = text
-    part = where or f"「{info.filename}」"
+    part = where or f"「{info.filename[:60]}」"
     try:
         with archive.open(info) as stream:
             while chunk := stream.read(_CHUNK):
@@ -294,8 +294,17 @@ def _stream_xml(
         raise damaged(error) from error
 
 
-def _is_xml(info: zipfile.ZipInfo) -> bool:
-    return info.filename.lower().endswith((".xml", ".rels", ".vml"))
+def _is_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether a member is XML: by its name, or by an XML declaration at its start
+    (a library picks parts by content type, which the file itself declares)."""
+    if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+        return True
+    try:
+        with archive.open(info) as stream:
+            head = stream.read(64)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+        raise damaged(error) from error
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml")
 
 
 def vet_docx(path: Path) -> None:
@@ -308,7 +317,7 @@ def vet_docx(path: Path) -> None:
     with open_office_zip(path, WORD) as archive:
         budget = _Budget()
         for info in archive.infolist():
-            if _is_xml(info):
+            if _is_xml(archive, info):
                 _stream_xml(archive, info, budget)
 
 
@@ -482,7 +491,7 @@ def vet_xlsx(path: Path, accepted: tuple[str, ...] = (WORD, EXCEL)) -> dict[str,
         names = _sheet_names(archive, budget)
         sheets: dict[str, SheetExtent] = {}
         for info in archive.infolist():
-            if not _is_xml(info):
+            if not _is_xml(archive, info):
                 continue
             member = info.filename
             if member in names or (member.startswith("xl/worksheets/") and member.count("/") == 2):
