@@ -17,7 +17,8 @@ from tracker.merge import (
     expand_paths,
     find_conflict,
     list_conflicts,
-    merge_snapshot,
+    list_quarantined,
+    merge_one,
     resolve_conflict,
 )
 from tracker.models import Status
@@ -90,7 +91,7 @@ def register(group: click.Group) -> None:
         try:
             for path in paths:
                 try:
-                    result = merge_snapshot(store, path, settings.clerk)
+                    result = merge_one(store, path, settings.clerk)
                 except StoreError as error:
                     refused += 1
                     click.echo(f"✗ {error}", err=True)
@@ -100,6 +101,8 @@ def register(group: click.Group) -> None:
                 items += result.items_updated
                 conflicts += len(result.conflicts)
                 click.echo(result.summary())
+                for line in result.warnings():
+                    click.echo(f"  ⚠ {line}")
                 if len({c.by for c in result.from_whom}) > 1:
                     for who in result.from_whom:
                         click.echo(f"    {who.by}（{who.machine}）：{who.count} 条")
@@ -132,8 +135,23 @@ def register(group: click.Group) -> None:
         store = open_store(settings)
         try:
             conflicts = list_conflicts(store, include_resolved=show_all)
+            held = list_quarantined(store)
         finally:
             store.close()
+        if held:
+            click.echo(
+                f"可疑修改 {len(held)} 条（日期比合并时本机时钟晚一天以上，已隔离，未采用）："
+            )
+            for change in held:
+                content = " ".join(change.item_content.split())
+                field = FIELD_LABELS.get(change.field, change.field)
+                click.echo(
+                    f"  {change.changed_at[:16].replace('T', ' ')}　{change.by}"
+                    f"（{change.machine or '未知机器'}）　{field}"
+                    f"　【{content[:30]}{'…' if len(content) > 30 else ''}】："
+                    f"{show_value(change.field, change.new_value)[:60]}"
+                )
+            click.echo("")
         if not conflicts:
             click.echo("没有待处理的冲突")
             return

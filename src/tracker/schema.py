@@ -15,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.models import STATUS_LABELS, Status
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The schema this version of tracker writes. A file with a higher number is refused."""
 
 TABLES = (
@@ -33,6 +33,7 @@ TABLES = (
     "machines",
     "merges",
     "conflicts",
+    "quarantined_changes",
 )
 """The tables every tracker database (and so every snapshot) has."""
 
@@ -296,3 +297,28 @@ def _progress_index(db: Database) -> None:
         "ON items (key_task_id, status, deadline_kind, due_date, deadline_text)"
     )
     db.execute("PRAGMA user_version = 5")
+
+
+@migrations(name="0006_quarantined_changes")
+def _quarantined_changes(db: Database) -> None:
+    """Changes a merge held back (dated too far ahead of the merging machine's clock)."""
+    db["quarantined_changes"].create(
+        {
+            "id": str,
+            "item_id": str,
+            "field": str,
+            "old_value": str,
+            "new_value": str,
+            "changed_at": str,
+            "by": str,
+            "session_id": str,
+            "kind": str,
+            "machine_id": str,
+            "reason": str,
+            "merge_id": str,
+            "quarantined_at": str,
+        },
+        pk="id",
+        not_null={"item_id", "field", "quarantined_at"},
+    )
+    db.execute("PRAGMA user_version = 6")
