@@ -476,5 +476,5 @@ def _keep_old_change(columns: tuple[str, ...], row: tuple, skipped: list[str]) -
     values = {**_OLD_CHANGE_DEFAULTS, **dict(zip(columns, row, strict=True))}
     reason = check_change(tuple(values[c] for c in CHANGE_COLUMNS), None)
     if reason:
-        skipped.append(reason)
+        skipped.append(f"旧版记录：{reason}")
     return reason is None

@@ -397,12 +397,14 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
             [(m["id"], m["name"], m["first_seen"]) for m in machines],
         )
         cursor = source.cursor("changes", incoming.CHANGE_COLUMNS, "ORDER BY rowid")
+        position = 0
         while batch := cursor.fetchmany(5000):
             fresh, held = [], []
             for row in batch:
+                position += 1
                 reason = incoming.check_change(row, our_items)
                 if reason:
-                    skipped.add(f"修改 {str(row[0])[:8]}：{reason}")
+                    skipped.add(f"第 {position} 条：{reason}")
                     continue
                 change = _Change(*row)
                 theirs_touched.add((change.item_id, change.field))
