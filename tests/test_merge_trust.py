@@ -23,7 +23,6 @@ from tracker.merge import SnapshotRefused, list_quarantined, merge_many, merge_o
 from tracker.parser import read_plan_file
 from tracker.store import Store
 
-
 NOW = datetime(2023, 6, 20, 9, 0, tzinfo=TZ)
 """The merging clerk's clock: a few days after the crafted changes."""
 
