@@ -16,6 +16,7 @@ from tracker.merge import (
     Keep,
     expand_paths,
     find_conflict,
+    keep_label,
     list_conflicts,
     list_quarantined,
     merge_one,
@@ -160,7 +161,7 @@ def register(group: click.Group) -> None:
                 click.echo(line)
             if conflict.resolved_at:
                 click.echo(
-                    f"  已处理：{Keep(conflict.resolution).label}（{conflict.resolved_by}，"
+                    f"  已处理：{keep_label(conflict.resolution)}（{conflict.resolved_by}，"
                     f"{conflict.resolved_at[:16].replace('T', ' ')}）"
                 )
             click.echo("")

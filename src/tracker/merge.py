@@ -45,7 +45,7 @@ from tracker.derive import fts_rowid, searchable
 from tracker.drafts import merge_notes
 from tracker.incoming import CHANGE_COLUMNS as _CHANGE_COLUMNS
 from tracker.incoming import SnapshotRefused, instant
-from tracker.models import Status, stable_id
+from tracker.models import Status, StoredRecord, stable_id
 from tracker.store import LEDGER_FIELDS, ChangeRecord, ItemFilter, Store, StoreError
 
 __all__ = ["SnapshotRefused"]
@@ -84,7 +84,15 @@ class Keep(StrEnum):
         return {"ours": "保留本机", "theirs": "保留对方", "both": "两者都保留"}[self.value]
 
 
-class Conflict(_Model):
+def keep_label(resolution: object) -> str:
+    """How a stored resolution reads (one that is none of the three, as it is)."""
+    try:
+        return Keep(resolution).label
+    except ValueError:
+        return f"未知（{resolution}）"
+
+
+class Conflict(StoredRecord):
     """Two changes of the same field made without seeing each other."""
 
     id: str
@@ -769,7 +777,7 @@ def list_conflicts(
     ]
 
 
-class QuarantinedChange(_Model):
+class QuarantinedChange(StoredRecord):
     """A change a merge held back: dated more than a day ahead of the merging clock."""
 
     id: str
@@ -793,13 +801,7 @@ def list_quarantined(store: Store) -> list[QuarantinedChange]:
         "LEFT JOIN machines ON machines.id = q.machine_id "
         "ORDER BY q.quarantined_at DESC, q.changed_at"
     )
-    found = []
-    for row in rows:
-        try:
-            found.append(QuarantinedChange(**row))
-        except ValueError:  # a hand-edited row: listed by id at least
-            found.append(QuarantinedChange(id=str(row["id"]), item_id="", field="?"))
-    return found
+    return [QuarantinedChange(**row) for row in rows]
 
 
 def unresolved_count(store: Store) -> int:
@@ -851,7 +853,7 @@ def resolve_conflict(
     if conflict.resolved_at is not None:
         raise ValueError(
             f"该冲突已于 {conflict.resolved_at[:16].replace('T', ' ')} 由 "
-            f"{conflict.resolved_by} 处理（{Keep(conflict.resolution).label}）"
+            f"{conflict.resolved_by} 处理（{keep_label(conflict.resolution)}）"
         )
     if keep is Keep.OURS:
         value = conflict.ours_value
