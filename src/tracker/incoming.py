@@ -80,6 +80,7 @@ CONFLICT_COLUMNS = (
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _CORE_TABLES = frozenset({"plans", "categories", "key_tasks", "items", "changes"})
 """Tables every tracker database has had since schema 1."""
+_STATUS_CODES = frozenset(s.value for s in Status)
 _KIND = re.compile(r"[a-z_]{1,20}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _VISIBLE = str.maketrans(
@@ -138,7 +139,7 @@ def check_value(field: str, value: object, *, required: bool = False) -> str | N
     if not isinstance(value, str):
         return f"{label}不是文本（{shown(value)}）"
     if field == "status":
-        if value not in {s.value for s in Status}:
+        if value not in _STATUS_CODES:
             return f"无法识别的状态{shown(value)}"
     elif field == "last_reviewed":
         try:
@@ -309,17 +310,43 @@ class Source:
         self.skipped = skipped or []
         """Why each change left out while an old file was brought up to date was bad."""
 
-    def cursor(self, table: str, columns: tuple[str, ...], order: str = "") -> sqlite3.Cursor:
-        """Rows of a known table: the columns named, nothing else."""
+    def cursor(self, table: str, columns: tuple[str, ...], order: str = "") -> Iterator[tuple]:
+        """Rows of a known table: the columns named, nothing else.
+
+        Text is read the fast way; should some not be UTF-8, the query is run again
+        from where it stopped with text read one value at a time (bad text as bytes).
+        """
         names = ", ".join(f'"{c}"' for c in columns)
-        return self.conn.execute(f'SELECT {names} FROM "{table}" {order}')
+        sql = f'SELECT {names} FROM "{table}" {order}'
+        done = 0
+        try:
+            for row in self.conn.execute(sql):
+                yield row
+                done += 1
+            return
+        except sqlite3.OperationalError as error:
+            if "decode" not in str(error):
+                raise
+        self.conn.text_factory = _text
+        try:
+            cursor = self.conn.execute(sql)
+            for n, row in enumerate(cursor):
+                if n >= done:
+                    yield row
+        finally:
+            self.conn.text_factory = str
 
     def rows(self, table: str, columns: tuple[str, ...]) -> list[dict]:
         return [dict(zip(columns, row, strict=True)) for row in self.cursor(table, columns)]
 
     def setting(self, key: str) -> str | None:
         """A setting's value when it is short text (anything else is ignored)."""
-        row = self.conn.execute('SELECT "value" FROM "settings" WHERE "key" = ?', [key]).fetchone()
+        try:
+            row = self.conn.execute(
+                'SELECT "value" FROM "settings" WHERE "key" = ?', [key]
+            ).fetchone()
+        except sqlite3.OperationalError:  # text that is not UTF-8
+            return None
         value = row[0] if row else None
         return value if _is_name(value) else None
 
@@ -358,7 +385,6 @@ def open_snapshot(path: Path) -> Iterator[Source]:
         conn = sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None)
         conn.execute("PRAGMA trusted_schema = OFF")
         conn.execute("PRAGMA query_only = ON")
-        conn.text_factory = _text
     except sqlite3.Error as error:
         raise SnapshotRefused(f"无法打开「{path}」：{error}") from error
     try:
@@ -426,9 +452,13 @@ def _staged(
     conn = sqlite3.connect(out, isolation_level=None)
     conn.text_factory = _text
     try:
+        # A scratch file, thrown away after the merge: no need to survive a power cut.
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        conn.execute("PRAGMA synchronous = OFF")
         db = Database(conn)
         schema.migrations.apply(db, stop_before=names[version])
         conn.execute("PRAGMA foreign_keys = OFF")
+        source.text_factory = _text  # bad text comes over as bytes, refused as values
         conn.execute("BEGIN")
         for table, columns in expected_schema(version).items():
             if table in ("_sqlite_migrations", "statuses"):

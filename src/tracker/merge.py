@@ -31,7 +31,7 @@ import tempfile
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
@@ -304,7 +304,12 @@ def _source_label(source: incoming.Source) -> str:
         return unit
     my_unit = source.setting("my_unit")
     if my_unit:
-        row = source.conn.execute('SELECT "name" FROM "units" WHERE "id" = ?', [my_unit]).fetchone()
+        try:
+            row = source.conn.execute(
+                'SELECT "name" FROM "units" WHERE "id" = ?', [my_unit]
+            ).fetchone()
+        except sqlite3.OperationalError:  # text that is not UTF-8
+            row = None
         if row and isinstance(row[0], str) and 0 < len(row[0]) <= incoming.MAX_NAME:
             return row[0]
     return source.path.stem
@@ -396,7 +401,7 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
     theirs_touched: set[tuple[str, str]] = set()
     counts: Counter[tuple[str, str]] = Counter()
     new_count = 0
-    with store.write() as db:
+    with store.write() as db, _fast_text(db.conn):
         conn = db.conn
         seen = {row[0] for row in conn.execute("SELECT id FROM changes")}
         seen |= {row[0] for row in conn.execute("SELECT id FROM quarantined_changes")}
@@ -404,31 +409,33 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
             "INSERT OR IGNORE INTO machines (id, name, first_seen) VALUES (?, ?, ?)",
             [(m["id"], m["name"], m["first_seen"]) for m in machines],
         )
-        cursor = source.cursor("changes", incoming.CHANGE_COLUMNS, "ORDER BY rowid")
-        position = 0
-        while batch := cursor.fetchmany(5000):
-            fresh, held = [], []
-            for row in batch:
-                position += 1
-                reason = incoming.check_change(row, our_items)
-                if reason:
-                    skipped.add(f"第 {position} 条：{reason}")
-                    continue
-                change = _Change(*row)
-                theirs_touched.add((change.item_id, change.field))
-                if change.id in seen:
-                    continue
-                seen.add(change.id)
-                if instant(change.changed_at) > horizon:
-                    held.append((*row, QUARANTINE_REASON, merge_id, now))
-                    continue
-                fresh.append(row)
-                touched.add((change.item_id, change.field))
-                counts[(change.by, change.machine_id or "")] += 1
-            conn.executemany(_INSERT_CHANGE, fresh)
-            conn.executemany(_INSERT_HELD, held)
-            new_count += len(fresh)
-            held_back += len(held)
+        fresh: list[tuple] = []
+        held: list[tuple] = []
+        rows = source.cursor("changes", incoming.CHANGE_COLUMNS, "ORDER BY rowid")
+        for position, row in enumerate(rows, start=1):
+            reason = incoming.check_change(row, our_items)
+            if reason:
+                skipped.add(f"第 {position} 条：{reason}")
+                continue
+            change = _Change(*row)
+            theirs_touched.add((change.item_id, change.field))
+            if change.id in seen:
+                continue
+            seen.add(change.id)
+            if instant(change.changed_at) > horizon:
+                held.append((*row, QUARANTINE_REASON, merge_id, now))
+                continue
+            fresh.append(row)
+            touched.add((change.item_id, change.field))
+            counts[(change.by, change.machine_id or "")] += 1
+            if len(fresh) >= 5000:  # written as read: memory stays bounded
+                conn.executemany(_INSERT_CHANGE, fresh)
+                new_count += len(fresh)
+                fresh.clear()
+        conn.executemany(_INSERT_CHANGE, fresh)
+        conn.executemany(_INSERT_HELD, held)
+        new_count += len(fresh)
+        held_back += len(held)
         # Fields to recompute: those the new changes touch, and those their log touches
         # whose value differs between the two (a clock set wrong can leave one side's
         # value stale). A unit snapshot's reset items have no changes: left alone.
@@ -470,6 +477,18 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
         skipped_reasons=skipped.reasons,
         quarantined=held_back,
     )
+
+
+@contextmanager
+def _fast_text(conn: sqlite3.Connection) -> Iterator[None]:
+    """Read text the fast way while merging (text that is not UTF-8 then fails the
+    merge, which changes nothing, instead of slowing every read)."""
+    factory = conn.text_factory
+    conn.text_factory = str
+    try:
+        yield
+    finally:
+        conn.text_factory = factory
 
 
 def _name(value: object) -> str:
