@@ -9,9 +9,10 @@ module is the only code that reads one, and it never runs the file's SQL:
 * its schema is compared with the one our own migrations create for its version, and
   a file that differs (a missing table or column, a view where a table should be) is
   refused, naming what differs;
-* an old-version file is not upgraded in place or as a copy of itself: its raw rows
-  are copied into a fresh schema created by our code, which our migrations then
-  upgrade (so triggers or views shipped in the file never fire);
+* an old-version file is never upgraded in place or as a copy of itself: one that
+  already has every column a merge reads (schema 4 on) is read as it is; an older one
+  has its raw rows copied into a fresh schema created by our code, which our
+  migrations then upgrade (so triggers or views shipped in the file never fire);
 * each table's size is bounded (:data:`MAX_CHANGES`, :data:`MAX_ROWS`);
 * every value a merge would write is checked (:func:`check_change`,
   :func:`check_conflict`, :func:`check_machine`): a bad one is skipped and reported.
@@ -392,7 +393,7 @@ def open_snapshot(path: Path) -> Iterator[Source]:
             version = _vet(conn, path)
         except sqlite3.Error as error:
             raise _refuse_not_snapshot(path, f"无法读取：{error}") from error
-        if version == schema.SCHEMA_VERSION:
+        if _readable_as_is(version):
             yield Source(conn, path, version)
             return
         with tempfile.TemporaryDirectory(prefix="tracker-merge-") as temp:
@@ -404,6 +405,26 @@ def open_snapshot(path: Path) -> Iterator[Source]:
                 staged.close()
     finally:
         conn.close()
+
+
+READ: dict[str, tuple[str, ...]] = {
+    "plans": ("id", "title"),
+    "items": ("id", "status", "notes", "last_reviewed"),
+    "changes": CHANGE_COLUMNS,
+    "machines": ("id", "name", "first_seen"),
+    "conflicts": CONFLICT_COLUMNS,
+    "settings": ("key", "value"),
+    "units": ("id", "name"),
+}
+"""Every table and column a merge reads from a snapshot."""
+
+
+def _readable_as_is(version: int) -> bool:
+    """Whether a (vetted) file of this version has every column a merge reads, so its
+    raw rows can be read where they are; older files go through a fresh schema first
+    (their upgrade derives data: which machine made the old changes)."""
+    tables = expected_schema(version)
+    return all(set(columns) <= set(tables.get(t, ())) for t, columns in READ.items())
 
 
 def _vet(conn: sqlite3.Connection, path: Path) -> int:
