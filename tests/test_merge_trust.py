@@ -221,7 +221,7 @@ async def test_merge_dialog_shows_refusals_and_stays_open(
     from textual.widgets import Input, Static
 
     import tracker.merge as merge_module
-    from tracker.screens.merge import MergeScreen
+    from tracker.screens.merge import ConflictsScreen, MergeScreen
 
     good1 = hostile.craft(base, "garbage_date", tmp_path / "good1.db")
     bad = hostile.craft(base, "missing_machines", tmp_path / "bad.db")
@@ -255,6 +255,11 @@ async def test_merge_dialog_shows_refusals_and_stays_open(
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, MergeScreen)
+        await pilot.press("C")  # the conflicts dialog says what was held back
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictsScreen)
+        said = str(app.screen.query_one("#conflicts-count", Static).render())
+        assert "另有 1 条可疑修改" in said
     assert app.return_code in (None, 0)
 
 

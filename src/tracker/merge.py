@@ -508,6 +508,10 @@ _INSERT_HELD = (
 )
 
 
+RECOMPUTE_CHUNK = 100
+"""Items whose logs are held in memory at once while recomputing."""
+
+
 def _recompute(
     conn: sqlite3.Connection,
     touched: set[tuple[str, str]],
@@ -515,7 +519,8 @@ def _recompute(
 ) -> tuple[int, list[tuple[_Change, _Change]]]:
     """Set each touched field to its merged log's last value.
 
-    Items are taken 500 at a time, so memory stays bounded however long the log.
+    Items are taken :data:`RECOMPUTE_CHUNK` at a time, so memory stays bounded however
+    long the log.
 
     Returns:
         How many items changed, and the conflicting pairs in the touched fields' logs.
@@ -523,7 +528,7 @@ def _recompute(
     item_ids = sorted({item_id for item_id, _ in touched})
     conflicts: list[tuple[_Change, _Change]] = []
     updated = 0
-    for chunk in _chunks(item_ids, 500):
+    for chunk in _chunks(item_ids, RECOMPUTE_CHUNK):
         logs: dict[str, list[_Change]] = defaultdict(list)
         cursor = conn.execute(
             f"SELECT {_COLUMNS_SQL} FROM changes WHERE item_id IN ({', '.join('?' * len(chunk))}) "
@@ -821,6 +826,11 @@ def list_quarantined(store: Store) -> list[QuarantinedChange]:
         "ORDER BY q.quarantined_at DESC, q.changed_at"
     )
     return [QuarantinedChange(**row) for row in rows]
+
+
+def quarantined_count(store: Store) -> int:
+    """How many changes merges held back."""
+    return store.db.execute("SELECT count(*) FROM quarantined_changes").fetchone()[0]
 
 
 def unresolved_count(store: Store) -> int:

@@ -27,6 +27,7 @@ from tracker.merge import (
     expand_paths,
     list_conflicts,
     merge_many,
+    quarantined_count,
     resolve_conflict,
 )
 from tracker.models import Status
@@ -209,15 +210,25 @@ class ConflictsScreen(ModalScreen[bool]):
             entries += [Option(conflict_text(conflict), id=conflict.id), None]
         options.add_options(entries[:-1])
         count = self.query_one("#conflicts-count", Static)
+        held = quarantined_count(self.store)
+        note = (
+            Text(
+                f"\n另有 {held} 条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用；"
+                "tracker conflicts 可列出。",
+                style="dark_orange",
+            )
+            if held
+            else Text()
+        )
         if conflicts:
             count.update(
-                Text(f"共 {len(conflicts)} 条未处理的冲突：两处在互不知情时修改了同一项。")
+                Text(f"共 {len(conflicts)} 条未处理的冲突：两处在互不知情时修改了同一项。") + note
             )
             options.highlighted = min(keep_index, len(conflicts) - 1)
             options.display = True
             options.focus()
         else:
-            count.update(Text("没有待处理的冲突。", style="green"))
+            count.update(Text("没有待处理的冲突。", style="green") + note)
             options.display = False
 
     def action_resolve(self, keep: str) -> None:
