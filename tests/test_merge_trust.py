@@ -170,6 +170,14 @@ def test_too_many_changes_is_refused(
     assert fingerprint(clerk) == before
 
 
+def test_too_big_a_file_is_refused(
+    base: Path, clerk: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(incoming, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(SnapshotRefused, match=r"文件过大：.*最多可合并 0 MB"):
+        merge_one(clerk, base, "张三")
+
+
 def test_unreadable_text_is_refused_per_value(base: Path, clerk: Store, tmp_path: Path) -> None:
     """Bytes that are not UTF-8 in a TEXT column are one bad change, not a crash."""
     path = hostile.craft(base, "null_and_blob_values", tmp_path / "bad.db")

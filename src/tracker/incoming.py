@@ -41,6 +41,8 @@ MAX_CHANGES = 500_000
 """Most changes a snapshot may hold (a district's year is a few thousand)."""
 MAX_ROWS = 500_000
 """Most rows any other table of a snapshot may hold."""
+MAX_FILE_BYTES = 1_000_000_000
+"""Largest snapshot file (300,000 changes take about 110 MB)."""
 MAX_NOTES = 200_000
 """Longest 进展情况 (characters) a merged change may carry."""
 MAX_NAME = 200
@@ -376,6 +378,12 @@ def open_snapshot(path: Path) -> Iterator[Source]:
         raise SnapshotRefused(f"无法读取「{path}」：{error.strerror or error}") from error
     if not header.startswith(_SQLITE_MAGIC) or len(header) < 100:
         raise _refuse_not_snapshot(path, "不是 SQLite 数据库文件")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise SnapshotRefused(
+            f"文件过大：「{path}」有 {size / 1e6:.0f} MB，"
+            f"最多可合并 {MAX_FILE_BYTES / 1e6:.0f} MB，未合并"
+        )
     # A WAL file with no -wal/-shm beside it holds everything itself: read it as
     # immutable, so SQLite creates nothing next to the clerk's file.
     immutable = header[18] == 2 and not any(

@@ -858,7 +858,8 @@ class Store:
             f"WHERE {column} = :node AND {where} GROUP BY items.status",
             params,
         ):
-            counts[Status(row["status"])] = row["n"]
+            if row["status"] in counts:  # a status no clerk could set is no status
+                counts[Status(row["status"])] = row["n"]
         return counts
 
     # ------------------------------------------------------------------ units
