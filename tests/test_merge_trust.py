@@ -5,9 +5,11 @@ quarantines changes dated in the future and bounds what it reads."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime
+from contextlib import closing
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -158,6 +160,21 @@ def test_a_future_change_is_quarantined_and_never_wins(
     listing = CliRunner().invoke(main, ["conflicts", "--db", str(clerk.path)])
     assert listing.exit_code == 0 and "可疑修改 1 条" in listing.output
     assert "永远赢的修改" in listing.output
+
+
+def test_a_day_ahead_is_the_limit(base: Path, clerk: Store, tmp_path: Path) -> None:
+    path = tmp_path / "clock-ahead.db"
+    shutil.copyfile(base, path)
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        items = hostile._items(conn)
+        for n, hours in ((30, 23), (31, 25)):
+            when = (NOW + timedelta(hours=hours)).isoformat()
+            hostile._change(conn, n, item_id=items[n], changed_at=when, new_value=f"{hours}小时后")
+    result = merge_one(clerk, path, "张三")
+    assert result.quarantined == 1
+    assert clerk.item(hostile._items(clerk.db.conn)[30]).notes == "23小时后"
+    assert clerk.item(hostile._items(clerk.db.conn)[31]).notes == ""
+    assert [c.new_value for c in list_quarantined(clerk)] == ["25小时后"]
 
 
 def test_too_many_changes_is_refused(
