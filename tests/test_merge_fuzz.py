@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import closing, suppress
 from datetime import datetime
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import TZ, FixedClock
 from fixtures import hostile_snapshots as hostile
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tracker import schema
@@ -94,7 +95,8 @@ def operations(draw: st.DrawFn) -> list[tuple]:
                     "set",
                     "set",
                     "change",
-                    "change",
+                    "good_change",
+                    "good_change",
                     "drop_table",
                     "drop_column",
                     "view",
@@ -107,6 +109,17 @@ def operations(draw: st.DrawFn) -> list[tuple]:
             table = draw(st.sampled_from(sorted(COLUMNS)))
             column = draw(st.sampled_from(COLUMNS[table]))
             ops.append(("set", table, column, draw(st.integers(0, 50)), draw(values)))
+        elif kind == "good_change":
+            ops.append(
+                (
+                    "change",
+                    draw(st.integers(0, 46)),
+                    "notes",
+                    draw(st.text(max_size=40)),
+                    draw(st.sampled_from(["2023-06-16T10:00:00+08:00", "2023-06-19T08:00:00Z"])),
+                    "李四",
+                )
+            )
         elif kind == "change":
             ops.append(
                 (
@@ -154,7 +167,7 @@ def _apply(conn: sqlite3.Connection, op: tuple, items: list[str], n: int) -> Non
         conn.execute(
             "INSERT INTO changes (id, item_id, field, old_value, new_value, changed_at, by, "
             "kind, machine_id) VALUES (?, ?, ?, '', ?, ?, ?, 'edit', ?)",
-            [f"fuzz{n:028x}", items[item], field, value, when, by, hostile.MACHINE],
+            [uuid.uuid4().hex, items[item], field, value, when, by, hostile.MACHINE],
         )
     elif kind == "drop_table":
         conn.execute(f'DROP TABLE "{op[1]}"')
@@ -211,8 +224,13 @@ def clerk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store.close()
 
 
-def check(base: Path, clerk: Store, ops: list[tuple]) -> None:
-    """Merge a snapshot built by ``ops`` and check the property."""
+def check(base: Path, clerk: Store, ops: list[tuple], events: bool = False) -> None:
+    """Merge a snapshot built by ``ops`` and check the property.
+
+    Args:
+        events: Count outcomes in Hypothesis' statistics (inside ``@given`` only).
+    """
+    note = event if events else (lambda _text: None)
     with tempfile.TemporaryDirectory(prefix="tracker-fuzz-") as temp:
         path = Path(temp) / "fuzz.db"
         shutil.copyfile(base, path)
@@ -220,11 +238,17 @@ def check(base: Path, clerk: Store, ops: list[tuple]) -> None:
         data = path.read_bytes()
         before = fingerprint(clerk)
         try:
-            merge_one(clerk, path, "张三")
-        except SnapshotRefused:
+            result = merge_one(clerk, path, "张三")
+        except SnapshotRefused as refused:
+            note(f"refused: {str(refused).rsplit('」', 1)[-1][:14]}")
             assert fingerprint(clerk) == before, "a refused file changed the database"
         except StoreError as error:  # pragma: no cover - would be a finding
             raise AssertionError(f"not a refusal: {error!r}") from error
+        else:
+            note(
+                f"merged: {min(result.changes_in, 1)}+ in, {min(result.skipped, 2)}+ skipped, "
+                f"{result.quarantined} held"
+            )
         assert path.read_bytes() == data, "the snapshot was changed"
         notes = {row[0] for row in clerk.db.execute("SELECT notes FROM items")}
         assert "被触发器改写" not in notes, "a trigger in the file fired"
@@ -242,7 +266,7 @@ def check(base: Path, clerk: Store, ops: list[tuple]) -> None:
 def test_any_snapshot_is_merged_or_refused_and_the_database_stays_readable(
     base: Path, clerk: Store, ops: list[tuple]
 ) -> None:
-    check(base, clerk, ops)
+    check(base, clerk, ops, events=True)
 
 
 @pytest.mark.parametrize(
