@@ -106,6 +106,20 @@ def test_crafted_snapshot(name: str, base: Path, clerk: Store, tmp_path: Path) -
             clerk.changes(item.id)
 
 
+OLD_FILES = sorted((Path(__file__).parent / "fixtures").glob("schema-v*.db"))
+
+
+@pytest.mark.parametrize("old", OLD_FILES, ids=[p.stem for p in OLD_FILES])
+def test_real_files_of_every_schema_merge(old: Path, clerk: Store) -> None:
+    """Databases written by each earlier version's own code (see make_fixtures.py)."""
+    data = old.read_bytes()
+    result = merge_one(clerk, old, "张三")
+    assert result.changes_in > 0 and result.skipped == 0 and result.quarantined == 0
+    assert result.items_updated > 0
+    assert old.read_bytes() == data
+    assert merge_one(clerk, old, "张三").changes_in == 0
+
+
 def test_every_crafted_file_at_once_leaves_a_readable_database(
     base: Path, clerk: Store, tmp_path: Path
 ) -> None:

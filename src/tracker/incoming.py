@@ -505,7 +505,7 @@ def _staged(
                 if table == "changes":
                     batch = [row for row in batch if _keep_old_change(columns, row, skipped)]
                 conn.executemany(insert, batch)
-        if version < 4:  # the upgrade names the machine; a file of this age has none
+        if 2 <= version < 4:  # the upgrade names the machine; a file of this age has none
             conn.execute("DELETE FROM settings WHERE key = 'machine_id'")
         conn.execute("COMMIT")
         schema.migrations.apply(db)
