@@ -141,9 +141,7 @@ def register(group: click.Group) -> None:
         finally:
             store.close()
         if held:
-            echo(
-                f"可疑修改 {len(held)} 条（日期比合并时本机时钟晚一天以上，已隔离，未采用）："
-            )
+            echo(f"可疑修改 {len(held)} 条（日期比合并时本机时钟晚一天以上，已隔离，未采用）：")
             for change in held:
                 content = " ".join(change.item_content.split())
                 field = FIELD_LABELS.get(change.field, change.field)
