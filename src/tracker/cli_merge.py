@@ -10,14 +10,17 @@ from pathlib import Path
 
 import click
 
+from tracker.cli_text import echo, one_line
 from tracker.merge import (
     FIELD_LABELS,
     Conflict,
     Keep,
     expand_paths,
     find_conflict,
+    keep_label,
     list_conflicts,
-    merge_snapshot,
+    list_quarantined,
+    merge_one,
     resolve_conflict,
 )
 from tracker.models import Status
@@ -48,7 +51,7 @@ def conflict_lines(conflict: Conflict) -> list[str]:
         return text.replace("\n", "\n      ")
 
     field = conflict.field
-    content = " ".join(conflict.item_content.split())
+    content = one_line(conflict.item_content)
     lines = [
         f"冲突 {conflict.id[:8]}　{FIELD_LABELS.get(field, field)}　【{content[:40]}"
         f"{'…' if len(content) > 40 else ''}】",
@@ -90,19 +93,21 @@ def register(group: click.Group) -> None:
         try:
             for path in paths:
                 try:
-                    result = merge_snapshot(store, path, settings.clerk)
+                    result = merge_one(store, path, settings.clerk)
                 except StoreError as error:
                     refused += 1
-                    click.echo(f"✗ {error}", err=True)
+                    echo(f"✗ {error}", err=True)
                     continue
                 merged += 1
                 changes += result.changes_in
                 items += result.items_updated
                 conflicts += len(result.conflicts)
-                click.echo(result.summary())
+                echo(result.summary())
+                for line in result.warnings():
+                    echo(f"  ⚠ {line}")
                 if len({c.by for c in result.from_whom}) > 1:
                     for who in result.from_whom:
-                        click.echo(f"    {who.by}（{who.machine}）：{who.count} 条")
+                        echo(f"    {who.by}（{who.machine}）：{who.count} 条")
         finally:
             store.close()
         total = (
@@ -111,9 +116,9 @@ def register(group: click.Group) -> None:
         )
         if refused:
             total += f"；{refused} 个文件未合并"
-        click.echo(total)
+        echo(total)
         if conflicts:
-            click.echo(
+            echo(
                 "冲突可用 tracker conflicts 查看，"
                 "用 tracker resolve 编号 --keep ours|theirs|both 处理"
             )
@@ -132,24 +137,35 @@ def register(group: click.Group) -> None:
         store = open_store(settings)
         try:
             conflicts = list_conflicts(store, include_resolved=show_all)
+            held = list_quarantined(store)
         finally:
             store.close()
+        if held:
+            echo(f"可疑修改 {len(held)} 条（日期比合并时本机时钟晚一天以上，已隔离，未采用）：")
+            for change in held:
+                content = " ".join(change.item_content.split())
+                field = FIELD_LABELS.get(change.field, change.field)
+                echo(
+                    f"  {change.changed_at[:16].replace('T', ' ')}　{change.by}"
+                    f"（{change.machine or '未知机器'}）　{field}"
+                    f"　【{content[:30]}{'…' if len(content) > 30 else ''}】："
+                    f"{show_value(change.field, change.new_value)[:60]}"
+                )
+            echo("")
         if not conflicts:
-            click.echo("没有待处理的冲突")
+            echo("没有待处理的冲突")
             return
         for conflict in conflicts:
             for line in conflict_lines(conflict):
-                click.echo(line)
+                echo(line)
             if conflict.resolved_at:
-                click.echo(
-                    f"  已处理：{Keep(conflict.resolution or '').label}（{conflict.resolved_by}，"
+                echo(
+                    f"  已处理：{keep_label(conflict.resolution)}（{conflict.resolved_by}，"
                     f"{conflict.resolved_at[:16].replace('T', ' ')}）"
                 )
-            click.echo("")
+            echo("")
         open_count = sum(1 for c in conflicts if c.resolved_at is None)
-        click.echo(
-            f"共 {open_count} 条未处理的冲突。处理：tracker resolve 编号 --keep ours|theirs|both"
-        )
+        echo(f"共 {open_count} 条未处理的冲突。处理：tracker resolve 编号 --keep ours|theirs|both")
 
     @group.command("resolve")
     @click.argument("conflict_id")
@@ -176,4 +192,4 @@ def register(group: click.Group) -> None:
             raise click.ClickException(str(error)) from error
         finally:
             store.close()
-        click.echo(f"已处理冲突 {conflict.id[:8]}：{Keep(keep).label}")
+        echo(f"已处理冲突 {conflict.id[:8]}：{Keep(keep).label}")
