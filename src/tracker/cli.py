@@ -379,11 +379,12 @@ def run_app(settings: Settings) -> None:
         if failures:  # the disk, the lock or the file failed: show the text, never drop it
             echo(_unsaved_notes(store, app.drafts.pending(), failures), err=True)
         try:
-            if not app.drafts and app.session_id is not None:
+            session_id = getattr(app, "session_id", None)  # None: the app never began one
+            if not app.drafts and session_id is not None:
                 # An app ended by an error did not close cleanly: the next start says so.
                 clean = getattr(app, "_exception", None) is None
                 with contextlib.suppress(StoreError, sqlite3.Error):  # the file is gone
-                    store.end_session(app.session_id, clean=clean)
+                    store.end_session(session_id, clean=clean)
         finally:
             store.close()
     if failures:
