@@ -426,3 +426,29 @@ def test_folded_lines_are_filled_and_keep_every_character() -> None:
     assert all(cell_len(line.plain) <= 20 for line in lines)
     assert all(cell_len(line.plain) >= 19 for line in lines[:-1])  # a wide char may not fit
     assert lines[0].plain.startswith("⚠ 进展")
+
+
+async def test_a_hang_up_with_the_database_gone_keeps_the_note_in_a_file(
+    tmp_path: Path, seed_path: Path
+) -> None:
+    from tracker.parser import read_plan_file
+
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    store = Store.open(folder / "tracker.db")
+    store.import_plan(read_plan_file(seed_path))
+    app = TrackerApp(store, USER)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*FIRST_ITEM, "enter")
+            app.screen.query_one("#notes").insert(NOTE)  # type: ignore[attr-defined]
+            await pilot.pause()
+            shutil.rmtree(folder)  # the USB stick is pulled
+            app.terminal_lost("挂断")
+            await pilot.pause()
+        assert app.return_code == exits.EXIT_CODE_HANGUP
+        (rescued,) = Path.home().glob("tracker-未保存的进展-*.txt")
+        assert NOTE in rescued.read_text(encoding="utf-8-sig")
+        assert not app.drafts  # kept in the file: nothing left for the command line to print
+    finally:
+        store.close()

@@ -206,7 +206,8 @@ class TrackerApp(App[None]):
                 if not self._exit_saved.is_set():
                     self.save_drafts()
                     if self.drafts:
-                        self.rescue_drafts()
+                        if self.rescue_drafts() is not None:
+                            self.drafts.discard()  # kept in the rescue file
                     else:
                         self.end_session()
                     self._exit_saved.set()
@@ -264,8 +265,8 @@ class TrackerApp(App[None]):
                     store.close()
             except Exception:  # the database is unreachable: the rescue file keeps the text
                 pass
-        if self.drafts:
-            self.rescue_drafts()
+        if self.drafts and self.rescue_drafts() is not None:
+            self.drafts.discard()  # kept in the rescue file
 
     def rescue_drafts(self) -> Path | None:
         """Write the notes the database did not take to a text file in the home folder."""
