@@ -17,6 +17,7 @@ import sqlite3
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
@@ -147,7 +148,7 @@ class TrackerApp(App[None]):
             if (
                 session.host == host
                 and session.pid is not None
-                and pid_alive(session.pid, session.started_at)
+                and pid_alive(session.pid, _age(session.started_at, self.store.clock()))
             ):
                 live.append(session)
             else:
@@ -408,3 +409,11 @@ class TrackerApp(App[None]):
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+
+def _age(started_at: str, now: datetime) -> float | None:
+    """Seconds from ``started_at`` (ISO 8601) to ``now``; None if it does not read."""
+    try:
+        return (now - datetime.fromisoformat(started_at)).total_seconds()
+    except (TypeError, ValueError):
+        return None

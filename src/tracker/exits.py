@@ -21,6 +21,7 @@ import asyncio
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -128,13 +129,13 @@ else:
         return None
 
 
-def pid_alive(pid: int, started_at: str | None = None, slack: float = 5.0) -> bool:
+def pid_alive(pid: int, session_age: float | None = None, slack: float = 5.0) -> bool:
     """Whether the process ``pid`` of this machine is still an open tracker window.
 
     Args:
         pid: The window's process id, as its session recorded it.
-        started_at: When that session began (ISO 8601). A process created later than
-            that (plus ``slack`` seconds) has only reused the pid.
+        session_age: Seconds since that session began, by the clock that recorded it.
+            A process younger than that (less ``slack``) has only reused the pid.
     """
     try:
         process = psutil.Process(pid)
@@ -145,14 +146,7 @@ def pid_alive(pid: int, started_at: str | None = None, slack: float = 5.0) -> bo
         return False
     except psutil.AccessDenied:
         return True  # another user's process, but alive
-    if started_at:
-        try:
-            began = datetime.fromisoformat(started_at).timestamp()
-        except ValueError:
-            return True
-        if created > began + slack:
-            return False
-    return True
+    return session_age is None or time.time() - created >= session_age - slack
 
 
 def rescue_notes(
