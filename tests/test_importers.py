@@ -15,6 +15,8 @@ import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.cli import main
 from tracker.importers import SUPPORTED_SUFFIXES, UnrecognisedLayout, read_plan
@@ -915,3 +917,43 @@ def test_a_text_without_units_is_refused_with_what_to_write(tmp_path: Path) -> N
     with pytest.raises(PlanFormatError) as caught:
         read_plan(path)
     assert "没有写明责任单位的段落" in caught.value.reason
+
+
+LIST_PIECES = [
+    "一、",
+    "（一）",
+    "1.",
+    "2、",
+    "（1）",
+    "牵头单位：",
+    "责任单位：",
+    "完成时限：",
+    "（",
+    "）",
+    "区发改局",
+    "各科室",
+    "负责落实",
+    "。",
+    "，",
+    "2024年",
+    "要点",
+    "\n",
+    "全年",
+    "、",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(LIST_PIECES), max_size=8).map("".join), max_size=12),
+    st.sampled_from([None, 2024]),
+)
+def test_any_list_text_is_a_plan_or_a_reason(lines: list[str], year: int | None) -> None:
+    from tracker.importers.listplan import parse_list_plan
+
+    try:
+        plan = parse_list_plan(list(enumerate(lines, start=1)), "x.txt", year)
+    except PlanFormatError as error:
+        assert error.reason
+    else:
+        assert plan.item_count >= 1

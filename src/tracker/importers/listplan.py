@@ -227,7 +227,9 @@ def _build(blocks: list[_Block], title: str, year: int, issued, source: str) -> 
         item_style = max(assigned, key=lambda s: (assigned[s], -order.index(s)))
         above = order[: order.index(item_style)]
     if not above:
-        first = next(b for b in blocks if b.assigned)
+        first = next((b for b in blocks if b.assigned), blocks[0] if blocks else None)
+        if first is None:
+            raise PlanFormatError(0, "未找到任务：标题之后应有「一、…」分类和写明责任单位的任务")
         raise PlanFormatError(
             first.line,
             f"任务「{first.text[:20]}…」之上没有「一、…」这样的分类标题，无法分出工作任务",
