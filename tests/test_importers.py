@@ -957,3 +957,55 @@ def test_any_list_text_is_a_plan_or_a_reason(lines: list[str], year: int | None)
         assert error.reason
     else:
         assert plan.item_count >= 1
+
+
+def test_list_style_headings_each_followed_by_their_text(tmp_path: Path) -> None:
+    """宜春 2024: ``一、标题`` then its text, ending in the units: two levels, one task each."""
+    path = tmp_path / "2024年宜春市政务公开工作要点.txt"
+    path.write_text(
+        "2024年宜春市政务公开工作要点\n"
+        "一、紧扣高质量发展主线，推进信息主动公开\n"
+        "集中公开重大部署的相关政策举措和进展情况。（市政府有关部门和各县〔市、区〕人民政府按职责分工负责）\n"
+        "二、紧盯重点民生领域，推进信息有序公开\n"
+        "及时公开民生实事项目有关政策，并按季度公开执行情况。（市政府办公室负责）\n",
+        encoding="utf-8",
+    )
+    plan = read_plan(path)
+    assert shape(plan) == [
+        (
+            "一",
+            "紧扣高质量发展主线，推进信息主动公开",
+            [
+                (
+                    "",
+                    [
+                        (
+                            "集中公开重大部署的相关政策举措和进展情况。",
+                            "市政府有关部门和各县〔市、区〕人民政府按职责分工负责",
+                            "",
+                        )
+                    ],
+                )
+            ],
+        ),
+        (
+            "二",
+            "紧盯重点民生领域，推进信息有序公开",
+            [
+                (
+                    "",
+                    [
+                        (
+                            "及时公开民生实事项目有关政策，并按季度公开执行情况。",
+                            "市政府办公室负责",
+                            "",
+                        )
+                    ],
+                )
+            ],
+        ),
+    ]
+    assert [m.name for m in parse_units(shape(plan)[0][2][0][1][0][1])] == [
+        "市政府有关部门",
+        "各县〔市、区〕人民政府",
+    ]
