@@ -26,7 +26,7 @@ from tracker.deadlines import Deadline, DeadlineKind, DueWarning, next_due, pars
 from tracker.derive import derive_items, ensure_unit, fts_rowid, searchable
 from tracker.derive import unit_id as unit_id_of
 from tracker.drafts import merge_notes
-from tracker.models import Plan, Status, StoredRecord, stable_id
+from tracker.models import Plan, Status, StoredRecord, as_text, stable_id
 from tracker.units import Role, UnitKind, canonical_name
 
 BUSY_TIMEOUT_MS = 5000
@@ -34,9 +34,9 @@ BUSY_TIMEOUT_MS = 5000
 DEFAULT_DUE_WINDOW = 14
 """Days before a due date when an open item turns yellow (临期), unless configured."""
 REVIEW_PERIODS = ("month", "quarter")
+"""Reporting periods in which standing work must be reviewed once."""
 LEDGER_FIELDS = ("status", "notes", "last_reviewed")
 """The item fields a clerk edits; every change to them is logged in ``changes``."""
-"""Reporting periods in which standing work must be reviewed once."""
 
 Clock = Callable[[], datetime]
 
@@ -920,7 +920,7 @@ class Store:
             "AND unit_members.member = 1 ORDER BY units.name",
             {"u": unit_id},
         ).fetchall()
-        return [row[0] for row in rows]
+        return [as_text(row[0]) for row in rows]  # a merged file may hold a non-text name
 
     def add_unit(self, name: str) -> UnitRecord:
         """Add a unit (e.g. a township the plan names only as 各乡镇街委), with its
