@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker.ledger import LedgerError, describe_import, export_ledger, import_ledger
+from tracker.outfile import export_name
 from tracker.report import (
     REPORT_FORMATS,
     ReportError,
     build_report,
     format_for,
     render,
-    write_text_file,
+    save_report,
 )
 from tracker.store import ItemFilter, Store
 
@@ -148,8 +149,9 @@ def _report(db_options: Decorator) -> click.Command:
         "--format",
         "fmt",
         type=click.Choice(REPORT_FORMATS),
-        help="md（Markdown，默认）或 html（独立网页，可用浏览器打开、打印）；"
-        "不写时按 --out 的扩展名（.html 为网页）",
+        help="md（Markdown，默认）、html（独立网页，可用浏览器打开、A4 打印）或 docx"
+        "（Word 公文格式）；不写时按 --out 的扩展名；docx 不写 --out 时保存为"
+        "「年份分工表-单位-日期.docx」",
     )
     @click.option(
         "--out", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）"
@@ -172,18 +174,22 @@ def _report(db_options: Decorator) -> click.Command:
           tracker report --today 2023-08-25
           tracker report --unit 区发改局
           tracker report --format html --out 8月进展.html
+          tracker report --format docx --out 8月进展.docx
         """
         store, unit_id = _open(settings, unit, today)
         try:
             fmt = fmt or (format_for(out) if out else "md")
-            text = render(build_report(store, _plan_id(store, settings), unit_id), fmt)
+            report = build_report(store, plan_id := _plan_id(store, settings), unit_id)
+            if out is None and fmt == "docx":
+                year = store.plan(plan_id).year
+                out = Path(export_name(year, report.unit_name, report.today, "docx"))
         finally:
             store.close()
         if out is None:
-            click.echo(text, nl=False)
+            click.echo(render(report, fmt), nl=False)
             return
         try:
-            write_text_file(out.expanduser(), text, force)
+            save_report(report, out, force, fmt)
         except ReportError as error:
             raise click.ClickException(str(error)) from error
         click.echo(f"报告已保存到：{out}")

@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import math
-import os
-import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -32,7 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tracker.deadlines import DueWarning
 from tracker.models import STATUS_LABELS, Status
-from tracker.outfile import OutputRefused, check_target, move_into_place
+from tracker.outfile import OutputRefused, check_target, move_into_place, temp_beside
 from tracker.store import ChangedUnderneath, ChangeRecord, ItemFilter, ItemRecord, Store
 
 LEDGER_COLUMNS = (
@@ -248,9 +246,7 @@ def export_ledger(
         raise LedgerError(f"「{out.name}」：台账只能导出为 .xlsx（Excel/WPS）或 .csv 文件")
     target = _check_target(out, force)
     ledger = build_ledger(store, plan_id, unit_id)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temp_beside(target)
     try:
         if kind == "xlsx":
             write_xlsx(ledger, tmp)
