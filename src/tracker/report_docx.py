@@ -90,7 +90,7 @@ def write_docx(report: Report, out: Path) -> None:
         for sub, table in enumerate(tables):
             _heading(document, f"（{_CN_NUMBERS[sub]}）{table.title}", level=2)
             if table.note:
-                _body(document, table.note + "。")
+                _body(document, table.note + "。", keep_with_next=True)
             _figures_table(document, table)
     number = len(sections)
     if report.total.total:
@@ -247,13 +247,15 @@ def _heading(document: DocumentObject, text: str, level: int) -> None:
     _set_font(run, HEADING_FONT if level == 1 else SUBHEADING_FONT, BODY_SIZE)
 
 
-def _body(document: DocumentObject, text: str, bold_prefix: bool = False) -> None:
+def _body(
+    document: DocumentObject, text: str, bold_prefix: bool = False, keep_with_next: bool = False
+) -> None:
     for line in text.splitlines() or [""]:
         paragraph = document.add_paragraph()
         paragraph.paragraph_format.first_line_indent = Pt(32)  # two characters
         run = _run(paragraph, line)
         run.bold = bold_prefix or None
-        if bold_prefix:
+        if bold_prefix or keep_with_next:
             paragraph.paragraph_format.keep_with_next = True
 
 
