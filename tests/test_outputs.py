@@ -48,3 +48,19 @@ def test_export_names() -> None:
     assert export_name(2023, "区发改局", day, "db") == "2023分工表-区发改局-20230825.db"
     # a unit name never makes a path: separators and reserved characters are replaced
     assert export_name(2024, "区A/B:局", day, "docx") == "2024分工表-区A_B_局-20230825.docx"
+
+
+def test_cli_export_ledger_without_a_path(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import main
+
+    db = store.path
+    store.close()
+    monkeypatch.chdir(tmp_path)
+    args = ["export-ledger", "--unit", "区发改局", "--today", "2023-08-25", "--db", str(db)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "2023分工表-区发改局-20230825.xlsx").is_file()

@@ -395,7 +395,7 @@ def test_docx_in_official_style(store: Store, plan_id: str, tmp_path: Path) -> N
 
     paragraphs = document.paragraphs
     title = paragraphs[0]
-    assert title.text == "2023年全区政务公开工作要点分工表落实情况"
+    assert title.text == "2023年全区政务公开工作要点分工表\n落实情况"  # breaks before 落实情况
     fonts = title.style.element.rPr.find(qn("w:rFonts"))
     assert fonts.get(qn("w:eastAsia")) == "方正小标宋简体" and title.style.font.size == Pt(22)
     normal = document.styles["Normal"]

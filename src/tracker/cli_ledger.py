@@ -74,12 +74,12 @@ def _plan_id(store: Store, settings: Settings) -> str:
 
 def _export_ledger(db_options: Decorator) -> click.Command:
     @click.command("export-ledger")
-    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path), required=False)
     @_unit_and_today
     @click.option("--force", is_flag=True, help="覆盖已存在的文件")
     @db_options
     def export_ledger_command(
-        settings: Settings, out: Path, unit: str | None, today: datetime | None, force: bool
+        settings: Settings, out: Path | None, unit: str | None, today: datetime | None, force: bool
     ) -> None:
         """导出工作台账：.xlsx（Excel/WPS，可打印、可交各单位填写）或 .csv（Excel 可直接打开）。
 
@@ -91,10 +91,16 @@ def _export_ledger(db_options: Decorator) -> click.Command:
           tracker export-ledger 台账-2023-08.xlsx --today 2023-08-25
           tracker export-ledger 区发改局台账.xlsx --unit 区发改局
           tracker export-ledger 台账.csv
+          tracker export-ledger --unit 区发改局     保存为 2023分工表-区发改局-日期.xlsx
         """
         store, unit_id = _open(settings, unit, today)
         try:
             plan_id = _plan_id(store, settings)
+            if out is None:
+                whose = store.unit(unit_id) if unit_id else None
+                year = store.plan(plan_id).year
+                name = whose.name if whose else None
+                out = Path(export_name(year, name, store.today(), "xlsx"))
             written = export_ledger(store, plan_id, out, unit_id=unit_id, force=force)
             count = len(store.filtered_items(plan_id, ItemFilter(unit_id=unit_id)))
         except LedgerError as error:

@@ -421,6 +421,7 @@ td.num { text-align: right; }
 td.no { white-space: nowrap; }
 td.content { min-width: 12em; }
 td.notes { min-width: 10em; }
+td.units { min-width: 8em; }
 td.overdue { color: #c00; font-weight: bold; }
 td.due-soon { color: #b45f06; font-weight: bold; }
 tr.total td { font-weight: bold; }
@@ -435,7 +436,12 @@ h2 { break-after: avoid; page-break-after: avoid; }
 """
 
 _SHORT_COLUMNS = frozenset({"完成时限", "状态", "序号", "逾期天数", "剩余天数", "牵头"})
-_HTML_CLASSES = {"具体内容": "content", "工作任务": "content", "进展情况": "notes"}
+_HTML_CLASSES = {
+    "具体内容": "content",
+    "工作任务": "content",
+    "进展情况": "notes",
+    "责任单位": "units",
+}
 
 
 def render_html(report: Report) -> str:

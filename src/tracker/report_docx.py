@@ -59,6 +59,8 @@ TABLE_SIZE = Pt(10.5)
 """五号."""
 LINE = Pt(28.9)
 """The fixed line of a 公文 body: 22 lines on the page."""
+TITLE_LINE = 20
+"""Characters of 二号 text on one line between the margins."""
 MARGINS = {"top": Mm(37), "bottom": Mm(35), "left": Mm(28), "right": Mm(26)}
 """GB/T 9704's page margins."""
 _CN_NUMBERS = "一二三四五六七八九十"
@@ -74,7 +76,14 @@ def write_docx(report: Report, out: Path) -> None:
     _font_table(document)
 
     title = document.add_paragraph(style="Title")
-    _run(title, report.heading)
+    heading = report.heading
+    suffix = "落实情况"
+    if len(heading) > TITLE_LINE and heading.endswith(suffix):
+        # A long title breaks before 落实情况, not wherever the line ends (「…落实情」「况」).
+        _run(title, heading[: -len(suffix)]).add_break()
+        _run(title, suffix)
+    else:
+        _run(title, heading)
     as_of = document.add_paragraph(style="Subtitle")
     _run(as_of, f"（截至{day_label(report.today)}）")
 
