@@ -30,8 +30,8 @@ COLLECTIVES = [
 ]
 """The plan's collectives by pinyin (bsj, gjg, gxz, qjg, qjy, qtz, qzfg, qzfx)."""
 
-GZBM_ROW = ["区政府工作部门", "集合", "13", "11", "0", "0", "1", "1", "0%", "1", "0", "13"]
-"""7月31日 ongoing (overdue), 10月31日 on hold, leads all 13."""
+GZBM_ROW = ["区政府工作部门", "集合", "13", "11", "0", "0", "1", "1", "0%", "0", "0", "13"]
+"""7月31日 ongoing (持续推进: never overdue), 10月31日 on hold, leads all 13."""
 EMPTY_ROW = ["区级有关部门（单位）", "集合", "0", "0", "0", "0", "0", "0", "-", "0", "0", "0"]
 
 
