@@ -5,8 +5,9 @@ The expected rows below were counted by hand from data/2023-tongchuan-gongkai-fe
 (not computed with the store): with today 2023-08-25 and the default 14-day window,
 
 - overdue: 5月31日 (category 4, 区经信局、区政府信息公开管理中心); 7月31日 (category 3,
-  区政府工作部门、各乡镇街委) is past but marked 持续推进, never overdue; due soon: the three 8月31日 items, two in category 2
-  (区司法局; 区经信局、区行政审批局…) and one in category 3 (区发改局、区教育局…);
+  区政府工作部门、各乡镇街委) is past but marked 持续推进, never overdue; due soon: the three
+  8月31日 items, two in category 2 (区司法局; 区经信局、区行政审批局…) and one in category 3
+  (区发改局、区教育局…);
 - 区发改局 is named in 6 items, leading 5 (listed first in 三城三地, 放管服, 科技创新,
   重大建设项目 and the 8月底 抽查; second in 提振内需), and answers for 17 more through
   区政府工作部门 (13), 区级各部门（单位）(3) and 区政府相关工作部门 (1): 23 in all;

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -73,7 +74,7 @@ def temp_beside(target: Path) -> Path:
     """
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
-        if hasattr(os, "fchmod"):  # not on Windows, where files have no such bits
+        if sys.platform != "win32":  # Windows files have no such bits
             os.fchmod(fd, 0o666 & ~current_umask())
     finally:
         os.close(fd)

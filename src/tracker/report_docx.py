@@ -28,7 +28,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Emu, Length, Mm, Pt
 
 from tracker.ledger import day_label, excel_text
 
@@ -108,8 +108,8 @@ def write_docx(report: Report, out: Path) -> None:
             _heading(document, f"{_CN_NUMBERS[number]}、逾期任务", level=1)
             _body(document, "无逾期任务。")
             number += 1
-        for items, title, days_header in lists:
-            _heading(document, f"{_CN_NUMBERS[number]}、{title}（{len(items)}项）", level=1)
+        for items, list_title, days_header in lists:
+            _heading(document, f"{_CN_NUMBERS[number]}、{list_title}（{len(items)}项）", level=1)
             number += 1
             for index, item in enumerate(items, start=1):
                 days = f"{days_header[:2]}{item.days}天"
@@ -123,7 +123,7 @@ def write_docx(report: Report, out: Path) -> None:
                 _body(document, "进展情况：" + (item.notes.strip() or "未填写。"))
     document.core_properties.title = excel_text(report.heading)
     document.core_properties.author = "tracker"
-    document.save(out)
+    document.save(str(out))
 
 
 # ---------------------------------------------------------------------- layout
@@ -151,20 +151,26 @@ def _page_number(paragraph: Paragraph) -> None:
         _set_font(r, "宋体", Pt(14))
 
     run("— ")
-    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1")):
+    parts: tuple[tuple[str, str], ...] = (
+        ("fldChar", "begin"),
+        ("instrText", " PAGE "),
+        ("fldChar", "separate"),
+        ("text", "1"),
+    )
+    for kind, value in parts:
         r = paragraph.add_run()
         _set_font(r, "宋体", Pt(14))
-        if kind:
+        if kind == "fldChar":
             fld = OxmlElement("w:fldChar")
-            fld.set(qn("w:fldCharType"), kind)
+            fld.set(qn("w:fldCharType"), value)
             r._r.append(fld)
-        elif text == " PAGE ":
+        elif kind == "instrText":
             instr = OxmlElement("w:instrText")
             instr.set(qn("xml:space"), "preserve")
-            instr.text = text
+            instr.text = value
             r._r.append(instr)
         else:
-            r.text = text
+            r.text = value
     end = paragraph.add_run()
     fld = OxmlElement("w:fldChar")
     fld.set(qn("w:fldCharType"), "end")
@@ -212,7 +218,7 @@ def _font_table(document: DocumentObject) -> None:
     )
     if part is None:  # pragma: no cover - python-docx's template has one
         return
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped]  # python-docx's own XML library
 
     root = etree.fromstring(part.blob)
     for name, fallbacks in FONT_FALLBACKS.items():
@@ -275,12 +281,12 @@ def _figures_table(document: DocumentObject, table: ReportTable) -> None:
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     usable = Mm(210 - 28 - 26)
-    widths = [
+    widths: list[Length] = [
         Mm(15) if header == "完成率" else Mm(10) if header == "序号" else Mm(13)
         for header in table.headers
     ]
     text = next(i for i, h in enumerate(table.headers) if h != "序号")
-    widths[text] = usable - (sum(widths) - widths[text])
+    widths[text] = Emu(usable - (sum(widths) - widths[text]))
     grid.autofit = False
     for i, width in enumerate(widths):
         grid.columns[i].width = width  # the grid LibreOffice and WPS lay out by

@@ -74,7 +74,7 @@ class ServeError(Exception):
 def require_datasette() -> None:
     """Raises ServeError when Datasette (the ``serve`` extra) is not installed."""
     try:
-        import datasette  # noqa: F401
+        import datasette  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:
         raise ServeError(
             "发布功能需要 Datasette：请运行 pip install 'tracker[serve]'"
@@ -179,8 +179,8 @@ def prepared(store: Store) -> Iterator[tuple[Path, dict[str, Any], int]]:
 def serve(copy: Path, meta: dict[str, Any], host: str, port: int) -> None:
     """Serve ``copy`` read-only (immutable) until interrupted."""
     import uvicorn
-    from datasette.app import Datasette
-    from datasette.cli import run_sync
+    from datasette.app import Datasette  # type: ignore[import-untyped]
+    from datasette.cli import run_sync  # type: ignore[import-untyped]
 
     datasette = Datasette(
         immutables=[str(copy)],
@@ -194,7 +194,7 @@ def serve(copy: Path, meta: dict[str, Any], host: str, port: int) -> None:
 
 def _register_home() -> None:
     """Open the 台账 at the site's root: it comes first, before the list of tables."""
-    from datasette.plugins import pm
+    from datasette.plugins import pm  # type: ignore[import-untyped]
 
     from tracker import serve_home
 

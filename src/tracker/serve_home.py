@@ -3,8 +3,8 @@ the 台账, so it comes first. Imported only when Datasette is installed."""
 
 from __future__ import annotations
 
-from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette import hookimpl  # type: ignore[import-untyped]
+from datasette.utils.asgi import Response  # type: ignore[import-untyped]
 
 from tracker.serve import DATABASE_NAME, LEDGER_TABLE
 
