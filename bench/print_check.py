@@ -57,8 +57,8 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def to_pdf(source: Path, outdir: Path) -> Path:
-    """Convert an office file to PDF with LibreOffice (a private profile, headless)."""
+def to_pdf(*sources: Path, outdir: Path) -> list[Path]:
+    """Convert office files to PDF with LibreOffice (one run, a private profile, headless)."""
     command = soffice()
     if command is None:
         raise RuntimeError("LibreOffice (soffice) is not installed")
@@ -73,7 +73,7 @@ def to_pdf(source: Path, outdir: Path) -> Path:
                 "pdf",
                 "--outdir",
                 str(outdir),
-                str(source),
+                *(str(source) for source in sources),
             ],
             check=True,
             capture_output=True,
@@ -82,10 +82,11 @@ def to_pdf(source: Path, outdir: Path) -> Path:
         )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    pdf = outdir / (source.stem + ".pdf")
-    if not pdf.exists():
-        raise RuntimeError(f"LibreOffice made no PDF of {source.name}")
-    return pdf
+    pdfs = [outdir / (source.stem + ".pdf") for source in sources]
+    for source, pdf in zip(sources, pdfs, strict=True):
+        if not pdf.exists():
+            raise RuntimeError(f"LibreOffice made no PDF of {source.name}")
+    return pdfs
 
 
 def read_pdf(pdf: Path) -> list[PageFacts]:
@@ -163,8 +164,8 @@ def check(workdir: Path, png: Path | None = None) -> dict[str, list[PageFacts]]:
     """Make, convert and read both outputs; render PNGs into ``png`` if given."""
     ledger, report = make_outputs(workdir)
     found = {}
-    for name, source in (("ledger", ledger), ("report", report)):
-        pdf = to_pdf(source, workdir)
+    pdfs = to_pdf(ledger, report, outdir=workdir)
+    for name, pdf in zip(("ledger", "report"), pdfs, strict=True):
         found[name] = read_pdf(pdf)
         if png is not None:
             png.mkdir(parents=True, exist_ok=True)
