@@ -2,20 +2,19 @@
 
 Registered on the main group by :func:`register`, called at the end of :mod:`tracker.cli`;
 the commands are built there, so this module imports :mod:`tracker.cli` only once that
-is loaded (either may be imported first). Like every command they take ``--db`` and
-``--user`` after their name; ``--unit`` and ``--today`` may be given here too, or before
-the command.
+is loaded (either may be imported first). Like every command they take ``--db``,
+``--user``, ``--unit``, ``--today`` and ``--plan`` before or after their name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from tracker.cli_text import echo, require_unit
 from tracker.ledger import LedgerError, describe_import, export_ledger, import_ledger
 from tracker.outfile import export_name
 from tracker.report import (
@@ -33,35 +32,23 @@ if TYPE_CHECKING:
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
-UNIT_HELP = "只包括该单位负责（含通过集合单位负责）的任务；默认为 tracker --unit 的值"
-TODAY_HELP = "按指定日期（YYYY-MM-DD）判断逾期、临期；默认为今天"
 
-
-def _unit_and_today(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--unit`` and ``--today`` (they override the group's values)."""
-    today = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help=TODAY_HELP)
-    return click.option("--unit", help=UNIT_HELP)(today(command))
-
-
-def _open(settings: Settings, unit: str | None, today: datetime | None) -> tuple[Store, str | None]:
-    """The store, with today fixed if asked, and the id of the unit asked for (if any).
+def _open(settings: Settings) -> tuple[Store, str | None]:
+    """The store (today fixed by ``--today``) and the id of the ``--unit`` (if any).
 
     Raises:
-        click.ClickException: for an unknown unit.
+        click.ClickException: for an unknown unit, with suggestions.
     """
     from tracker.cli import open_store
 
     store = open_store(settings)
-    if today is not None:
-        store.today_override = today.date()
-    name = unit or settings.unit
-    if not name:
+    if not settings.unit:
         return store, None
-    found = store.unit(name)
-    if found is None:
+    try:
+        return store, require_unit(store, settings.unit).id
+    except BaseException:
         store.close()
-        raise click.ClickException(f"未找到单位「{name}」；可用 tracker units 查看所有单位")
-    return store, found.id
+        raise
 
 
 def _plan_id(store: Store, settings: Settings) -> str:
@@ -75,12 +62,9 @@ def _plan_id(store: Store, settings: Settings) -> str:
 def _export_ledger(db_options: Decorator) -> click.Command:
     @click.command("export-ledger")
     @click.argument("out", type=click.Path(dir_okay=False, path_type=Path), required=False)
-    @_unit_and_today
     @click.option("--force", is_flag=True, help="覆盖已存在的文件")
     @db_options
-    def export_ledger_command(
-        settings: Settings, out: Path | None, unit: str | None, today: datetime | None, force: bool
-    ) -> None:
+    def export_ledger_command(settings: Settings, out: Path | None, force: bool) -> None:
         """导出工作台账：.xlsx（Excel/WPS，可打印、可交各单位填写）或 .csv（Excel 可直接打开）。
 
         \b
@@ -93,7 +77,7 @@ def _export_ledger(db_options: Decorator) -> click.Command:
           tracker export-ledger 台账.csv
           tracker export-ledger --unit 区发改局     保存为 2023分工表-区发改局-日期.xlsx
         """
-        store, unit_id = _open(settings, unit, today)
+        store, unit_id = _open(settings)
         try:
             plan_id = _plan_id(store, settings)
             if out is None:
@@ -107,7 +91,7 @@ def _export_ledger(db_options: Decorator) -> click.Command:
             raise click.ClickException(str(error)) from error
         finally:
             store.close()
-        click.echo(f"台账已导出（{count} 项任务）：{written}")
+        echo(f"台账已导出（{count} 项任务）：{written}")
 
     return export_ledger_command
 
@@ -119,14 +103,23 @@ def _import_ledger(db_options: Decorator) -> click.Command:
         "--by", "by_unit", required=True, help="填写该台账的单位，记入修改日志（如 区发改局）"
     )
     @click.option("--dry-run", is_flag=True, help="只检查并列出将要做的修改，不写入")
+    @click.option(
+        "--allow-clear",
+        is_flag=True,
+        help="「进展情况」被清空的行也清空原有进展（默认保留原有进展并列出这些行）",
+    )
     @db_options
-    def import_ledger_command(settings: Settings, file: Path, by_unit: str, dry_run: bool) -> None:
+    def import_ledger_command(
+        settings: Settings, file: Path, by_unit: str, dry_run: bool, allow_clear: bool
+    ) -> None:
         """导入各单位交回的 xlsx 台账：「状态」「进展情况」有变化的，记为该单位的修改。
 
         \b
         每行先按隐藏的 item_id 列、否则按「序号」和「具体内容」对应到任务；所有行检查完毕
-        后才写入。对不上的行、状态不是五种之一的行、修改了不归该单位负责的任务的行不导入，
-        并列出行号和原因（此时退出码为 1，其余行照常导入；改正后可再次导入，不会重复）。
+        后才写入。对不上的行、状态或进展情况是公式的行、状态不是五种之一的行、修改了不归
+        该单位负责的任务的行不导入，并列出行号和原因；「进展情况」被清空的，原有进展保留
+        并列出（加 --allow-clear 才清空）。此时退出码为 1，其余照常导入；改正后可再次导入，
+        不会重复。
         例：
           tracker import-ledger 区发改局台账.xlsx --by 区发改局
           tracker import-ledger 区发改局台账.xlsx --by 区发改局 --dry-run
@@ -135,22 +128,25 @@ def _import_ledger(db_options: Decorator) -> click.Command:
 
         store = open_store(settings)
         try:
-            result = import_ledger(store, file, by_unit, dry_run=dry_run)
+            require_unit(store, by_unit)  # a mistyped --by gets suggestions
+            result = import_ledger(store, file, by_unit, dry_run=dry_run, allow_clear=allow_clear)
         except LedgerError as error:
             raise click.ClickException(str(error)) from error
         finally:
             store.close()
         for line in describe_import(result):
-            click.echo(line)
-        if result.refused:
-            raise click.ClickException(f"有 {len(result.refused)} 行未导入，见上面的列表")
+            echo(line)
+        if result.refused or result.kept:
+            parts = [f"{len(result.refused)} 行未导入"] if result.refused else []
+            if result.kept:
+                parts.append(f"{len(result.kept)} 行的原有进展未清空")
+            raise click.ClickException(f"有 {'、'.join(parts)}，见上面的列表")
 
     return import_ledger_command
 
 
 def _report(db_options: Decorator) -> click.Command:
     @click.command("report")
-    @_unit_and_today
     @click.option(
         "--format",
         "fmt",
@@ -164,14 +160,7 @@ def _report(db_options: Decorator) -> click.Command:
     )
     @click.option("--force", is_flag=True, help="覆盖已存在的文件")
     @db_options
-    def report_command(
-        settings: Settings,
-        unit: str | None,
-        today: datetime | None,
-        fmt: str | None,
-        out: Path | None,
-        force: bool,
-    ) -> None:
+    def report_command(settings: Settings, fmt: str | None, out: Path | None, force: bool) -> None:
         """进展报告：按工作任务、按责任单位统计各状态数量、完成率、逾期和临期，列出逾期、
         临期任务，并生成一句总结（可直接用于月报或年度报告的落实情况）。
 
@@ -182,7 +171,7 @@ def _report(db_options: Decorator) -> click.Command:
           tracker report --format html --out 8月进展.html
           tracker report --format docx --out 8月进展.docx
         """
-        store, unit_id = _open(settings, unit, today)
+        store, unit_id = _open(settings)
         try:
             fmt = fmt or (format_for(out) if out else "md")
             report = build_report(store, plan_id := _plan_id(store, settings), unit_id)
@@ -191,14 +180,14 @@ def _report(db_options: Decorator) -> click.Command:
                 out = Path(export_name(year, report.unit_name, report.today, "docx"))
         finally:
             store.close()
-        if out is None:
-            click.echo(render(report, fmt), nl=False)
+        if out is None:  # to the terminal: its control characters shown
+            echo(render(report, fmt), nl=False)
             return
         try:
             save_report(report, out, force, fmt)
         except ReportError as error:
             raise click.ClickException(str(error)) from error
-        click.echo(f"报告已保存到：{out}")
+        echo(f"报告已保存到：{out}")
 
     return report_command
 

@@ -6,7 +6,6 @@ Registered on the main group by :func:`register`, called at the end of :mod:`tra
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -26,17 +25,13 @@ def _serve(db_options: Decorator) -> click.Command:
         help="监听的地址；只有给出本机的内网地址（或 0.0.0.0）时，其他电脑才能访问",
     )
     @click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
-    @click.option(
-        "--today",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
-        help="按指定日期（YYYY-MM-DD）判断逾期、临期；默认为今天",
-    )
     @db_options
-    def serve_command(settings: Settings, host: str, port: int, today: datetime | None) -> None:
+    def serve_command(settings: Settings, host: str, port: int) -> None:
         """在内网发布台账（只读）：用浏览器查看、筛选、搜索、下载 CSV/JSON。
 
         \b
         发布的是启动时数据库的副本，网页上不能修改任何内容；合并新的上报后重新运行即可。
+        「预警」按 --today（默认今天）判断。
         需要 Datasette：pip install 'tracker[serve]'。
         例：
           tracker serve --db 全区合并.db                      只在本机 http://127.0.0.1:8001
@@ -49,10 +44,8 @@ def _serve(db_options: Decorator) -> click.Command:
             require_datasette()
         except ServeError as error:
             raise click.ClickException(str(error)) from error
-        store = open_store(settings, seed=False)
+        store = open_store(settings, seed=False)  # --today is applied here
         try:
-            if today is not None:
-                store.today_override = today.date()
             if not store.has_plans():
                 raise click.ClickException("数据库中没有分工表，没有可发布的内容")
             with prepared(store) as (copy, meta, rows):

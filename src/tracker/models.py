@@ -7,6 +7,7 @@ the store persists them, and the app shows what the store returns.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,6 +105,9 @@ class Plan(_Frozen):
     """The plan's year, taken from the title; dates without a year belong to it."""
     source: str = ""
     """Where the plan came from (a file name)."""
+    issued: date | None = None
+    """When the plan was issued (the covering notice's date), if the file says; deadlines
+    such as ``6个月`` run from it."""
     categories: tuple[Category, ...] = ()
     """The categories, in plan order."""
 

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from tracker import schema, snapshot
 from tracker.deadlines import Deadline, DeadlineKind, DueWarning, next_due, parse_deadline
 from tracker.derive import derive_items, ensure_unit, fts_rowid, searchable
+from tracker.derive import unit_id as unit_id_of
 from tracker.drafts import merge_notes
 from tracker.models import Plan, Status, stable_id
 from tracker.units import Role, UnitKind, canonical_name
@@ -553,7 +554,13 @@ class Store:
         }
         existing_plan = db["plans"].count_where("id = ?", [plan_id])
         db["plans"].upsert(
-            {"id": plan_id, "title": plan.title, "year": plan.year, "source": plan.source},
+            {
+                "id": plan_id,
+                "title": plan.title,
+                "year": plan.year,
+                "source": plan.source,
+                "issued": plan.issued.isoformat() if plan.issued else None,
+            },
             pk="id",
         )
         if not existing_plan:
@@ -854,8 +861,9 @@ class Store:
 
     # ------------------------------------------------------------------ units
     def units(self, plan_id: str | None = None) -> list[UnitRecord]:
-        """Every unit with the progress of the items it answers for (in one plan, if
-        given), concrete units first, by name."""
+        """The units with the progress of the items they answer for, concrete units
+        first, by name: with ``plan_id``, only the units of that plan (named in it, or
+        answering for its items through a collective it names); else every unit."""
         _, params = self._params(None)
         plan_clause = "1"
         if plan_id is not None:
@@ -876,7 +884,8 @@ class Store:
             "JOIN categories ON categories.id = key_tasks.category_id "
             f"JOIN plans ON plans.id = categories.plan_id WHERE {plan_clause}"
             ") GROUP BY unit_id) AS progress ON progress.unit_id = units.id "
-            "ORDER BY units.kind DESC, units.name",
+            + ("WHERE progress.total > 0 " if plan_id is not None else "")
+            + "ORDER BY units.kind DESC, units.name",
             params,
         )
         return [_with_progress(UnitRecord, row) for row in rows]
@@ -963,6 +972,51 @@ class Store:
                 "DO UPDATE SET member = excluded.member, source = 'configured'",
                 [collective_id, unit_id, int(member)],
             )
+
+    def aliases(self) -> dict[str, str]:
+        """The clerk's unit aliases: another spelling → the name it means."""
+        return dict(self.db.execute("SELECT alias, name FROM unit_aliases ORDER BY alias"))
+
+    def set_alias(self, alias: str, name: str | None) -> int:
+        """Make ``alias`` mean unit ``name`` in every plan (None forgets the alias), and
+        re-read every item's units so the two spellings become one unit.
+
+        Returns:
+            How many items were re-read.
+
+        Raises:
+            ValueError: an empty name, or an alias of itself.
+        """
+        alias, target = canonical_name(alias), canonical_name(name) if name else None
+        if not alias or (name is not None and not target):
+            raise ValueError("别名和单位名称都不能为空")
+        if alias == target:
+            raise ValueError("别名与单位名称相同")
+        with self.write() as db:
+            if target is None:
+                db.execute("DELETE FROM unit_aliases WHERE alias = ?", [alias])
+            else:
+                db.execute(
+                    "INSERT INTO unit_aliases (alias, name) VALUES (?, ?) "
+                    "ON CONFLICT (alias) DO UPDATE SET name = excluded.name",
+                    [alias, target],
+                )
+            ids = [row[0] for row in db.execute("SELECT id FROM items")]
+            derive_items(db, ids)
+            # The alias's own unit answers for nothing now: drop it unless configured.
+            db.execute(
+                "DELETE FROM unit_members WHERE source = 'default' AND (member_id = :u "
+                "OR collective_id = :u) AND NOT EXISTS (SELECT 1 FROM item_units "
+                "WHERE unit_id = :u)",
+                {"u": unit_id_of(alias)},
+            )
+            db.execute(
+                "DELETE FROM units WHERE id = :u AND NOT EXISTS (SELECT 1 FROM item_units "
+                "WHERE unit_id = :u) AND NOT EXISTS (SELECT 1 FROM unit_members "
+                "WHERE member_id = :u OR collective_id = :u)",
+                {"u": unit_id_of(alias)},
+            )
+        return len(ids)
 
     # ------------------------------------------------------------------ settings
     def setting(self, key: str) -> str | None:
