@@ -85,14 +85,18 @@ def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
         plan_option: str | None,
         **kwargs: Any,
     ):
-        unit, today, plan = unit_option, today_option, plan_option
         inherited = ctx.find_object(Settings) or Settings()
-        update: dict[str, Any] = {"db_path": db_path, "user": user, "unit": unit}
-        update |= {"today": today, "plan": plan}
-        update = {key: value for key, value in update.items() if value is not None}
-        if db_path is not None:
+        given = {
+            "db_path": db_path,
+            "user": user,
+            "unit": unit_option,
+            "today": today_option,
+            "plan": plan_option,
+        }
+        update: dict[str, Any] = {key: value for key, value in given.items() if value}
+        if "db_path" in update:
             update["db_from_env"] = False
-        if unit is not None:
+        if "unit" in update:
             update["unit_from_env"] = False
         settings = inherited.model_copy(update=update)
         ctx.obj = settings  # subcommands of a group see these values
@@ -658,3 +662,7 @@ _register_ledger(main)
 from tracker.cli_merge import register as _register_merge  # noqa: E402
 
 _register_merge(main)
+
+from tracker.cli_serve import register as _register_serve  # noqa: E402
+
+_register_serve(main)

@@ -15,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.models import STATUS_LABELS, Status
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The schema this version of tracker writes. A file with a higher number is refused."""
 
 TABLES = (
@@ -34,6 +34,7 @@ TABLES = (
     "merges",
     "conflicts",
     "unit_aliases",
+    "quarantined_changes",
 )
 """The tables every tracker database (and so every snapshot) has."""
 
@@ -310,3 +311,28 @@ def _issued_aliases_no_deadline(db: Database) -> None:
         "WHERE trim(coalesce(deadline_text, ''), ' ' || char(9, 10, 13, 12288)) = ''"
     )
     db.execute("PRAGMA user_version = 6")
+
+
+@migrations(name="0007_quarantined_changes")
+def _quarantined_changes(db: Database) -> None:
+    """Changes a merge held back (dated too far ahead of the merging machine's clock)."""
+    db["quarantined_changes"].create(
+        {
+            "id": str,
+            "item_id": str,
+            "field": str,
+            "old_value": str,
+            "new_value": str,
+            "changed_at": str,
+            "by": str,
+            "session_id": str,
+            "kind": str,
+            "machine_id": str,
+            "reason": str,
+            "merge_id": str,
+            "quarantined_at": str,
+        },
+        pk="id",
+        not_null={"item_id", "field", "quarantined_at"},
+    )
+    db.execute("PRAGMA user_version = 7")

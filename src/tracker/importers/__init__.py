@@ -14,8 +14,9 @@ from pathlib import Path
 
 from tracker.importers.layout import UnrecognisedLayout, recognise
 from tracker.importers.tables import SourceRow, SourceTable, read_csv, read_docx, read_xlsx
+from tracker.importers.vet import FileRefused, read_text
 from tracker.models import Plan
-from tracker.parser import PlanFormatError, read_plan_file
+from tracker.parser import PlanFormatError, parse_plan_text
 
 TABLE_SUFFIXES = (".docx", ".xlsx", ".csv")
 """The table formats read here."""
@@ -58,7 +59,11 @@ def read_plan(path: Path | str, year: int | None = None) -> Plan:
     if suffix in TABLE_SUFFIXES:
         return read_table_plan(path, year)
     if suffix == ".txt" or suffix == "":
-        return read_plan_file(path, year)
+        try:
+            text = read_text(path, ".txt")
+        except FileRefused as refused:
+            raise PlanFormatError(0, refused.reason) from refused
+        return parse_plan_text(text, source=path.name, year=year)
     advice = f"请在 Word/WPS/Excel 中另存为 {_RESAVE[suffix]} 后再导入" if suffix in _RESAVE else ""
     raise PlanFormatError(
         0,
