@@ -116,13 +116,26 @@ class SearchScreen(ModalScreen[str | None]):
         with Vertical(id="search-dialog", classes="dialog") as dialog:
             dialog.border_title = "搜索"
             dialog.border_subtitle = "↑↓ 选择　Enter 打开　Esc 取消"
-            yield Input(self.initial_query, placeholder=PLACEHOLDER, id="search-input")
+            # Text typed in the tree arrives here: what is typed next follows it.
+            yield Input(
+                self.initial_query,
+                placeholder=PLACEHOLDER,
+                id="search-input",
+                select_on_focus=False,
+            )
             yield Static(id="search-count")
             yield OptionList(id="search-results")
 
     def on_mount(self) -> None:
         self.query_one("#search-input", Input).focus()
         self.show_results(self.initial_query)
+
+    def type_text(self, text: str) -> None:
+        """Add text at the cursor of the search box (text typed in the tree)."""
+        if not self.is_mounted:
+            self.initial_query += text
+            return
+        self.query_one("#search-input", Input).insert_text_at_cursor(text)
 
     @on(Input.Changed, "#search-input")
     def search_as_typed(self, event: Input.Changed) -> None:

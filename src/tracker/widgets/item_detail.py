@@ -74,6 +74,10 @@ class ItemDetail(Vertical):
 
     _reload_notes: bool = False
 
+    _cursor_placed: bool = False
+    """Whether the cursor was put in the notes since they were loaded: entering them
+    first puts it at the end of the text (where a clerk adds the latest progress)."""
+
     def show(
         self,
         item: ItemRecord,
@@ -147,9 +151,19 @@ class ItemDetail(Vertical):
             if old is None or old.id != new.id or self._reload_notes:
                 self._reload_notes = False
                 self._notes_shown = new.notes
+                self._cursor_placed = False
                 # Control characters (ESC…) are shown as stand-ins, never sent to the
                 # terminal; they are turned back when the notes are saved.
                 self.query_one("#notes", TextArea).load_text(editable(new.notes))
+
+    def type_into_notes(self, text: str) -> None:
+        """Text typed elsewhere (in the tree): into the notes, which take the focus."""
+        notes = self.query_one("#notes", TextArea)
+        if not self._cursor_placed:
+            self._cursor_placed = True
+            notes.move_cursor(notes.document.end)
+        notes.insert(text)
+        notes.focus()
 
     @on(Select.Changed, "#status")
     def choose_status(self, event: Select.Changed) -> None:
@@ -171,6 +185,13 @@ class ItemDetail(Vertical):
         if text != self._notes_shown:
             self._notes_shown = text
             self.post_message(self.NotesEdited(item.id, text))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "notes" and not self._cursor_placed:
+            self._cursor_placed = True
+            notes = self.query_one("#notes", TextArea)
+            if notes.selection.end == (0, 0):  # not placed by a click meanwhile
+                notes.move_cursor(notes.document.end)
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if self.item is not None and event.widget.id == "notes":
