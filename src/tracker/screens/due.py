@@ -123,27 +123,32 @@ class DueScreen(ModalScreen[str | None]):
             if item.due_date
         ]
         status_cells = [status_badge(item.status) for item in self.items]
-        headers = ["完成时限", "剩余", "状态"]
+        # The outline number (1.2.1) is how a clerk names an item in a report.
+        outline_cells = [Text(item.outline) for item in self.items]
+        headers = ["序号", "完成时限", "剩余", "状态"]
         fixed = [
             max([cell_len(header), *(cell.cell_len for cell in cells)])
-            for header, cells in zip(headers, [due_cells, left_cells, status_cells], strict=True)
+            for header, cells in zip(
+                headers, [outline_cells, due_cells, left_cells, status_cells], strict=True
+            )
         ]
-        free = width - sum(fixed) - 2 * CELL_PADDING * 5
+        free = width - sum(fixed) - 2 * CELL_PADDING * 6
         content_width = max(MIN_FLEX_WIDTH, int(free * CONTENT_SHARE))
         units_width = max(MIN_FLEX_WIDTH, free - content_width)
 
         table.clear(columns=True)
         for header, key, column_width in zip(
             [*headers, "任务", "责任单位"],
-            ["due", "left", "status", "content", "units"],
+            ["outline", "due", "left", "status", "content", "units"],
             [*fixed, content_width, units_width],
             strict=True,
         ):
             table.add_column(Text(header, style="bold"), key=key, width=column_width)
-        for item, due, left, status in zip(
-            self.items, due_cells, left_cells, status_cells, strict=True
+        for item, outline, due, left, status in zip(
+            self.items, outline_cells, due_cells, left_cells, status_cells, strict=True
         ):
             table.add_row(
+                outline,
                 due,
                 left,
                 status,

@@ -53,6 +53,9 @@ nothing typed more than 2 s ago is lost, and a timer may fire late on a busy mac
 KEY_REPEAT_SECONDS = 0.05
 """Highlights closer together than this are a key held down: the panes follow when it stops."""
 
+SHORT_HEIGHT = 32
+"""Below this many rows the item's path and content take less room, for the notes."""
+
 KIND_LABELS = {"plan": "分工表", "category": "工作任务", "key_task": "重点工作任务"}
 
 # Typing in the tree. Clerks type through a Chinese input method, which commits a whole
@@ -84,6 +87,9 @@ class MainScreen(Screen[None]):
     app: TrackerApp
 
     BINDINGS = [
+        # The app's help and quit keys, first so the footer shows them at any width.
+        Binding("question_mark", "app.help", "帮助", key_display="?"),
+        Binding("q", "app.quit", "退出"),
         # One footer entry stands for the five status keys.
         *(
             Binding(
@@ -156,8 +162,15 @@ class MainScreen(Screen[None]):
         yield Static(id="save-state")
         yield Footer()
 
+    def on_resize(self, event: events.Resize) -> None:
+        # A short terminal (80×24) keeps at least five lines of notes in view.
+        self.set_class(event.size.height < SHORT_HEIGHT, "-short")
+
     def on_mount(self) -> None:
-        self.query_one(PlanTree).border_title = "目录"
+        store = self.app.store
+        # With --today the figures are as of another day: say which.
+        as_of = f"　截至 {store.today():%Y-%m-%d}" if store.today_override is not None else ""
+        self.query_one(PlanTree).border_title = f"目录{as_of}"
         # What is built so far lives as long as the screen: keep it out of the garbage
         # collector's full passes, which otherwise stall a key press now and then.
         self.call_after_refresh(gc.freeze)
@@ -173,6 +186,15 @@ class MainScreen(Screen[None]):
         self._current = None
         self.query_one(PlanTree).set_filter(flt)
         self._show_filter()
+        # The cursor may stay on the same line (no NodeHighlighted): show the node
+        # under it now, with the counts under the new filter.
+        self.call_after_refresh(self._show_cursor_node)
+
+    def _show_cursor_node(self) -> None:
+        node = self.query_one(PlanTree).cursor_node
+        if node is not None and node.data is not None:
+            self._current = node.data
+            self._show(node.data)
 
     def _show_filter(self) -> None:
         flt = self.flt

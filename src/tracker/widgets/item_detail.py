@@ -57,7 +57,10 @@ class ItemDetail(Vertical):
             super().__init__()
             self.item_id = item_id
 
-    BINDINGS = [Binding("escape", "screen.focus_tree", "返回目录", key_display="Esc")]
+    BINDINGS = [
+        Binding("escape", "screen.focus_tree", "返回目录", key_display="Esc"),
+        Binding("f2", "zoom_notes", "放大/还原进展", key_display="F2"),
+    ]
 
     item: var[ItemRecord | None] = var(None, always_update=True)
     """The item shown; its ``notes`` is the text to edit (a pending draft, if any)."""
@@ -164,6 +167,15 @@ class ItemDetail(Vertical):
             notes.move_cursor(notes.document.end)
         notes.insert(text)
         notes.focus()
+
+    def action_zoom_notes(self) -> None:
+        """Let the notes fill the screen (F2 again or Esc: back)."""
+        notes = self.query_one("#notes", TextArea)
+        if self.screen.maximized is notes:
+            self.screen.minimize()
+            return
+        notes.focus()
+        self.screen.maximize(notes, container=False)
 
     @on(Select.Changed, "#status")
     def choose_status(self, event: Select.Changed) -> None:
