@@ -135,9 +135,9 @@ async def test_warnings_are_coloured(store: Store) -> None:
         table = screen.query_one("#category-table", ProgressTable)
         row = table.get_row_at(2)  # category 3: one overdue, one due soon
         overdue, due_soon = row[3], row[4]
-        assert "red" in str(overdue.style) and "dark_orange" in str(due_soon.style)
+        assert "red" in str(overdue.style) and "yellow" in str(due_soon.style)
         row = table.get_row_at(0)  # category 1: none
-        assert "red" not in str(row[3].style) and "dark_orange" not in str(row[4].style)
+        assert "red" not in str(row[3].style) and "yellow" not in str(row[4].style)
         assert "bold" in str(table.get_row_at(5)[1].style)  # 合计
 
 

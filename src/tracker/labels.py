@@ -16,7 +16,7 @@ from tracker.models import Status
 
 STATUS_STYLES: dict[Status, tuple[str, str]] = {
     Status.NOT_STARTED: ("○", "dim"),
-    Status.IN_PROGRESS: ("◐", "bold dark_orange"),
+    Status.IN_PROGRESS: ("◐", "bold yellow"),
     Status.DONE: ("●", "bold green"),
     Status.ONGOING: ("↻", "bold cyan"),
     Status.ON_HOLD: ("‖", "bold red"),
@@ -94,6 +94,8 @@ def stored(text: str) -> str:
 
 
 def warning_style(warning: DueWarning) -> str:
-    """The style for a due warning: red for 逾期, dark orange for 临期 (plain yellow is
-    unreadable on the light theme), green for 正常."""
-    return {"red": "red", "yellow": "dark_orange", "green": "green"}.get(warning.colour or "", "")
+    """The style for a due warning: red for 逾期, yellow for 临期, green for 正常.
+
+    ANSI colours, so each theme draws them readably (orange on the dark theme, dark
+    amber on the light one: see ``tracker.theme``)."""
+    return {"red": "red", "yellow": "yellow", "green": "green"}.get(warning.colour or "", "")

@@ -45,7 +45,7 @@ def days_left(due: date, today: date, warning: DueWarning) -> Text:
     if days < 0:
         return Text(f"逾期 {-days} 天", style="bold red", justify="right")
     label = "今天到期" if days == 0 else f"{days} 天"
-    style = "bold dark_orange" if warning is DueWarning.DUE_SOON or days == 0 else ""
+    style = "bold yellow" if warning is DueWarning.DUE_SOON or days == 0 else ""
     return Text(label, style=style, justify="right")
 
 
@@ -60,7 +60,7 @@ def summary(today: date, items: list[ItemRecord], filtered: bool) -> Text:
         text.append(f"共 {len(items)} 项未完成的有时限任务，其中")
         text.append(f"逾期 {overdue} 项", style="bold red" if overdue else "")
         text.append("、")
-        text.append(f"临期 {due_soon} 项", style="bold dark_orange" if due_soon else "")
+        text.append(f"临期 {due_soon} 项", style="bold yellow" if due_soon else "")
     if filtered:
         text.append("（当前筛选范围内）", style="dim")
     return text

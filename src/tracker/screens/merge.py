@@ -50,7 +50,7 @@ def summary_text(batch: BatchResult) -> Text:
     for result in batch.merged:
         line = literal(result.summary())
         if result.conflicts:
-            line.stylize("dark_orange")
+            line.stylize("yellow")
         lines.append(line)
     for _, reason in batch.refused:
         lines.append(Text.assemble(("✗ ", "bold red"), literal(reason, "red")))
@@ -139,7 +139,7 @@ def conflict_text(conflict: Conflict) -> Text:
     field = conflict.field
     parts = [
         Text.assemble(
-            (FIELD_LABELS.get(field, field), "bold dark_orange"),
+            (FIELD_LABELS.get(field, field), "bold yellow"),
             "　",
             one_line(conflict.item_content, 60),
         ),

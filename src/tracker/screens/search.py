@@ -223,7 +223,7 @@ class SearchScreen(ModalScreen[str | None]):
         if not query.strip():
             return Text(f"输入关键词开始搜索{scope}", style="dim")
         if not self.results:
-            return Text(f"没有找到{scope}", style="bold dark_orange")
+            return Text(f"没有找到{scope}", style="bold yellow")
         text = Text(f"找到 {len(self.results)} 项{scope}", style="bold")
         if more:
             text.append(f"，只列出前 {RESULT_LIMIT} 项，请再输入几个字", style="dim")

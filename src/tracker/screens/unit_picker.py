@@ -135,7 +135,7 @@ class UnitPickerScreen(ModalScreen[str | None]):
         elif shown:
             count.update(Text(f"找到 {len(shown)} 个单位", style="bold"))
         else:
-            count.update(Text("没有找到", style="bold dark_orange"))
+            count.update(Text("没有找到", style="bold yellow"))
 
     @on(Input.Submitted, "#unit-input")
     def choose_highlighted(self, event: Input.Submitted) -> None:

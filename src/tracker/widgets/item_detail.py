@@ -241,23 +241,23 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
         elif days < 0:
             text.append(f"（逾期 {-days} 天）", style="bold red")
         elif item.warning is DueWarning.DUE_SOON:
-            text.append(f"（还剩 {days} 天）", style="bold dark_orange")
+            text.append(f"（还剩 {days} 天）", style="bold yellow")
         else:
             text.append(f"（还剩 {days} 天）", style="green")
     elif kind is DeadlineKind.STANDING:
         text.append(f"　（{kind.label}）", style="dim")
         period = "本季度" if review_period == "quarter" else "本月"
         if item.last_reviewed is None:
-            text.append(f"\n　尚未检查；按 r 记录{period}已检查", style="dark_orange")
+            text.append(f"\n　尚未检查；按 r 记录{period}已检查", style="yellow")
         elif needs_review(item.last_reviewed, today, review_period):  # type: ignore[arg-type]
             text.append(
                 f"\n　上次检查 {item.last_reviewed.isoformat()}，{period}尚未检查；按 r 记录",
-                style="dark_orange",
+                style="yellow",
             )
         else:
             text.append(f"\n　{period}已检查（{item.last_reviewed.isoformat()}）", style="green")
     elif kind is DeadlineKind.UNKNOWN:
-        text.append("　⚠ 无法识别的时限，请人工确认", style="bold dark_orange")
+        text.append("　⚠ 无法识别的时限，请人工确认", style="bold yellow")
     else:
         text.append(f"　（{kind.label}）", style="dim")
     return text
