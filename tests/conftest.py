@@ -45,6 +45,18 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "tracker.db"
 
 
+def seeded_db(path: Path) -> Path:
+    """A database file holding the bundled plan, as ``tracker import`` would make it
+    (commands given ``--db`` need an existing database)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    made = Store.open(path)
+    try:
+        made.import_plan(read_plan_file(bundled_plan_path()))
+    finally:
+        made.close()
+    return path
+
+
 @pytest.fixture
 def store(db_path: Path, clock: FixedClock, seed_path: Path) -> Iterator[Store]:
     """A temporary database holding the bundled plan."""

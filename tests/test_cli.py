@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from conftest import seeded_db
 
 from tracker.cli import Settings, _db_options, main
 from tracker.drafts import NoteDrafts
@@ -157,9 +158,11 @@ def test_import_refuses_a_non_tracker_database(
 
 
 # ---------------------------------------------------------------------- export-snapshot
-def test_export_snapshot_creates_file_and_seeds_database(runner: CliRunner, tmp_path: Path) -> None:
-    db, out = tmp_path / "台账.db", tmp_path / "快照.db"
-    result = invoke(runner, "export-snapshot", out, "--db", db)
+def test_export_snapshot_creates_file_and_seeds_the_default_database(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    db, out = default_db_path(), tmp_path / "快照.db"
+    result = invoke(runner, "export-snapshot", out)
     assert result.exit_code == 0, result.output
     assert "快照已导出到" in result.output
     assert str(out.resolve()) in result.output
@@ -175,7 +178,7 @@ def test_export_snapshot_creates_file_and_seeds_database(runner: CliRunner, tmp_
 def test_export_snapshot_refuses_existing_file_unless_forced(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    db, out = tmp_path / "台账.db", tmp_path / "快照.db"
+    db, out = seeded_db(tmp_path / "台账.db"), tmp_path / "快照.db"
     out.write_bytes(b"an earlier report")
     refused = runner.invoke(main, ["export-snapshot", str(out), "--db", str(db)])
     assert refused.exit_code == 1
@@ -190,7 +193,7 @@ def test_export_snapshot_refuses_existing_file_unless_forced(
 
 
 def test_export_snapshot_refuses_the_database_itself(runner: CliRunner, tmp_path: Path) -> None:
-    db = tmp_path / "台账.db"
+    db = seeded_db(tmp_path / "台账.db")
     assert invoke(runner, "export-snapshot", tmp_path / "first.db", "--db", db).exit_code == 0
     result = runner.invoke(main, ["export-snapshot", str(db), "--db", str(db), "--force"])
     assert result.exit_code == 1
@@ -200,7 +203,7 @@ def test_export_snapshot_refuses_the_database_itself(runner: CliRunner, tmp_path
 
 # ---------------------------------------------------------------------- --db and TRACKER_DB
 def test_db_before_the_subcommand(runner: CliRunner, tmp_path: Path) -> None:
-    db, out = tmp_path / "before.db", tmp_path / "snap.db"
+    db, out = seeded_db(tmp_path / "before.db"), tmp_path / "snap.db"
     result = invoke(runner, "--db", db, "export-snapshot", out)
     assert result.exit_code == 0, result.output
     assert table_counts(db) == SEED_COUNTS
@@ -209,7 +212,7 @@ def test_db_before_the_subcommand(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_db_after_the_subcommand(runner: CliRunner, tmp_path: Path) -> None:
-    db, out = tmp_path / "after.db", tmp_path / "snap.db"
+    db, out = seeded_db(tmp_path / "after.db"), tmp_path / "snap.db"
     result = invoke(runner, "export-snapshot", out, "--db", db)
     assert result.exit_code == 0, result.output
     assert table_counts(db) == SEED_COUNTS
@@ -217,7 +220,7 @@ def test_db_after_the_subcommand(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_db_after_the_subcommand_wins_over_before(runner: CliRunner, tmp_path: Path) -> None:
-    group_db, command_db = tmp_path / "group.db", tmp_path / "command.db"
+    group_db, command_db = tmp_path / "group.db", seeded_db(tmp_path / "command.db")
     result = invoke(
         runner, "--db", group_db, "export-snapshot", tmp_path / "s.db", "--db", command_db
     )
@@ -244,7 +247,7 @@ def test_tracker_db_environment_variable(
 def test_explicit_db_beats_tracker_db(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, position: str
 ) -> None:
-    env_db, explicit = tmp_path / "env.db", tmp_path / "explicit.db"
+    env_db, explicit = tmp_path / "env.db", seeded_db(tmp_path / "explicit.db")
     monkeypatch.setenv("TRACKER_DB", str(env_db))
     out = tmp_path / "snap.db"
     if position == "before":
@@ -365,7 +368,7 @@ def logged_by(db: Path) -> list[tuple[str, str, str]]:
 def test_user_option_reaches_the_change_log(
     runner: CliRunner, tmp_path: Path, fake_app: type[FakeApp]
 ) -> None:
-    db = tmp_path / "台账.db"
+    db = seeded_db(tmp_path / "台账.db")
     result = invoke(runner, "--db", db, "--user", "区发改局-李四")
     assert result.exit_code == 0, result.output
     [app] = fake_app.instances
@@ -377,7 +380,7 @@ def test_user_option_reaches_the_change_log(
 def test_tracker_user_reaches_the_change_log(
     runner: CliRunner, tmp_path: Path, fake_app: type[FakeApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "台账.db"
+    db = seeded_db(tmp_path / "台账.db")
     monkeypatch.setenv("TRACKER_USER", "各乡镇街委-王五")
     monkeypatch.setenv("TRACKER_DB", str(db))
     result = invoke(runner)
@@ -388,7 +391,7 @@ def test_tracker_user_reaches_the_change_log(
 def test_login_name_reaches_the_change_log_by_default(
     runner: CliRunner, tmp_path: Path, fake_app: type[FakeApp]
 ) -> None:
-    db = tmp_path / "台账.db"
+    db = seeded_db(tmp_path / "台账.db")
     assert invoke(runner, "--db", db).exit_code == 0
     assert logged_by(db) == [("notes", "草稿：已部署", getpass.getuser())]
 
@@ -397,6 +400,7 @@ def test_app_return_code_is_the_exit_code(
     runner: CliRunner, tmp_path: Path, fake_app: type[FakeApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(FakeApp, "exit_code", 3)
+    seeded_db(tmp_path / "x.db")
     result = runner.invoke(main, ["--db", str(tmp_path / "x.db"), "--user", "李四"])
     assert result.exit_code == 3
     assert logged_by(tmp_path / "x.db") == [("notes", "草稿：已部署", "李四")]  # still saved
@@ -435,7 +439,7 @@ def test_subcommand_help(runner: CliRunner, command: str, phrase: str) -> None:
 
 
 def test_config_sets_the_due_window_and_review_period(runner: CliRunner, tmp_path: Path) -> None:
-    db = tmp_path / "c.db"
+    db = seeded_db(tmp_path / "c.db")
     assert "due-window\t14" in runner.invoke(main, ["config", "--db", str(db)]).output
     result = runner.invoke(main, ["config", "due-window", "7", "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -453,10 +457,12 @@ def test_config_sets_the_due_window_and_review_period(runner: CliRunner, tmp_pat
 
 
 def test_units_commands(runner: CliRunner, tmp_path: Path) -> None:
-    db = str(tmp_path / "u.db")
+    db = str(seeded_db(tmp_path / "u.db"))
     listing = runner.invoke(main, ["units", "--db", db])
     assert listing.exit_code == 0, listing.output
-    assert "区发改局\t具体单位" in listing.output and "各乡镇街委\t集合单位" in listing.output
+    rows = {line.split()[0]: line.split()[1:3] for line in listing.output.splitlines()}
+    assert rows["单位"] == ["类别", "任务数"]  # the header
+    assert rows["区发改局"][0] == "具体单位" and rows["各乡镇街委"][0] == "集合单位"
     added = runner.invoke(main, ["units", "add", "东城街道", "--db", db])
     assert "各乡镇街委" in added.output
     left = runner.invoke(main, ["units", "leave", "区图书馆", "区政府工作部门", "--db", db])
@@ -479,16 +485,15 @@ def test_units_commands(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_unknown_unit_is_refused(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(main, ["--unit", "火星局", "--db", str(tmp_path / "x.db")])
+    result = runner.invoke(main, ["--unit", "火星局", "--db", str(seeded_db(tmp_path / "x.db"))])
     assert result.exit_code != 0
     assert "未找到单位「火星局」" in result.output
 
 
 # ---------------------------------------------------------------------- bad, busy and old databases
 def make_tracker_db(path: Path) -> Path:
-    store = Store.open(path)
-    store.close()
-    assert invoke(CliRunner(), "units", "--db", path).exit_code == 0  # seeds the plan
+    seeded_db(path)
+    assert invoke(CliRunner(), "units", "--db", path).exit_code == 0
     return path
 
 
@@ -615,7 +620,7 @@ def test_notes_that_cannot_be_saved_at_exit_are_shown_not_lost(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The USB stick is pulled while the app is open: the typed notes are printed."""
-    db = tmp_path / "U盘" / "台账.db"
+    db = seeded_db(tmp_path / "U盘" / "台账.db")
 
     class PulledStick(FakeApp):
         def run(self) -> None:

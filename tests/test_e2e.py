@@ -22,6 +22,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from conftest import seeded_db
 
 pytestmark = [
     pytest.mark.e2e,
@@ -98,7 +99,7 @@ class Terminal:
         self.socket = f"tracker-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
         self.env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8")
-        self.db = tmp_path / "tracker.db"
+        self.db = seeded_db(tmp_path / "tracker.db")  # ``--db`` must name an existing file
         self.socket_path: Path | None = None
 
     def tmux(self, *args: str) -> str:

@@ -21,6 +21,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from conftest import seeded_db
 from test_app import FIRST_ITEM, paste, wait_until
 from textual.app import App
 from textual.pilot import Pilot
@@ -127,6 +128,7 @@ def test_the_command_line_saves_the_draft_after_an_error_in_a_handler(
         return result
 
     monkeypatch.setattr(tracker.app.TrackerApp, "run", headless_run)
+    seeded_db(db_path)  # ``--db`` names an existing database
 
     with pytest.raises(SystemExit) as exited:
         run_app(Settings(db_path, USER))

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import seeded_db
 
 from tracker.terminal import locale_charset, non_utf8_encoding
 
@@ -58,7 +59,8 @@ def test_gbk_named_only_in_lang_is_refused_too(tmp_path: Path) -> None:
 
 def test_subcommands_still_work_in_a_gbk_terminal(tmp_path: Path) -> None:
     """Only the full-screen app reads keystrokes; ``tracker config`` prints in GBK."""
-    result = run_tracker(tmp_path, GBK_ENV, "config", "--db", str(tmp_path / "tmp.db"))
+    db = seeded_db(tmp_path / "tmp.db")
+    result = run_tracker(tmp_path, GBK_ENV, "config", "--db", str(db))
     assert result.returncode == 0, result.stderr.decode("gbk", "replace")
     assert "临期提醒" in result.stdout.decode("gbk")
 

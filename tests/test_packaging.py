@@ -87,8 +87,10 @@ for found in (locations.stylesheet_path(), locations.bundled_plan_path()):
     assert inside_site(found), f"{found} is outside {site}"
     assert found.is_file(), f"{found} does not exist"
 
-# First run: the database is created and the bundled plan loaded from the wheel.
-tracker.cli.main(["export-snapshot", str(out), "--db", str(db)], standalone_mode=False)
+# First run on the default database (XDG_DATA_HOME points into the test's folder): it
+# is created and the bundled plan loaded from the wheel.
+assert locations.default_db_path() == db, locations.default_db_path()
+tracker.cli.main(["export-snapshot", str(out)], standalone_mode=False)
 with sqlite3.connect(out) as snapshot:
     items = snapshot.execute("SELECT count(*) FROM items").fetchone()[0]
 assert items > 0, "the snapshot holds no items: the bundled plan did not load"
@@ -123,6 +125,8 @@ def test_installed_wheel_runs_outside_the_repository(site: Path, tmp_path: Path)
     elsewhere.mkdir()
     assert not elsewhere.resolve().is_relative_to(REPO)
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"}
+    env |= {"XDG_DATA_HOME": str(tmp_path / "xdg")}
+    env.pop("TRACKER_DB", None)
     result = _run(
         [
             sys.executable,
@@ -130,7 +134,7 @@ def test_installed_wheel_runs_outside_the_repository(site: Path, tmp_path: Path)
             CHECK_INSTALLED,
             str(site),
             str(tmp_path / "snapshot.db"),
-            str(tmp_path / "tracker.db"),
+            str(tmp_path / "xdg" / "tracker" / "tracker.db"),
         ],
         what="the check of the installed wheel",
         cwd=elsewhere,

@@ -93,11 +93,13 @@ def test_list_and_set_from_the_command_line(two_plans: Store, db_path: Path) -> 
         main,
         ["--today", "2023-08-25", "--plan", "2023", "list", "--overdue", "--db", str(db_path)],
     )
-    assert [line.split("\t")[0] for line in overdue.stdout.splitlines()] == ["3.2.1", "4.1.1"]
+    header, *lines = overdue.stdout.splitlines()
+    assert header.split() == ["编号", "状态", "预警", "完成时限", "具体内容"]
+    assert [line.split()[0] for line in lines] == ["3.2.1", "4.1.1"]
     mine = runner.invoke(
         main, ["--plan", "2023", "--unit", "区发改局", "list", "--db", str(db_path)]
     )
-    assert len(mine.stdout.splitlines()) == 23
+    assert len(mine.stdout.splitlines()) == 1 + 23  # the header and 23 items
     bad = runner.invoke(main, ["set", "1.2.1", "--status", "完成", "--db", str(db_path)])
     assert bad.exit_code != 0 and "不是状态" in bad.output
     missing = runner.invoke(

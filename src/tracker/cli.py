@@ -1,7 +1,10 @@
 """The command line: ``tracker`` opens the app; subcommands import and export.
 
-Every command takes ``--db PATH`` after its name (and ``TRACKER_DB``), and
-``--user NAME`` (and ``TRACKER_USER``) for the clerk recorded in the change log.
+Every command takes, before or after its name, ``--db PATH`` (and ``TRACKER_DB``),
+``--user NAME`` (and ``TRACKER_USER``) for the clerk recorded in the change log, and
+``--unit``, ``--today`` and ``--plan``. A database named by ``--db`` or ``TRACKER_DB``
+must exist (only ``import`` creates one); the default one is created on first run.
+Everything printed goes through :func:`tracker.cli_text.echo`.
 """
 
 from __future__ import annotations
@@ -10,14 +13,25 @@ import functools
 import sqlite3
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 from pydantic import BaseModel, ConfigDict
 
+from tracker.cli_text import (
+    DateParam,
+    TrackerContext,
+    echo,
+    missing_database_message,
+    require_unit,
+    table,
+    use_chinese_click,
+)
 from tracker.importers import read_plan
+from tracker.labels import printable
 from tracker.locations import bundled_plan_path, default_db_path, default_user
 from tracker.parser import PlanFormatError, read_plan_file
 from tracker.revisions import format_revision, import_revision, revision_target
@@ -25,33 +39,70 @@ from tracker.snapshot import SnapshotError
 from tracker.store import REVIEW_PERIODS, Store, StoreError
 from tracker.terminal import non_utf8_encoding, utf8_advice
 
-DB_HELP = "数据库文件（默认：用户数据目录下的 tracker.db；也可用环境变量 TRACKER_DB）"
+DB_HELP = (
+    "数据库文件（默认：用户数据目录下的 tracker.db；也可用环境变量 TRACKER_DB）；"
+    "须已存在，新建请用 tracker import"
+)
 USER_HELP = "记录在修改日志中的经办人（默认：环境变量 TRACKER_USER，否则为登录名）"
+UNIT_HELP = (
+    "单位：只看（或只导出）该单位负责（含通过集合单位负责）的任务；也可用环境变量 TRACKER_UNIT"
+)
+TODAY_HELP = "按指定日期判断逾期、临期，用于补做某日的报告；默认为今天"
+PLAN_HELP = (
+    "分工表（编号或其开头、标题或年份，如 2023）；默认最新的一份；也可用环境变量 TRACKER_PLAN"
+)
 
 
-def _db_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--db`` and ``--user`` to a command, falling back to the group's values."""
+def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--db``, ``--user``, ``--unit``, ``--today`` and ``--plan`` to a command.
 
-    # No envvar here: the group reads TRACKER_DB / TRACKER_USER, so an explicit
+    Given after the command name they win over the same options before it (the
+    group's), which win over the environment.
+    """
+
+    # No envvar here: the group reads TRACKER_DB / TRACKER_USER / ..., so an explicit
     # ``tracker --db X cmd`` is not overridden by the environment at the command level.
     @click.option(
         "--db",
         "db_path",
         type=click.Path(dir_okay=False, path_type=Path),
+        metavar="文件",
         help=DB_HELP,
     )
-    @click.option("--user", help=USER_HELP)
+    @click.option("--user", metavar="经办人", help=USER_HELP)
+    # Named apart from the commands' own parameters (``units join UNIT …``).
+    @click.option("--unit", "unit_option", metavar="单位", help=UNIT_HELP)
+    @click.option("--today", "today_option", type=DateParam(), help=TODAY_HELP)
+    @click.option("--plan", "plan_option", metavar="分工表", help=PLAN_HELP)
     @click.pass_context
     @functools.wraps(command)
-    def wrapper(ctx: click.Context, db_path: Path | None, user: str | None, **kwargs: Any):
+    def wrapper(
+        ctx: click.Context,
+        db_path: Path | None,
+        user: str | None,
+        unit_option: str | None,
+        today_option: date | None,
+        plan_option: str | None,
+        **kwargs: Any,
+    ):
+        unit, today, plan = unit_option, today_option, plan_option
         inherited = ctx.find_object(Settings) or Settings()
-        settings = inherited.model_copy(
-            update={"db_path": db_path or inherited.db_path, "user": user or inherited.user}
-        )
+        update: dict[str, Any] = {"db_path": db_path, "user": user, "unit": unit}
+        update |= {"today": today, "plan": plan}
+        update = {key: value for key, value in update.items() if value is not None}
+        if db_path is not None:
+            update["db_from_env"] = False
+        if unit is not None:
+            update["unit_from_env"] = False
+        settings = inherited.model_copy(update=update)
         ctx.obj = settings  # subcommands of a group see these values
         return command(settings, **kwargs)
 
     return wrapper
+
+
+_db_options = _common_options
+"""The old name, kept for the command modules that decorate with it."""
 
 
 class Settings(BaseModel):
@@ -69,6 +120,10 @@ class Settings(BaseModel):
     """``--today``: judge deadlines as of this day instead of the clock's."""
     plan: str | None = None
     """``--plan``: which plan (id or its start, title, or year); default the newest."""
+    db_from_env: bool = False
+    """The database was named by ``TRACKER_DB``, not ``--db`` (for the messages)."""
+    unit_from_env: bool = False
+    """The unit came from ``TRACKER_UNIT``, not ``--unit`` (it never narrows an export)."""
 
     def __init__(self, db_path: Path | None = None, user: str | None = None, **kwargs: Any):
         super().__init__(db_path=db_path, user=user, **kwargs)
@@ -82,21 +137,34 @@ class Settings(BaseModel):
         return self.user or default_user()
 
 
-def open_store(settings: Settings, seed: bool = True) -> Store:
-    """Open the database, creating it and loading the bundled plan on first run.
+def open_store(settings: Settings, seed: bool = True, create: bool = False) -> Store:
+    """Open the database.
+
+    A database named by ``--db`` or ``TRACKER_DB`` must exist, unless ``create`` (for
+    ``import``): a typo never makes a new, empty database. The default database is
+    created on first run and, if ``seed``, loaded with the bundled plan.
 
     Raises:
         click.ClickException: with a message for the clerk.
     """
+    path = settings.db
+    explicit = settings.db_path is not None
+    if explicit and not create:
+        empty = path.is_file() and path.stat().st_size == 0  # SQLite would take it as new
+        if not path.exists() or empty:
+            raise click.ClickException(
+                missing_database_message(path, from_env=settings.db_from_env, empty=empty)
+            )
     try:
-        store = Store.open(settings.db)
+        store = Store.open(path)
     except StoreError as error:
         raise click.ClickException(str(error)) from error
     if store.upgrade_backup is not None:
-        click.echo(f"数据库已升级到新格式；升级前的备份：{store.upgrade_backup}", err=True)
+        echo(f"数据库已升级到新格式；升级前的备份：{store.upgrade_backup}", err=True)
     store.today_override = settings.today
     try:
-        if seed and not store.has_plans():
+        if seed and not explicit and not store.has_plans():
+            # The default database's first run (or one that ended before the plan loaded).
             store.import_plan(read_plan_file(bundled_plan_path()))
     except BaseException:
         store.close()
@@ -104,15 +172,66 @@ def open_store(settings: Settings, seed: bool = True) -> Store:
     return store
 
 
+class TrackerCommand(click.Command):
+    """A command whose usage line reads in Chinese (``[选项]``), its help laid out by
+    display width."""
+
+    context_class = TrackerContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+
 class TrackerGroup(click.Group):
     """The command group: a database or snapshot problem ends any command with its
-    message and exit status 1, never a traceback."""
+    message and exit status 1, never a traceback; click's own messages are Chinese,
+    and every message's control characters are shown, not executed."""
+
+    context_class = TrackerContext
+    command_class = TrackerCommand
+    group_class = type  # ``units`` is a TrackerGroup too
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        # Commands built apart (``click.command`` in cli_ledger) get the same help.
+        if type(cmd) is click.Command:
+            cmd.context_class = TrackerContext
+            if cmd.options_metavar == "[OPTIONS]":
+                cmd.options_metavar = "[选项]"
+        super().add_command(cmd, name)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        use_chinese_click()
+        return super().main(*args, **kwargs)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as error:
+            _show_safely(error)
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (StoreError, SnapshotError) as error:
-            raise click.ClickException(str(error)) from error
+            raise _show_safely(click.ClickException(str(error))) from error
+        except click.ClickException as error:
+            _show_safely(error)
+            raise
+
+
+def _show_safely(error: click.ClickException) -> click.ClickException:
+    """The error, its message with control characters shown (a file or unit name in it
+    may come from a snapshot)."""
+    # click declares ``message`` final; it is the text ``show`` prints, so it is replaced.
+    setattr(error, "message", printable(error.message))  # noqa: B010
+    return error
 
 
 class TerminalNotUtf8(click.ClickException):
@@ -147,32 +266,26 @@ class TerminalNotUtf8(click.ClickException):
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="TRACKER_DB",
+    metavar="文件",
     help=DB_HELP,
 )
-@click.option("--user", envvar="TRACKER_USER", help=USER_HELP)
-@click.option(
-    "--unit",
-    envvar="TRACKER_UNIT",
-    help="我的单位：只看本单位负责（含通过集合单位负责）的任务；也可用环境变量 TRACKER_UNIT",
+@click.option("--user", envvar="TRACKER_USER", metavar="经办人", help=USER_HELP)
+@click.option("--unit", envvar="TRACKER_UNIT", metavar="单位", help=UNIT_HELP)
+@click.option("--today", type=DateParam(), help=TODAY_HELP)
+@click.option("--plan", envvar="TRACKER_PLAN", metavar="分工表", help=PLAN_HELP)
+@click.version_option(
+    package_name="tracker",
+    prog_name="tracker",
+    message="%(prog)s %(version)s",
+    help="显示版本号并退出",
 )
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="按指定日期（YYYY-MM-DD）判断逾期、临期，用于补做某日的报告",
-)
-@click.option(
-    "--plan",
-    envvar="TRACKER_PLAN",
-    help="分工表（编号或其开头、标题或年份，如 2023）；默认最新的一份",
-)
-@click.version_option(package_name="tracker", prog_name="tracker")
 @click.pass_context
 def main(
     ctx: click.Context,
     db_path: Path | None,
     user: str | None,
     unit: str | None,
-    today: datetime | None,
+    today: date | None,
     plan: str | None,
 ) -> None:
     """政务公开工作要点分工表台账。不带子命令时打开应用。
@@ -180,11 +293,22 @@ def main(
     \b
     例：
       tracker                         打开应用（首次运行自动载入 2023 年分工表）
-      tracker --db 台账.db            使用指定的数据库
-      tracker import 分工表.txt --db 台账.db
+      tracker import 分工表.docx --db 台账.db   新建数据库并导入分工表
+      tracker --db 台账.db            使用已有的数据库
+      tracker list --unit 区发改局 --overdue
       tracker export-snapshot 快照.db --db 台账.db
+    --db、--user、--unit、--today、--plan 写在命令名之前或之后均可。
     """
-    ctx.obj = Settings(db_path, user, unit=unit, today=today.date() if today else None, plan=plan)
+    from_env = ParameterSource.ENVIRONMENT
+    ctx.obj = Settings(
+        db_path,
+        user,
+        unit=unit,
+        today=today,
+        plan=plan,
+        db_from_env=ctx.get_parameter_source("db_path") == from_env,
+        unit_from_env=ctx.get_parameter_source("unit") == from_env,
+    )
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj)
 
@@ -201,17 +325,16 @@ def run_app(settings: Settings) -> None:
     from tracker.app import TrackerApp  # the UI is loaded only when it is shown
 
     store = open_store(settings)
-    if settings.unit and store.unit(settings.unit) is None:
-        store.close()
-        raise click.ClickException(
-            f"未找到单位「{settings.unit}」。可用 tracker units 查看所有单位，"
-            "或用 tracker units add 添加（如乡镇街道）"
-        )
     try:
+        if settings.unit:
+            require_unit(store, settings.unit)
         plan_id = store.resolve_plan(settings.plan).id
     except KeyError as error:
         store.close()
         raise click.ClickException(str(error.args[0])) from error
+    except BaseException:
+        store.close()
+        raise
     app = TrackerApp(store, settings.clerk, plan_id=plan_id, my_unit=settings.unit)
     failures: list[tuple[str, Exception]] = []
     try:
@@ -223,7 +346,7 @@ def run_app(settings: Settings) -> None:
             lambda item_id, text, base: store.save_draft(item_id, text, settings.clerk, base)
         )
         if failures:  # the disk, the lock or the file failed: show the text, never drop it
-            click.echo(_unsaved_notes(store, app.drafts.pending(), failures), err=True)
+            echo(_unsaved_notes(store, app.drafts.pending(), failures), err=True)
         try:
             if not app.drafts and getattr(app, "session_id", None):
                 # An app ended by an error did not close cleanly: the next start says so.
@@ -265,6 +388,8 @@ def _unsaved_notes(
 def import_command(settings: Settings, file: Path, revises: str | None, as_new: bool) -> None:
     """导入分工表文件：Word（.docx）、Excel（.xlsx）、CSV 或导出的文本（.txt）。
 
+    --db 所指的数据库不存在时新建，只含导入的分工表。
+
     \b
     重复导入同一文件不会产生重复。已跟踪同一份分工表时（标题和年份相同，或同一年份、
     标题只差「（修订稿）」「调整」等字样）按修订版导入：列出新增、删除、改写的条目，
@@ -282,7 +407,7 @@ def import_command(settings: Settings, file: Path, revises: str | None, as_new: 
         raise click.ClickException(f"「{file}」{error}；未导入任何内容") from error
     except OSError as error:
         raise click.ClickException(f"无法读取「{file}」：{error.strerror}") from error
-    store = open_store(settings, seed=False)
+    store = open_store(settings, seed=False, create=True)
     try:
         try:
             old = revision_target(store, plan, revises=revises, as_new=as_new)
@@ -290,12 +415,12 @@ def import_command(settings: Settings, file: Path, revises: str | None, as_new: 
             raise click.ClickException(f"{error}；未导入任何内容") from error
         if old is not None:
             revision = import_revision(store, plan, settings.clerk, revises=old.id)
-            click.echo(f"{format_revision(revision, old, plan)}\n→ {settings.db}")
+            echo(f"{format_revision(revision, old, plan)}\n→ {settings.db}")
             return
         result = store.import_plan(plan)
     finally:
         store.close()
-    click.echo(
+    echo(
         f"已导入「{plan.title}」：{result.categories} 项工作任务，"
         f"{result.key_tasks} 项重点工作任务，{result.items} 条具体任务"
         f"（新增 {result.new_items} 条）→ {settings.db}"
@@ -305,28 +430,27 @@ def import_command(settings: Settings, file: Path, revises: str | None, as_new: 
 @main.command("export-snapshot")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-@click.option(
-    "unit_name",
-    "--unit",
-    help="只导出该单位负责（含通过集合单位负责）的任务的进展，供上报后在区政府办合并",
-)
 @_db_options
-def export_snapshot_command(
-    settings: Settings, out: Path, force: bool, unit_name: str | None
-) -> None:
+def export_snapshot_command(settings: Settings, out: Path, force: bool) -> None:
     """导出 SQLite 快照：一个完整、独立的数据库文件，可上报、存档或在其他电脑合并。
 
     \b
+    给出 --unit 时只导出该单位负责（含通过集合单位负责）的任务的进展，供上报后在
+    区政府办合并（环境变量 TRACKER_UNIT 不会缩小快照的范围）。
     例：tracker export-snapshot 区发改局-2023-11.db --db 台账.db
         tracker export-snapshot 区发改局-2023-11.db --unit 区发改局   只含本单位的任务
     """
     store = open_store(settings)
     try:
-        if unit_name:  # only the subcommand's own --unit: TRACKER_UNIT must not narrow it
+        # A unit on the command line (before or after the name); TRACKER_UNIT must not
+        # narrow a snapshot.
+        unit_name = None if settings.unit_from_env else settings.unit
+        if unit_name:
             from tracker.merge import export_unit_snapshot
 
+            require_unit(store, unit_name)
             done = export_unit_snapshot(store, out, unit_name, force=force)
-            click.echo(f"「{done.unit}」的 {done.items} 项任务、{done.changes} 条修改记录")
+            echo(f"「{done.unit}」的 {done.items} 项任务、{done.changes} 条修改记录")
             written = done.path
         else:
             written = store.export_snapshot(out, force=force)
@@ -334,7 +458,7 @@ def export_snapshot_command(
         raise click.ClickException(str(error)) from error
     finally:
         store.close()
-    click.echo(f"快照已导出到：{written}")
+    echo(f"快照已导出到：{written}")
 
 
 @main.group("units", invoke_without_command=True)
@@ -356,23 +480,17 @@ def units_command(settings: Settings) -> None:
         return
     store = open_store(settings)
     try:
+        rows = []
         for unit in store.units():
-            total = unit.progress.total
+            related = store.memberships(unit.id)
             if unit.kind.value == "collective":
-                members = store.memberships(unit.id)
-                click.echo(f"{unit.name}\t集合单位\t{total} 项\t成员 {len(members)} 个")
+                rows.append([unit.name, "集合单位", unit.progress.total, f"成员 {len(related)} 个"])
             else:
-                groups = "、".join(store.memberships(unit.id)) or "—"
-                click.echo(f"{unit.name}\t具体单位\t{total} 项\t属于：{groups}")
+                groups = "、".join(related) or "—"
+                rows.append([unit.name, "具体单位", unit.progress.total, f"属于：{groups}"])
     finally:
         store.close()
-
-
-def _require_unit(store: Store, name: str):
-    unit = store.unit(name)
-    if unit is None:
-        raise click.ClickException(f"未找到单位「{name}」；可用 tracker units 查看所有单位")
-    return unit
+    echo(table(["单位", "类别", "任务数", "集合单位／成员"], rows, right=[2]))
 
 
 @units_command.command("add")
@@ -384,7 +502,7 @@ def units_add(settings: Settings, name: str) -> None:
     try:
         unit = store.add_unit(name)
         groups = "、".join(store.memberships(unit.id)) or "无"
-        click.echo(f"已添加「{unit.name}」，属于：{groups}")
+        echo(f"已添加「{unit.name}」，属于：{groups}")
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     finally:
@@ -394,11 +512,11 @@ def units_add(settings: Settings, name: str) -> None:
 def _set_membership(settings: Settings, unit_name: str, collective: str, member: bool) -> None:
     store = open_store(settings)
     try:
-        unit = _require_unit(store, unit_name)
-        group = _require_unit(store, collective)
+        unit = require_unit(store, unit_name)
+        group = require_unit(store, collective)
         store.set_membership(unit.id, group.id, member)
         verb = "已加入" if member else "已移出"
-        click.echo(f"「{unit.name}」{verb}「{group.name}」")
+        echo(f"「{unit.name}」{verb}「{group.name}」")
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     finally:
@@ -448,20 +566,20 @@ def config_command(settings: Settings, key: str | None, value: str | None) -> No
     store = open_store(settings)
     try:
         if key is None:
-            click.echo(f"due-window\t{store.due_window}\t{SETTINGS['due-window'][1]}")
-            click.echo(f"review-period\t{store.review_period}\t{SETTINGS['review-period'][1]}")
+            echo(f"due-window\t{store.due_window}\t{SETTINGS['due-window'][1]}")
+            echo(f"review-period\t{store.review_period}\t{SETTINGS['review-period'][1]}")
             return
         name, meaning = SETTINGS[key]
         if value is None:
             current = store.due_window if key == "due-window" else store.review_period
-            click.echo(f"{key}\t{current}\t{meaning}")
+            echo(f"{key}\t{current}\t{meaning}")
             return
         if key == "due-window" and not (value.isdigit() and 0 <= int(value) <= 366):
             raise click.ClickException("due-window 应为 0 到 366 之间的天数")
         if key == "review-period" and value not in REVIEW_PERIODS:
             raise click.ClickException("review-period 应为 month 或 quarter")
         store.set_setting(name, value)
-        click.echo(f"已设置 {key} = {value}")
+        echo(f"已设置 {key} = {value}")
     finally:
         store.close()
 

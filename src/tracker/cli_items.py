@@ -10,6 +10,7 @@ import json
 
 import click
 
+from tracker.cli_text import echo, json_safe, one_line, require_unit, table
 from tracker.deadlines import DueWarning
 from tracker.models import STATUS_LABELS, Status
 from tracker.store import ItemFilter, ItemRecord, Store, StoreError
@@ -63,7 +64,11 @@ def register(main: click.Group) -> None:
 
     @main.command("list")
     @click.option(
-        "--status", "statuses", multiple=True, help="只列出该状态（可多次给出；代码或中文）"
+        "--status",
+        "statuses",
+        multiple=True,
+        metavar="状态",
+        help="只列出该状态（可多次给出；代码或中文）",
     )
     @click.option("--overdue", is_flag=True, help="只列出逾期的任务")
     @click.option("--due-soon", is_flag=True, help="只列出临期的任务")
@@ -79,6 +84,7 @@ def register(main: click.Group) -> None:
         """列出任务（按大纲编号），可按单位、状态、逾期筛选。
 
         \b
+        在终端中按窗口宽度截短「具体内容」；输出到文件或管道时不截短。
         例：
           tracker list --unit 区发改局 --overdue
           tracker --today 2023-08-25 list --status 推进中 --json
@@ -86,12 +92,7 @@ def register(main: click.Group) -> None:
         store = open_store(settings)
         try:
             plan_id = _plan_id(store, settings.plan)
-            unit_id = None
-            if settings.unit:
-                unit = store.unit(settings.unit)
-                if unit is None:
-                    raise click.ClickException(f"未找到单位「{settings.unit}」")
-                unit_id = unit.id
+            unit_id = require_unit(store, settings.unit).id if settings.unit else None
             warnings = frozenset(
                 w
                 for w, on in ((DueWarning.OVERDUE, overdue), (DueWarning.DUE_SOON, due_soon))
@@ -103,24 +104,32 @@ def register(main: click.Group) -> None:
                 warnings=warnings,
             )
             items = store.filtered_items(plan_id, flt)
-            if as_json:
-                click.echo(json.dumps([_as_json(i) for i in items], ensure_ascii=False, indent=2))
-                return
-            for item in items:
-                mark = {"overdue": "逾期", "due_soon": "临期"}.get(item.warning.value, "")
-                content = " ".join(item.content.split())
-                click.echo(
-                    f"{item.outline}\t{item.status.label}\t{mark}\t{item.deadline_text}\t"
-                    f"{content[:60]}"
-                )
-            click.echo(f"共 {len(items)} 项", err=True)
         finally:
             store.close()
+        if as_json:
+            # Exactly the data (JSON escapes ESC); C1 and DEL escaped too.
+            text = json.dumps([_as_json(i) for i in items], ensure_ascii=False, indent=2)
+            click.echo(json_safe(text))
+            return
+        marks = {"overdue": "逾期", "due_soon": "临期"}
+        rows = [
+            [
+                item.outline,
+                item.status.label,
+                marks.get(item.warning.value, ""),
+                item.deadline_text,
+                item.content,
+            ]
+            for item in items
+        ]
+        if rows:
+            echo(table(["编号", "状态", "预警", "完成时限", "具体内容"], rows))
+        echo(f"共 {len(items)} 项", err=True)
 
     @main.command("set")
     @click.argument("outline")
-    @click.option("--status", help="新状态：代码（done）或中文（已完成）")
-    @click.option("--notes", help="新的进展情况（整段替换）")
+    @click.option("--status", metavar="状态", help="新状态：代码（done）或中文（已完成）")
+    @click.option("--notes", metavar="文本", help="新的进展情况（整段替换）")
     @_db_options
     def set_command(
         settings: Settings, outline: str, status: str | None, notes: str | None
@@ -153,6 +162,6 @@ def register(main: click.Group) -> None:
             except StoreError as error:
                 raise click.ClickException(str(error)) from error
             summary = "；".join(changed) if changed else "无变化"
-            click.echo(f"{item.outline} {' '.join(item.content.split())[:40]}：{summary}")
+            echo(f"{item.outline} {one_line(item.content)[:40]}：{summary}")
         finally:
             store.close()

@@ -2,20 +2,19 @@
 
 Registered on the main group by :func:`register`, called at the end of :mod:`tracker.cli`;
 the commands are built there, so this module imports :mod:`tracker.cli` only once that
-is loaded (either may be imported first). Like every command they take ``--db`` and
-``--user`` after their name; ``--unit`` and ``--today`` may be given here too, or before
-the command.
+is loaded (either may be imported first). Like every command they take ``--db``,
+``--user``, ``--unit``, ``--today`` and ``--plan`` before or after their name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from tracker.cli_text import echo, require_unit
 from tracker.ledger import LedgerError, describe_import, export_ledger, import_ledger
 from tracker.report import (
     REPORT_FORMATS,
@@ -32,35 +31,23 @@ if TYPE_CHECKING:
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
-UNIT_HELP = "只包括该单位负责（含通过集合单位负责）的任务；默认为 tracker --unit 的值"
-TODAY_HELP = "按指定日期（YYYY-MM-DD）判断逾期、临期；默认为今天"
 
-
-def _unit_and_today(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--unit`` and ``--today`` (they override the group's values)."""
-    today = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help=TODAY_HELP)
-    return click.option("--unit", help=UNIT_HELP)(today(command))
-
-
-def _open(settings: Settings, unit: str | None, today: datetime | None) -> tuple[Store, str | None]:
-    """The store, with today fixed if asked, and the id of the unit asked for (if any).
+def _open(settings: Settings) -> tuple[Store, str | None]:
+    """The store (today fixed by ``--today``) and the id of the ``--unit`` (if any).
 
     Raises:
-        click.ClickException: for an unknown unit.
+        click.ClickException: for an unknown unit, with suggestions.
     """
     from tracker.cli import open_store
 
     store = open_store(settings)
-    if today is not None:
-        store.today_override = today.date()
-    name = unit or settings.unit
-    if not name:
+    if not settings.unit:
         return store, None
-    found = store.unit(name)
-    if found is None:
+    try:
+        return store, require_unit(store, settings.unit).id
+    except BaseException:
         store.close()
-        raise click.ClickException(f"未找到单位「{name}」；可用 tracker units 查看所有单位")
-    return store, found.id
+        raise
 
 
 def _plan_id(store: Store, settings: Settings) -> str:
@@ -74,12 +61,9 @@ def _plan_id(store: Store, settings: Settings) -> str:
 def _export_ledger(db_options: Decorator) -> click.Command:
     @click.command("export-ledger")
     @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-    @_unit_and_today
     @click.option("--force", is_flag=True, help="覆盖已存在的文件")
     @db_options
-    def export_ledger_command(
-        settings: Settings, out: Path, unit: str | None, today: datetime | None, force: bool
-    ) -> None:
+    def export_ledger_command(settings: Settings, out: Path, force: bool) -> None:
         """导出工作台账：.xlsx（Excel/WPS，可打印、可交各单位填写）或 .csv（Excel 可直接打开）。
 
         \b
@@ -91,7 +75,7 @@ def _export_ledger(db_options: Decorator) -> click.Command:
           tracker export-ledger 区发改局台账.xlsx --unit 区发改局
           tracker export-ledger 台账.csv
         """
-        store, unit_id = _open(settings, unit, today)
+        store, unit_id = _open(settings)
         try:
             plan_id = _plan_id(store, settings)
             written = export_ledger(store, plan_id, out, unit_id=unit_id, force=force)
@@ -100,7 +84,7 @@ def _export_ledger(db_options: Decorator) -> click.Command:
             raise click.ClickException(str(error)) from error
         finally:
             store.close()
-        click.echo(f"台账已导出（{count} 项任务）：{written}")
+        echo(f"台账已导出（{count} 项任务）：{written}")
 
     return export_ledger_command
 
@@ -134,7 +118,7 @@ def _import_ledger(db_options: Decorator) -> click.Command:
         finally:
             store.close()
         for line in describe_import(result):
-            click.echo(line)
+            echo(line)
         if result.refused:
             raise click.ClickException(f"有 {len(result.refused)} 行未导入，见上面的列表")
 
@@ -143,7 +127,6 @@ def _import_ledger(db_options: Decorator) -> click.Command:
 
 def _report(db_options: Decorator) -> click.Command:
     @click.command("report")
-    @_unit_and_today
     @click.option(
         "--format",
         "fmt",
@@ -156,14 +139,7 @@ def _report(db_options: Decorator) -> click.Command:
     )
     @click.option("--force", is_flag=True, help="覆盖已存在的文件")
     @db_options
-    def report_command(
-        settings: Settings,
-        unit: str | None,
-        today: datetime | None,
-        fmt: str | None,
-        out: Path | None,
-        force: bool,
-    ) -> None:
+    def report_command(settings: Settings, fmt: str | None, out: Path | None, force: bool) -> None:
         """进展报告：按工作任务、按责任单位统计各状态数量、完成率、逾期和临期，列出逾期、
         临期任务，并生成一句总结（可直接用于月报或年度报告的落实情况）。
 
@@ -173,20 +149,20 @@ def _report(db_options: Decorator) -> click.Command:
           tracker report --unit 区发改局
           tracker report --format html --out 8月进展.html
         """
-        store, unit_id = _open(settings, unit, today)
+        store, unit_id = _open(settings)
         try:
             fmt = fmt or (format_for(out) if out else "md")
             text = render(build_report(store, _plan_id(store, settings), unit_id), fmt)
         finally:
             store.close()
-        if out is None:
-            click.echo(text, nl=False)
+        if out is None:  # to the terminal: its control characters shown
+            echo(text, nl=False)
             return
         try:
             write_text_file(out.expanduser(), text, force)
         except ReportError as error:
             raise click.ClickException(str(error)) from error
-        click.echo(f"报告已保存到：{out}")
+        echo(f"报告已保存到：{out}")
 
     return report_command
 

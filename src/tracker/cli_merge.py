@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from tracker.cli_text import echo
 from tracker.merge import (
     FIELD_LABELS,
     Conflict,
@@ -93,16 +94,16 @@ def register(group: click.Group) -> None:
                     result = merge_snapshot(store, path, settings.clerk)
                 except StoreError as error:
                     refused += 1
-                    click.echo(f"✗ {error}", err=True)
+                    echo(f"✗ {error}", err=True)
                     continue
                 merged += 1
                 changes += result.changes_in
                 items += result.items_updated
                 conflicts += len(result.conflicts)
-                click.echo(result.summary())
+                echo(result.summary())
                 if len({c.by for c in result.from_whom}) > 1:
                     for who in result.from_whom:
-                        click.echo(f"    {who.by}（{who.machine}）：{who.count} 条")
+                        echo(f"    {who.by}（{who.machine}）：{who.count} 条")
         finally:
             store.close()
         total = (
@@ -111,9 +112,9 @@ def register(group: click.Group) -> None:
         )
         if refused:
             total += f"；{refused} 个文件未合并"
-        click.echo(total)
+        echo(total)
         if conflicts:
-            click.echo(
+            echo(
                 "冲突可用 tracker conflicts 查看，"
                 "用 tracker resolve 编号 --keep ours|theirs|both 处理"
             )
@@ -135,21 +136,19 @@ def register(group: click.Group) -> None:
         finally:
             store.close()
         if not conflicts:
-            click.echo("没有待处理的冲突")
+            echo("没有待处理的冲突")
             return
         for conflict in conflicts:
             for line in conflict_lines(conflict):
-                click.echo(line)
+                echo(line)
             if conflict.resolved_at:
-                click.echo(
+                echo(
                     f"  已处理：{Keep(conflict.resolution).label}（{conflict.resolved_by}，"
                     f"{conflict.resolved_at[:16].replace('T', ' ')}）"
                 )
-            click.echo("")
+            echo("")
         open_count = sum(1 for c in conflicts if c.resolved_at is None)
-        click.echo(
-            f"共 {open_count} 条未处理的冲突。处理：tracker resolve 编号 --keep ours|theirs|both"
-        )
+        echo(f"共 {open_count} 条未处理的冲突。处理：tracker resolve 编号 --keep ours|theirs|both")
 
     @group.command("resolve")
     @click.argument("conflict_id")
@@ -176,4 +175,4 @@ def register(group: click.Group) -> None:
             raise click.ClickException(str(error)) from error
         finally:
             store.close()
-        click.echo(f"已处理冲突 {conflict.id[:8]}：{Keep(keep).label}")
+        echo(f"已处理冲突 {conflict.id[:8]}：{Keep(keep).label}")

@@ -78,6 +78,19 @@ def _visible(text: str) -> str:
     return _LONE_CR.sub("\u240d", text.replace("\r\n", "\n")).translate(_TO_VISIBLE)
 
 
+def printable(text: str) -> str:
+    """Text from data as the command line may print it: control characters as visible
+    stand-ins (ESC → ␛, BEL → ␇, DEL → ␡, C1 such as the one-byte CSI 0x9b → a
+    private-use character), so a note, unit or file name can never move the cursor,
+    set the window title (OSC 0) or write the clipboard (OSC 52), even when piped.
+
+    Newlines and tabs are kept: a note printed in full (``tracker conflicts``, a report
+    on stdout) keeps its lines; one-line columns flatten whitespace themselves. A lone
+    CR (which would overwrite the line) is shown as ␍. The same mapping as the app's.
+    """
+    return _visible(text)
+
+
 def editable(text: str) -> str:
     """Notes as loaded into the notes pane: control characters as visible stand-ins.
 
