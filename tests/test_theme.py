@@ -71,7 +71,7 @@ def test_light_borders_and_footer_keys_are_visible() -> None:
     colours = light_variables()
     for background in BACKGROUNDS:
         under = colours[background]
-        for border in ("frame", "border-blurred", "border", "primary"):
+        for border in ("border-blurred", "border", "primary"):
             ratio = contrast(colours[border], under)
             assert ratio >= GRAPHICS, f"${border} on ${background}: {ratio:.2f}"
     footer = colours["footer-background"]
@@ -104,6 +104,8 @@ async def test_the_light_screen_uses_those_colours(store: Store, selector: str) 
         behind = _effective_background(widget)
         _, border = widget.styles.border_top
         assert contrast(border, behind) >= GRAPHICS, f"{selector} border"
+        if widget.has_focus:  # the focused panel stands out in the theme's primary colour
+            assert border == Color.parse(LIGHT_THEME.primary)
         if widget.border_title:
             title = widget.styles.border_title_color
             title_colour = border if title.a == 0 else title
@@ -121,3 +123,65 @@ async def test_the_chosen_theme_is_remembered(store: Store, db_path: Path) -> No
         await pilot.press("t")
     async with TrackerApp(store, USER).run_test() as pilot:
         assert pilot.app.theme == DARK
+
+
+BOX = set("▼▲╭╮╰╯─│▔▁▊▎▏▌▐▆▅▇█▃▂▄▀▰▱░├└┬┴┼┤┌┐┘╴╶")
+"""Border, bar and scrollbar characters: graphics (3:1), not text."""
+
+
+def _segment_colours(segment, widget: Widget) -> tuple[Color, Color] | None:
+    style = segment.style
+    if style is None or style.color is None:
+        return None
+    fore = Color(*style.color.get_truecolor(LIGHT_ANSI))
+    back_rich = style.bgcolor
+    back = (
+        Color(*back_rich.get_truecolor(LIGHT_ANSI, foreground=False))
+        if back_rich is not None
+        else widget.background_colors[1]
+    )
+    if style.dim:
+        fore = back.blend(fore, DIM_FACTOR)
+    return fore, back
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "keys",
+    [(), ("o",), ("d",), ("R",), ("slash", "f", "g", "j"), ("question_mark",)],
+    ids=["main", "overview", "due", "report", "search", "help"],
+)
+async def test_every_character_on_the_light_screens_is_readable(
+    store: Store, keys: tuple[str, ...]
+) -> None:
+    """Render each screen on the light theme and check every character drawn."""
+    plan = store.plans()[0]
+    items = store.filtered_items(plan.id)
+    store.apply_change(items[0].id, "status", "in_progress", USER)
+    store.apply_change(items[1].id, "status", "ongoing", USER)
+    store.apply_change(items[2].id, "status", "on_hold", USER)
+    store.today_override = __import__("datetime").date(2023, 8, 25)
+    app = TrackerApp(store, USER)
+    async with app.run_test(size=(120, 40)) as pilot:
+        # The cursor on the first item: its status box shows ◐推进中, the tree the others.
+        await pilot.press("t", *FIRST_ITEM, *keys)
+        await pilot.pause()
+        cursor = Color.parse(light_variables()["block-cursor-background"].hex)
+        failures = []
+        for widget in app.screen.query("*"):
+            if not widget.display or not widget.region or widget.children:
+                continue
+            for line in widget.render_lines(widget.region.reset_offset):
+                for segment in line:
+                    text = segment.text.strip()
+                    colours = _segment_colours(segment, widget) if text else None
+                    if colours is None:
+                        continue
+                    fore, back = colours
+                    if back == cursor or contrast(back, cursor) < 1.2:
+                        continue  # the highlighted line: Textual's own cursor colours
+                    need = GRAPHICS if set(text) <= BOX else TEXT
+                    ratio = contrast(fore, back)
+                    if ratio < need:
+                        failures.append((widget.id or type(widget).__name__, text, round(ratio, 2)))
+        assert not failures, sorted(set(failures))

@@ -93,11 +93,6 @@ class TrackerApp(App[None]):
         self.ansi_theme_light = LIGHT_ANSI
         self.theme = LIGHT if store.setting(THEME_SETTING) == LIGHT else DARK
 
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        # $frame (unfocused borders) for a theme that does not set it: as it was.
-        panel = self.current_theme.to_color_system().generate()["panel-lighten-2"]
-        return {**super().get_theme_variable_defaults(), "frame": panel}
-
     def on_mount(self) -> None:
         plans = self.store.plan_list()
         if not plans:

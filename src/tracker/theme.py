@@ -7,8 +7,8 @@ the ANSI colours the labels use (red, green, yellow, cyan, magenta) are redefine
 light backgrounds (Textual turns ANSI colours into these when the theme is light).
 ``tests/test_theme.py`` computes every ratio from these values.
 
-``$frame`` is the colour of an unfocused panel's border (the stylesheet's own variable);
-in a theme that does not set it, it is the theme's ``panel-lighten-2``, as before.
+On the light theme the stylesheet draws unfocused panel borders in ``$border-blurred``
+(set here to :data:`FRAME`) instead of ``$panel-lighten-2``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ LIGHT_THEME = Theme(
     panel="#E6E9ED",
     dark=False,
     variables={
-        "frame": FRAME,
         "border-blurred": FRAME,
         "text-muted": "#4F4F4F",
         "footer-key-foreground": "#0A58A8",
@@ -58,7 +57,7 @@ def _ansi_light() -> TerminalTheme:
     # Alabaster (Textual's light ANSI theme) with green, yellow and cyan darkened: theirs
     # are 4.0, 2.5 and 4.3 to 1 on a light background.
     colors = list(ALABASTER.ansi_colors)
-    darker = {2: "#2E6B12", 3: "#835700", 6: "#005F80", 10: "#2E6B12", 11: "#835700", 14: "#005F80"}
+    darker = {2: "#2E6B12", 3: "#6B4600", 6: "#005F80", 10: "#2E6B12", 11: "#6B4600", 14: "#005F80"}
     for index, hex_color in darker.items():
         colors[index] = RichColor.parse(hex_color).get_truecolor()
     theme = TerminalTheme(

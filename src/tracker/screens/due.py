@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from tracker.deadlines import DueWarning
-from tracker.labels import one_line, status_badge
+from tracker.labels import one_line, painted, status_badge
 from tracker.models import Status
 from tracker.store import ItemFilter, ItemRecord, Store
 
@@ -43,10 +43,10 @@ def days_left(due: date, today: date, warning: DueWarning) -> Text:
     """``逾期 N 天`` (red), ``今天到期`` / ``N 天`` (yellow inside the window), or ``N 天``."""
     days = (due - today).days
     if days < 0:
-        return Text(f"逾期 {-days} 天", style="bold red", justify="right")
+        return painted(f"逾期 {-days} 天", "bold red", justify="right")
     label = "今天到期" if days == 0 else f"{days} 天"
     style = "bold yellow" if warning is DueWarning.DUE_SOON or days == 0 else ""
-    return Text(label, style=style, justify="right")
+    return painted(label, style, justify="right")
 
 
 def summary(today: date, items: list[ItemRecord], filtered: bool) -> Text:

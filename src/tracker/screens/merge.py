@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tracker.labels import literal, one_line
+from tracker.labels import literal, one_line, painted
 from tracker.merge import (
     FIELD_LABELS,
     BatchResult,
@@ -200,7 +200,7 @@ class ConflictsScreen(ModalScreen[bool]):
             options.display = True
             options.focus()
         else:
-            count.update(Text("没有待处理的冲突。", style="green"))
+            count.update(painted("没有待处理的冲突。", "green"))
             options.display = False
 
     def action_resolve(self, keep: str) -> None:

@@ -24,7 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal, warning_style
+from tracker.labels import literal, painted, warning_style
 from tracker.ledger import FORMATS, LedgerError, day_label, export_ledger
 from tracker.report import (
     FIGURE_HEADERS,
@@ -154,7 +154,7 @@ so they stay in view at 80 columns; the counts by status follow."""
 
 def _screen_cells(progress: Progress, style: str = "") -> list[Text]:
     values = figure_cells(progress)
-    cells = [Text(values[i], style, justify="right") for i in SCREEN_ORDER]
+    cells = [painted(values[i], style, justify="right") for i in SCREEN_ORDER]
     for cell, count, warning in (
         (cells[2], progress.overdue, DueWarning.OVERDUE),
         (cells[3], progress.due_soon, DueWarning.DUE_SOON),
@@ -213,7 +213,7 @@ def due_table(items: tuple[DueItem, ...], days_header: str, warning: DueWarning)
             literal(item.lead or item.units_text),
             literal(item.deadline_text, warning_style(warning)),
             Text(item.status.label),
-            Text(str(item.days), style=warning_style(warning), justify="right"),
+            painted(str(item.days), warning_style(warning), justify="right"),
         )
     return table
 

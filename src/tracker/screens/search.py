@@ -21,7 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal, one_line, status_badge, warning_style
+from tracker.labels import literal, one_line, painted, status_badge, warning_style
 from tracker.search import search
 from tracker.store import ItemFilter, ItemRecord, Store
 
@@ -37,7 +37,7 @@ PLACEHOLDER = "搜索任务内容、重点工作任务、责任单位、进展�
 def warning_mark(item: ItemRecord) -> Text:
     """``!逾期`` / ``!临期`` in their colours for an open item that needs attention, else empty."""
     if item.warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON):
-        return Text(f"!{item.warning.label}", style=f"bold {warning_style(item.warning)}")
+        return painted(f"!{item.warning.label}", f"bold {warning_style(item.warning)}")
     return Text("")
 
 
@@ -223,7 +223,7 @@ class SearchScreen(ModalScreen[str | None]):
         if not query.strip():
             return Text(f"输入关键词开始搜索{scope}", style="dim")
         if not self.results:
-            return Text(f"没有找到{scope}", style="bold yellow")
+            return painted(f"没有找到{scope}", "bold yellow")
         text = Text(f"找到 {len(self.results)} 项{scope}", style="bold")
         if more:
             text.append(f"，只列出前 {RESULT_LIMIT} 项，请再输入几个字", style="dim")

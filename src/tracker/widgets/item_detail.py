@@ -128,7 +128,7 @@ class ItemDetail(Vertical):
             (f"{new.outline}　" if new.outline else "", "bold"),
             literal(f"{new.category_no} " if new.category_no else ""),
             literal(new.category_title),
-            (" › ", "dim"),
+            " › ",  # the path is muted already
             literal(new.key_task_title),
         )
         self.query_one("#item-path", Static).update(path)

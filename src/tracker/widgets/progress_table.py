@@ -25,7 +25,7 @@ from textual.geometry import Region, Spacing
 from textual.widgets import DataTable
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal, warning_style
+from tracker.labels import literal, painted, warning_style
 from tracker.models import Status
 from tracker.store import Progress
 
@@ -93,7 +93,7 @@ def heading(name: str, plan_title: str, today: date) -> Text:
 
 def figure(value: int, style: str = "") -> Text:
     """A right-aligned count."""
-    return Text(str(value), style=style, justify="right")
+    return painted(str(value), style, justify="right")
 
 
 def progress_cells(progress: Progress, style: str = "") -> tuple[list[Text], list[Any]]:
@@ -108,10 +108,10 @@ def progress_cells(progress: Progress, style: str = "") -> tuple[list[Text], lis
     cells = [figure(progress.total, style)]
     values: list[Any] = [progress.total]
     if progress.total:
-        cells.append(Text(f"{percent(progress.done, progress.total)}%", style, justify="right"))
+        cells.append(painted(f"{percent(progress.done, progress.total)}%", style, justify="right"))
         values.append(Fraction(progress.done, progress.total))
     else:
-        cells.append(Text("-", f"{style} dim", justify="right"))
+        cells.append(painted("-", f"{style} dim", justify="right"))
         values.append(Fraction(-1))
     for count, warning in (
         (progress.overdue, DueWarning.OVERDUE),
