@@ -485,8 +485,7 @@ class MainScreen(Screen[None]):
         search = SearchScreen(self.app.store, self.plan_id, self.flt, query=text)
         self._text_target = search
         self.notify(
-            "进展情况只能写在具体任务上：请先用 ↑↓ 选中一项具体任务再输入。"
-            "刚才输入的文字已放入搜索框，可用来查找任务。",
+            "进展情况只能写在具体任务上：用 ↑↓ 选中一项具体任务再输入。",
             title="文字已放入搜索框",
             severity="warning",
             timeout=8,
