@@ -36,7 +36,10 @@ def test_a_phrase_typed_in_the_tree_goes_to_the_notes(term: Terminal) -> None:  
     term.keys("Escape")
     term.wait_for(lambda s: "返回目录" not in s, "the tree focused")
     term.keys("3")
-    term.wait_for("已将 1.1.1 设为 已完成（Ctrl+Z 撤销）")
+    # The toast may wrap at 80 columns.
+    term.wait_for(
+        lambda s: "已将 1.1.1 设为 已完成" in s and "撤销）" in s, "the status-change hint"
+    )
     term.wait_for(f"已完成 {FIRST_ITEM}", "the tree label showing 已完成")
     assert item_row(term.db)[1] == "done"
     term.keys("q")

@@ -152,3 +152,15 @@ async def test_search_by_pinyin_shows_the_matched_unit(store: Store) -> None:
         prompt = results.get_option_at_index(0).prompt
         assert isinstance(prompt, Text)
         assert "单位：区市场监管局" in prompt.plain
+
+
+async def test_the_detail_pane_follows_choosing_a_unit(store: Store) -> None:
+    app = TrackerApp(store, USER)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "0/16" in summary_text(app)  # category 1, everything
+        await pilot.press("u", "f", "g", "j", "enter")
+        await pilot.pause()
+        assert app.screen.flt.unit_id is not None
+        shown = summary_text(app)
+        assert "加大主动公开力度" in shown and "0/16" not in shown
