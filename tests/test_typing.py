@@ -159,3 +159,17 @@ async def test_read_only_refuses_the_phrase_without_setting_a_status(store: Stor
         assert notes(pilot).text == ""
         assert any("只读" in (n.title or "") for n in app._notifications)
     assert store.item(item.id).status is Status.NOT_STARTED
+
+
+async def test_after_the_notes_a_digit_in_the_status_box_is_not_text(store: Store) -> None:
+    item = first_item(store)
+    app = TrackerApp(store, USER)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*FIRST_ITEM)
+        await type_burst(pilot, PHRASE)
+        await wait_until(pilot, lambda: notes(pilot).text == PHRASE)
+        await pilot.press("shift+tab")  # to the status box
+        assert app.focused is app.screen.query_one("#status")
+        await pilot.press("3")
+        await wait_until(pilot, lambda: store.item(item.id).status is Status.DONE)
+        assert notes(pilot).text == PHRASE

@@ -443,10 +443,11 @@ class MainScreen(Screen[None]):
             else:
                 self._start_text(event.text)
 
-    @on(events.DescendantFocus, "#plan-tree")
-    def _tree_focused(self) -> None:
-        # Back in the tree: typing starts afresh.
-        self._text_target = None
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Typed text follows into the notes it went to, while they have the focus;
+        # back in the tree (or in another pane) typing starts afresh.
+        if event.widget.id != "notes":
+            self._text_target = None
 
     def _stop_held_timer(self) -> None:
         if self._held_timer is not None:
