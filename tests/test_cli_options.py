@@ -19,7 +19,7 @@ from conftest import seeded_db
 from rich.cells import cell_len
 
 from tracker.cli import main
-from tracker.cli_text import table, unit_suggestions
+from tracker.cli_text import table, unit_suggestions, wrap_cells
 from tracker.locations import bundled_plan_path, default_db_path
 
 TODAY = "2023-08-25"
@@ -283,18 +283,26 @@ def test_substring_suggestions_come_first_shortest_first() -> None:
         ["export-ledger", "x.xlsx", "--unit", "发改局"],
         ["export-snapshot", "x.db", "--unit", "发改局"],
         ["units", "join", "发改局", "各乡镇街委"],
+        ["import-ledger", "{ledger}", "--by", "发改局"],
         ["--unit", "发改局"],  # the app
     ],
 )
 def test_an_unknown_unit_gets_suggestions_on_every_command(
-    db: Path, fake_app: list[object], args: list[str], scratch: Path, monkeypatch
+    db: Path,
+    inputs: dict[str, str],
+    fake_app: list[object],
+    args: list[str],
+    scratch: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(scratch)
-    result = run(*args, "--db", db)
+    before = db.read_bytes()
+    result = run(*[a.format(**inputs) for a in args], "--db", db)
     assert result.exit_code == 1
     assert "错误：未找到单位「发改局」，是否指：区发改局" in result.output
     assert list(scratch.iterdir()) == []
     assert fake_app == []
+    assert db.read_bytes() == before
 
 
 def test_an_unknown_unit_without_a_close_one_says_where_to_look(db: Path) -> None:
@@ -406,3 +414,12 @@ def test_version_is_chinese() -> None:
 def test_help_touches_no_database(scratch: Path) -> None:
     assert run("list", "--help", "--db", scratch / "x.db").exit_code == 0
     assert list(scratch.iterdir()) == []
+
+
+def test_help_text_wraps_chinese_between_characters_by_display_width() -> None:
+    text = "md（Markdown，默认）或 html（独立网页，可用浏览器打开、打印）；不写时按 --out 的扩展名"
+    lines = wrap_cells(text, 20)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(cell_len(line) <= 20 + 4 for line in lines)  # + closing marks kept on the line
+    assert not any(line[0] in "，。、；：）」" for line in lines)
+    assert "--out" in " ".join(lines).split()  # Latin words stay whole

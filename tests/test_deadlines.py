@@ -36,6 +36,8 @@ def test_kind_codes_and_labels() -> None:
         "recurring": "周期性",
         "relative": "相对时限",
         "unknown": "无法识别",
+        "none": "未定时限",
+        "date_then_standing": "限期完成后持续落实",
     }
 
 
@@ -216,8 +218,6 @@ def test_relative(text: str, working_days: int | None, days: int | None) -> None
 @pytest.mark.parametrize(
     "text",
     [
-        "",
-        "   ",
         "视情况而定",
         "另行通知",
         "2月30日",
@@ -227,8 +227,6 @@ def test_relative(text: str, working_days: int | None, days: int | None) -> None
         "第5季度",
         "6月前",  # end of May or of June?
         "半年内",
-        "3年内",
-        "3个月内",
         "30日",
         "每周",
         "0个工作日内",
@@ -516,3 +514,77 @@ def test_parse_and_reminders_never_raise_on_deadline_like_text(
         assert today <= due < today + timedelta(days=367)
     assert isinstance(due_warning(deadline, done=False, today=today), DueWarning)
     assert due_warning(deadline, done=True, today=today) == DueWarning.NONE
+
+
+# --- Wordings of other places' plans -------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u3000"])
+def test_no_deadline_is_its_own_kind_never_overdue(text: str) -> None:
+    deadline = parse_deadline(text, YEAR)
+    assert deadline.kind is DeadlineKind.NONE
+    assert deadline.kind.label == "未定时限"
+    assert due_warning(deadline, False, date(2099, 1, 1)) is DueWarning.NONE
+
+
+@pytest.mark.parametrize("text", ["全年", "年内"])
+def test_whole_year_is_the_year_end(text: str) -> None:
+    deadline = parse_deadline(text, YEAR)
+    assert (deadline.kind, deadline.due_date) == (DeadlineKind.DATE, date(YEAR, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "recurrence"),
+    [("按季度", "quarterly"), ("按季", "quarterly"), ("按月度", "monthly"), ("按月", "monthly")],
+)
+def test_by_quarter_and_by_month_recur(text: str, recurrence: str) -> None:
+    deadline = parse_deadline(text, YEAR)
+    assert (deadline.kind, deadline.recurrence) == (DeadlineKind.RECURRING, recurrence)
+
+
+@pytest.mark.parametrize("text", ["按上级要求", "根据上级要求", "按上级部署"])
+def test_as_the_higher_level_asks_is_as_needed(text: str) -> None:
+    assert parse_deadline(text, YEAR).kind is DeadlineKind.AS_NEEDED
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "due"),
+    [
+        ("6个月", 6, date(2023, 9, 28)),
+        ("六个月内", 6, date(2023, 9, 28)),
+        ("1年", 12, date(2024, 3, 28)),
+        ("一年内", 12, date(2024, 3, 28)),
+    ],
+)
+def test_months_run_from_the_issue_date_else_are_flagged(text: str, months: int, due: date):
+    unknown_issue = parse_deadline(text, YEAR)
+    assert (unknown_issue.kind, unknown_issue.months) == (DeadlineKind.RELATIVE, months)
+    assert unknown_issue.due_date is None
+    dated = parse_deadline(text, YEAR, issued=date(2023, 3, 28))
+    assert (dated.kind, dated.due_date) == (DeadlineKind.DATE, due)
+
+
+def test_at_least_thirty_days_is_relative() -> None:
+    deadline = parse_deadline("不少于30日", YEAR)
+    assert (deadline.kind, deadline.days) == (DeadlineKind.RELATIVE, 30)
+
+
+def test_a_date_then_keep_it_up_is_dated_then_standing() -> None:
+    deadline = parse_deadline("2018年底前完成并持续落实", YEAR)
+    assert deadline.kind is DeadlineKind.DATE_THEN_STANDING
+    assert deadline.due_date == date(2018, 12, 31)
+    # overdue until done; once done it is standing work (never overdue, reviewed)
+    assert due_warning(deadline, False, date(2019, 1, 5)) is DueWarning.OVERDUE
+    assert due_warning(deadline, True, date(2019, 1, 5)) is DueWarning.NONE
+
+
+def test_the_thirtieth_of_each_quarters_last_month() -> None:
+    deadline = parse_deadline("每季度最后一个月的30日前", YEAR)
+    assert (deadline.kind, deadline.recurrence, deadline.day) == (
+        DeadlineKind.RECURRING,
+        "quarterly",
+        30,
+    )
+    assert next_due(deadline, date(2023, 2, 10)) == date(2023, 3, 30)
+    assert next_due(deadline, date(2023, 3, 31)) == date(2023, 6, 30)
+    assert next_due(deadline, date(2023, 12, 31)) == date(2024, 3, 30)

@@ -292,15 +292,15 @@ def test_number_column_numbering_items_is_ignored(tmp_path: Path) -> None:
         ["3", "（二）夯实工作基础", "开展培训。", "区政府办公室", "12月31日"],
     ]
     plan = read_plan(write_csv(tmp_path / "x.csv", [[TITLE], *rows]))
-    # Two text columns and no heading rows: category and content; each category is
-    # its own key task.
+    # Two text columns and no heading rows: category and content; no key task is
+    # invented (an untitled one, which the tree does not show).
     assert shape(plan) == [
         (
             "一",
             "加大主动公开力度",
             [
                 (
-                    "加大主动公开力度",
+                    "",
                     [
                         ("公开决策草案。", "区司法局", "及时公开"),
                         ("公开决策结果。", "区司法局", "及时公开"),
@@ -308,7 +308,7 @@ def test_number_column_numbering_items_is_ignored(tmp_path: Path) -> None:
                 )
             ],
         ),
-        ("二", "夯实工作基础", [("夯实工作基础", [("开展培训。", "区政府办公室", "12月31日")])]),
+        ("二", "夯实工作基础", [("", [("开展培训。", "区政府办公室", "12月31日")])]),
     ]
 
 
@@ -347,7 +347,7 @@ def test_a_note_merged_across_the_last_row_is_not_a_heading(tmp_path: Path) -> N
         (
             "1",
             "加大主动公开力度",
-            [("加大主动公开力度", [("公开决策草案。", "区司法局", "及时公开")])],
+            [("", [("公开决策草案。", "区司法局", "及时公开")])],
         )
     ]
 
@@ -382,7 +382,7 @@ def test_heading_rows_give_categories_and_second_style_key_tasks(tmp_path: Path)
                 ("（二）推进预算公开", [("公开预算。", "区财政局", "8月31日")]),
             ],
         ),
-        ("二", "夯实工作基础", [("夯实工作基础", [("开展培训。", "区政府办公室", "12月31日")])]),
+        ("二", "夯实工作基础", [("", [("开展培训。", "区政府办公室", "12月31日")])]),
     ]
 
 
@@ -672,7 +672,10 @@ def test_no_year_anywhere_asks_for_one(tmp_path: Path) -> None:
     ]
     with pytest.raises(PlanFormatError) as caught:
         read_plan(write_csv(tmp_path / "分工表.csv", rows))
-    assert "未找到分工表的年份" in str(caught.value)
+    assert "未写明分工表的年份" in str(caught.value)
+    assert "--year" in str(caught.value)
+    plan = read_plan(tmp_path / "分工表.csv", year=2024)
+    assert (plan.title, plan.year) == ("全区政务公开工作要点分工表", 2024)
 
 
 def test_title_and_year() -> None:
@@ -708,7 +711,7 @@ def test_a_word_document_without_a_table(tmp_path: Path) -> None:
     document.save(str(path))
     with pytest.raises(PlanFormatError) as caught:
         read_plan(path)
-    assert "没有表格" in str(caught.value)
+    assert "未找到表格，也没有写明责任单位的段落" in str(caught.value)
 
 
 # ---------------------------------------------------------------------- the command line
@@ -739,3 +742,176 @@ def test_cli_reports_the_row_of_a_bad_table(tmp_path: Path) -> None:
     assert "坏表.docx" in result.output
     assert "第 1 行：无法识别表头：序号 | 名称" in result.output
     assert "未导入任何内容" in result.output
+
+
+# ---------------------------------------------------------------------- other places' tables
+def test_spanning_headers_over_the_number_and_over_category_and_key_task(tmp_path: Path) -> None:
+    """工作任务 spans category and key task; 具体要求 spans 序号 and the text."""
+    rows = [
+        ["工作任务", "", "具体要求", "", "责任处室", "时限要求"],
+        ["加大主动公开力度", "推进决策公开", "1", "公开决策草案。", "办公室", "全年"],
+        ["", "", "2", "公开决策结果。", "法规处", "按季度"],
+        ["", "推进预算公开", "3", "公开部门预算。", "财务处", "2024年底前完成并持续落实"],
+    ]
+    merges = [(0, 0, 0, 1), (0, 2, 0, 3), (1, 0, 3, 0), (1, 1, 2, 1)]
+    plan = read_plan(write_docx(tmp_path / "x.docx", rows, merges))
+    assert shape(plan) == [
+        (
+            "1",
+            "加大主动公开力度",
+            [
+                (
+                    "推进决策公开",
+                    [("公开决策草案。", "办公室", "全年"), ("公开决策结果。", "法规处", "按季度")],
+                ),
+                ("推进预算公开", [("公开部门预算。", "财务处", "2024年底前完成并持续落实")]),
+            ],
+        )
+    ]
+
+
+def test_two_row_header_names_category_and_key_task(tmp_path: Path) -> None:
+    rows = [
+        ["序号", "工作任务", "", "责任科室", "完成时限"],
+        ["", "类别", "具体任务", "", ""],
+        ["1", "加大主动公开力度", "公开决策草案。", "办公室", "6月底前"],
+    ]
+    merges = [(0, 0, 1, 0), (0, 1, 0, 2), (0, 3, 1, 3), (0, 4, 1, 4)]
+    plan = read_plan(write_docx(tmp_path / "x.docx", rows, merges))
+    assert shape(plan) == [
+        ("1", "加大主动公开力度", [("", [("公开决策草案。", "办公室", "6月底前")])])
+    ]
+
+
+def test_lead_column_after_the_units_and_no_deadline_column(tmp_path: Path) -> None:
+    rows = [
+        [TITLE],
+        ["分类", "序号", "事项", "责任单位", "牵头单位"],
+        ["发展目标", "1", "地区生产总值增长。", "区统计局、区发改局", "区发改局"],
+    ]
+    plan = read_plan(write_xlsx(tmp_path / "x.xlsx", rows))
+    item = plan.categories[0].key_tasks[0].items[0]
+    assert (item.units_text, item.deadline_text) == (
+        "责任单位：区统计局、区发改局；牵头单位：区发改局",
+        "",
+    )
+    assert [(m.name, m.role) for m in parse_units(item.units_text)] == [
+        ("区统计局", Role.COOPERATING),
+        ("区发改局", Role.LEAD),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "missing"),
+    [
+        (["序号", "工作任务", "具体要求", "时限要求"], "责任单位"),
+        (["序号", "责任单位", "完成时限"], "工作任务/具体要求"),
+    ],
+)
+def test_a_missing_column_is_named_with_the_header_found(
+    tmp_path: Path, header: list[str], missing: str
+) -> None:
+    rows = [[TITLE], header, ["1"] * len(header)]
+    with pytest.raises(UnrecognisedLayout) as caught:
+        read_plan(write_csv(tmp_path / "x.csv", rows))
+    assert caught.value.line == 2
+    assert caught.value.reason == f"未找到「{missing}」列；表头为：{' | '.join(header)}"
+
+
+def test_responsible_person_is_not_a_unit_column(tmp_path: Path) -> None:
+    rows = [
+        [TITLE],
+        ["序号", "目标任务", "牵头单位", "责任单位", "责任人"],
+        ["一、主要目标", "", "", "", ""],
+        ["1", "地区生产总值增长15%。", "区发改局", "区统计局", "张三"],
+    ]
+    plan = read_plan(write_xlsx(tmp_path / "x.xlsx", rows, [(2, 0, 2, 4)]))
+    item = plan.categories[0].key_tasks[0].items[0]
+    assert item.units_text == "牵头单位：区发改局；责任单位：区统计局"
+    assert plan.categories[0].title == "主要目标"
+
+
+# ---------------------------------------------------------------------- list-style plans
+LIST_PLAN = [
+    "附件",
+    "2024年某市政务公开工作要点",
+    "一、总体要求",
+    "（一）指导思想。坚持以人民为中心。",
+    "二、深化重点领域公开",
+    "（一）加强政策解读",
+    "1.做好政策解读。（牵头单位：市政府办公室；责任单位：市直各部门、各县市区人民政府，完成时限：全年）",
+    "2.回应社会关切。",
+    "牵头单位：市政府办公室",
+    "配合单位：市委网信办",
+    "时间节点：每季度最后一个月的30日前",
+    "（二）加强平台建设",
+    "3.办好政府网站。",
+    "对栏目进行优化。（市政务服务数据管理局负责落实）",
+]
+
+
+def test_list_style_text_plan_three_levels(tmp_path: Path) -> None:
+    path = tmp_path / "要点.txt"
+    path.write_text("\n".join(LIST_PLAN), encoding="utf-8")
+    plan = read_plan(path)
+    assert (plan.title, plan.year) == ("2024年某市政务公开工作要点", 2024)
+    assert shape(plan) == [
+        (
+            "二",
+            "深化重点领域公开",
+            [
+                (
+                    "（一）加强政策解读",
+                    [
+                        (
+                            "1.做好政策解读。",
+                            "牵头单位：市政府办公室；责任单位：市直各部门、各县市区人民政府",
+                            "全年",
+                        ),
+                        (
+                            "2.回应社会关切。",
+                            "牵头单位：市政府办公室；配合单位：市委网信办",
+                            "每季度最后一个月的30日前",
+                        ),
+                    ],
+                ),
+                (
+                    "（二）加强平台建设",
+                    [("3.办好政府网站。\n对栏目进行优化。", "市政务服务数据管理局负责落实", "")],
+                ),
+            ],
+        )
+    ]
+    lines = [i.line for c in plan.categories for k in c.key_tasks for i in k.items]
+    assert lines == [7, 8, 13]
+
+
+def test_list_style_word_paragraphs_read_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "要点.docx"
+    document = docx.Document()
+    for text in LIST_PLAN:
+        document.add_paragraph(text)
+    document.save(str(path))
+    text_path = tmp_path / "要点.txt"
+    text_path.write_text("\n".join(LIST_PLAN), encoding="utf-8")
+    assert shape(read_plan(path)) == shape(read_plan(text_path))
+
+
+def test_list_style_without_headings_is_refused_at_the_task(tmp_path: Path) -> None:
+    path = tmp_path / "2024.txt"
+    path.write_text(
+        "2024年要点\n1.做好政策解读。（市政府办公室负责）\n2.回应关切。（市委网信办负责）\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PlanFormatError) as caught:
+        read_plan(path)
+    assert caught.value.line == 2
+    assert "没有「一、…」这样的分类标题" in caught.value.reason
+
+
+def test_a_text_without_units_is_refused_with_what_to_write(tmp_path: Path) -> None:
+    path = tmp_path / "2024.txt"
+    path.write_text("2024年要点\n一、总体要求\n1.做好工作。\n", encoding="utf-8")
+    with pytest.raises(PlanFormatError) as caught:
+        read_plan(path)
+    assert "没有写明责任单位的段落" in caught.value.reason

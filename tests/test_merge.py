@@ -496,6 +496,7 @@ def downgrade_to_v3(path: Path) -> None:
         ALTER TABLE changes DROP COLUMN machine_id;
         DELETE FROM settings WHERE key = 'machine_id';
         DROP INDEX IF EXISTS idx_items_progress;
+        ALTER TABLE plans DROP COLUMN issued; DROP TABLE unit_aliases;
         DELETE FROM _sqlite_migrations WHERE name >= '0004';
         PRAGMA user_version = 3;
         """

@@ -191,8 +191,9 @@ def test_duplicates_kept_once() -> None:
         ("区发改局", 0),
         ("区财政局", 1),
         ("各乡镇街委", 2),
+        ("各乡镇街道", 3),  # another plan's wording stays as written
     ]
-    assert names("区级各部门(单位)，区级各部门（单位），区级各部门") == ["区级各部门（单位）"]
+    assert names("区级各部门(单位)，区级各部门（单位）") == ["区级各部门（单位）"]
 
 
 def test_empty_cells() -> None:
@@ -200,11 +201,17 @@ def test_empty_cells() -> None:
         assert parse_units(text) == []
 
 
-def test_aliases() -> None:
-    for alias in ("各乡镇（街道）", "各乡镇(街道)", "各乡镇街道"):
-        assert names(alias) == ["各乡镇街委"]
-    assert names("区级各部门") == ["区级各部门（单位）"]
-    assert all(target in COLLECTIVES for target in ALIASES.values())
+def test_names_are_kept_as_written_and_aliases_come_from_the_clerk() -> None:
+    assert names("各乡镇（街道）") == ["各乡镇（街道）"]
+    assert names("各乡镇(街道)") == ["各乡镇（街道）"]  # bracket width only
+    assert names("各乡镇街道") == ["各乡镇街道"]
+    assert ALIASES == {}
+    aliases = {"各乡镇（街道）": "各乡镇街委", "区级各部门": "区级各部门（单位）"}
+    assert [m.name for m in parse_units("各乡镇（街道），区级各部门", aliases)] == [
+        "各乡镇街委",
+        "区级各部门（单位）",
+    ]
+    assert all(target in COLLECTIVES for target in aliases.values())
 
 
 # --- Roles -----------------------------------------------------------------------------------
@@ -411,3 +418,97 @@ def test_parse_units_never_fails(text: str) -> None:
         assert m.name
         assert m.name.strip() == m.name
         assert m.kind is classify(m.name)
+
+
+# --- Other places' wording -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("市发改委负责落实", [("市发改委", Role.LEAD)]),
+        ("市发改委牵头落实", [("市发改委", Role.LEAD)]),
+        ("市财政局牵头负责", [("市财政局", Role.LEAD)]),
+        (
+            "市金融办、人民银行潍坊市中心支行、潍坊银监分局分别牵头落实",
+            [
+                ("市金融办", Role.LEAD),
+                ("人民银行潍坊市中心支行", Role.LEAD),
+                ("潍坊银监分局", Role.LEAD),
+            ],
+        ),
+        (
+            "区发改委、区商务局按职责分工负责",
+            [("区发改委", Role.LEAD), ("区商务局", Role.COOPERATING)],
+        ),
+        (
+            "市人社局、市民政局分别负责落实",
+            [("市人社局", Role.LEAD), ("市民政局", Role.COOPERATING)],
+        ),
+        ("市卫健委等重点部门", [("市卫健委", Role.LEAD)]),
+        ("市发改委等政府各有关部门", [("市发改委", Role.LEAD)]),
+        (
+            "市公安局等市有关单位，各县（市、区）政府",
+            [("市公安局", Role.LEAD), ("各县（市、区）政府", Role.COOPERATING)],
+        ),
+        ("区商务局等相关区直部门", [("区商务局", Role.LEAD)]),
+        (
+            "办公室牵头，各科室、单位配合",
+            [("办公室", Role.LEAD), ("各科室、单位", Role.COOPERATING)],
+        ),
+    ],
+)
+def test_duty_words_and_etc_tails_are_not_names(text: str, expected: list) -> None:
+    assert [(m.name, m.role) for m in parse_units(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "区直有关单位",
+        "市直各部门",
+        "市政府各有关部门",
+        "各县市区人民政府",
+        "各县（市、区）",
+        "功能区管委会",
+        "各科室",
+        "相关业务科室",
+        "区直各部门",
+        "全区经济运行各专班",
+        "各乡镇街道",
+        "各镇（办）",
+    ],
+)
+def test_collectives_are_recognised_by_their_form(name: str) -> None:
+    assert classify(name) is UnitKind.COLLECTIVE
+
+
+@pytest.mark.parametrize(
+    "name", ["市发改委", "人民银行潍坊市中心支行", "立山经济开发区", "莲都经开区管委会", "财务科"]
+)
+def test_concrete_units_stay_concrete(name: str) -> None:
+    assert classify(name) is UnitKind.CONCRETE
+
+
+@pytest.mark.parametrize(
+    ("collective", "member", "joins"),
+    [
+        ("区直有关单位", "区人力资源社会保障局", True),
+        ("区直有关单位", "北山镇", False),
+        ("市直各部门", "市财政局", True),
+        ("市直各部门", "区财政局", False),
+        ("市政府各有关部门", "市审批局", True),
+        ("各科室", "财务科", True),
+        ("各科室", "办公室", True),
+        ("各科室", "区财政局", False),
+        ("各乡镇街道", "北山镇", True),
+        ("各乡镇街道", "区发改局", False),
+        ("各县（市、区）", "某某县", True),
+        ("被审计区级部门（单位）", "区发改局", False),
+        ("各有关单位", "区发改局", False),
+    ],
+)
+def test_default_members_by_level(collective: str, member: str, joins: bool) -> None:
+    from tracker.units import collective_levels, unit_level
+
+    assert (unit_level(member) in collective_levels(collective)) is joins

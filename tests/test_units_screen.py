@@ -3,7 +3,8 @@
 Counts as in tests/test_overview.py (same statuses, today 2023-08-25). 区政府工作部门 is
 named, first, in 13 items: three in category 2 (第一解读人, 依申请公开, 舆情), two in
 category 3 (9月30日, 7月31日), two in category 4 (新媒体) and six in category 5.
-"区级有关部门（单位）" and "各级各部门（单位）" are known collectives no 责任单位 cell names.
+Only the units of the plan in view are listed: known collectives no 责任单位 cell names
+(区级有关部门（单位）, 各级各部门（单位）) are not.
 """
 
 from __future__ import annotations
@@ -20,19 +21,16 @@ from tracker.widgets.progress_table import ProgressTable
 
 COLLECTIVES = [
     "被审计区级部门（单位）",
-    "各级各部门（单位）",
     "各乡镇街委",
     "区级各部门（单位）",
-    "区级有关部门（单位）",
     "牵头职能部门",
     "区政府工作部门",
     "区政府相关工作部门",
 ]
-"""The plan's collectives by pinyin (bsj, gjg, gxz, qjg, qjy, qtz, qzfg, qzfx)."""
+"""The plan's collectives by pinyin (bsj, gxz, qjg, qtz, qzfg, qzfx): only those it names."""
 
 GZBM_ROW = ["区政府工作部门", "集合", "13", "0%", "1", "0", "11", "0", "0", "1", "1", "13"]
 """7月31日 ongoing (overdue), 10月31日 on hold, leads all 13."""
-EMPTY_ROW = ["区级有关部门（单位）", "集合", "0", "-", "0", "0", "0", "0", "0", "0", "0", "0"]
 
 
 class Picked:
@@ -76,14 +74,15 @@ async def test_every_unit_with_its_figures(store: Store) -> None:
             "牵头",
         ]
         rows = table_rows(table)
-        # 39 concrete units first (by pinyin), then the 8 collectives.
-        assert len(rows) == 47
-        assert [row[1] for row in rows] == ["具体"] * 39 + ["集合"] * 8
+        # 39 concrete units first (by pinyin), then the 6 collectives the plan names.
+        assert len(rows) == 45
+        assert [row[1] for row in rows] == ["具体"] * 39 + ["集合"] * 6
         assert [row[0] for row in rows[39:]] == COLLECTIVES
         by_name = {row[0]: row for row in rows}
         assert by_name["区发改局"] == [FGJ_ROW[0], "具体", *FGJ_ROW[1:]]
         assert by_name["区政府工作部门"] == GZBM_ROW
-        assert by_name["区级有关部门（单位）"] == EMPTY_ROW
+        # Collectives no 责任单位 cell of this plan names are not listed.
+        assert "区级有关部门（单位）" not in by_name
 
 
 async def test_enter_picks_the_highlighted_unit(store: Store) -> None:
@@ -138,7 +137,7 @@ async def test_s_toggles_and_header_click_sorts(store: Store) -> None:
         await pilot.press("right", "s")  # 类型 ascending: as shown (concrete first)
         assert [row[1] for row in table_rows(table)][:1] == ["具体"]
         await pilot.press("s")  # descending: collectives first, still by pinyin
-        assert [row[0] for row in table_rows(table)][:8] == COLLECTIVES
+        assert [row[0] for row in table_rows(table)][:6] == COLLECTIVES
 
         # Click the 牵头 header: ascending by leads; again: descending.
         x = sum(c.get_render_width(table) for c in table.ordered_columns[:-1]) + 2

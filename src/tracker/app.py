@@ -78,6 +78,8 @@ class TrackerApp(App[None]):
         self.drafts = drafts if drafts is not None else NoteDrafts(time.monotonic)
         chosen = store.unit(my_unit) if my_unit else None
         remembered = store.setting(MY_UNIT_SETTING)
+        if remembered and store.unit(remembered) is None:  # a unit no longer (or never) here
+            remembered = None
         self.my_unit_id: str | None = chosen.id if chosen else remembered
         """The clerk's unit, if known: ``m`` switches between its items and all."""
         self.undo = UndoStack()

@@ -34,7 +34,7 @@ from tracker.importers import read_plan
 from tracker.labels import printable
 from tracker.locations import bundled_plan_path, default_db_path, default_user
 from tracker.parser import PlanFormatError, read_plan_file
-from tracker.revisions import format_revision, import_revision, revision_target
+from tracker.revisions import import_plan_or_revision
 from tracker.snapshot import SnapshotError
 from tracker.store import REVIEW_PERIODS, Store, StoreError
 from tracker.terminal import non_utf8_encoding, utf8_advice
@@ -85,14 +85,18 @@ def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
         plan_option: str | None,
         **kwargs: Any,
     ):
-        unit, today, plan = unit_option, today_option, plan_option
         inherited = ctx.find_object(Settings) or Settings()
-        update: dict[str, Any] = {"db_path": db_path, "user": user, "unit": unit}
-        update |= {"today": today, "plan": plan}
-        update = {key: value for key, value in update.items() if value is not None}
-        if db_path is not None:
+        given = {
+            "db_path": db_path,
+            "user": user,
+            "unit": unit_option,
+            "today": today_option,
+            "plan": plan_option,
+        }
+        update: dict[str, Any] = {key: value for key, value in given.items() if value}
+        if "db_path" in update:
             update["db_from_env"] = False
-        if unit is not None:
+        if "unit" in update:
             update["unit_from_env"] = False
         settings = inherited.model_copy(update=update)
         ctx.obj = settings  # subcommands of a group see these values
@@ -384,47 +388,63 @@ def _unsaved_notes(
 @click.option(
     "--new", "as_new", is_flag=True, help="作为单独的新分工表导入，不与已跟踪的分工表比对"
 )
+@click.option(
+    "--year",
+    type=click.IntRange(1900, 2999),
+    help="分工表的年份（文件标题和文件名中都没有年份时必填）",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="只显示将导入的内容（层级、数量、前几条、提示），不写入"
+)
 @_db_options
-def import_command(settings: Settings, file: Path, revises: str | None, as_new: bool) -> None:
+def import_command(
+    settings: Settings,
+    file: Path,
+    revises: str | None,
+    as_new: bool,
+    year: int | None,
+    dry_run: bool,
+) -> None:
     """导入分工表文件：Word（.docx）、Excel（.xlsx）、CSV 或导出的文本（.txt）。
 
     --db 所指的数据库不存在时新建，只含导入的分工表。
 
     \b
+    表格或分条列出的工作要点（「一、」「（一）」「1.」分级，任务后括注或另起一行写明
+    牵头单位、责任单位、完成时限）均可导入。文件中没有年份时用 --year 指定；
+    --dry-run 只预览，不写入。
     重复导入同一文件不会产生重复。已跟踪同一份分工表时（标题和年份相同，或同一年份、
     标题只差「（修订稿）」「调整」等字样）按修订版导入：列出新增、删除、改写的条目，
     把原条目的状态、进展和修改历史带入新条目；删除的条目不会丢失。
 
     \b
     例：tracker import 2023-分工表.docx --db 台账.db
+        tracker import 工作要点.docx --year 2024 --dry-run
         tracker import 分工表（修订稿）.xlsx --revises 2023年全区政务公开工作要点分工表
     """
     if revises and as_new:
         raise click.UsageError("--revises 和 --new 不能同时使用")
     try:
-        plan = read_plan(file)
+        plan = read_plan(file, year=year)
     except PlanFormatError as error:
         raise click.ClickException(f"「{file}」{error}；未导入任何内容") from error
     except OSError as error:
         raise click.ClickException(f"无法读取「{file}」：{error.strerror}") from error
+    if dry_run:
+        from tracker.importers.preview import format_preview, preview_plan
+
+        echo(f"预览（未写入任何内容）：{format_preview(preview_plan(plan))}")
+        return
     store = open_store(settings, seed=False, create=True)
     try:
-        try:
-            old = revision_target(store, plan, revises=revises, as_new=as_new)
-        except LookupError as error:
-            raise click.ClickException(f"{error}；未导入任何内容") from error
-        if old is not None:
-            revision = import_revision(store, plan, settings.clerk, revises=old.id)
-            echo(f"{format_revision(revision, old, plan)}\n→ {settings.db}")
-            return
-        result = store.import_plan(plan)
+        _, message, revised = import_plan_or_revision(
+            store, plan, settings.clerk, revises=revises, as_new=as_new
+        )
+    except LookupError as error:
+        raise click.ClickException(f"{error}；未导入任何内容") from error
     finally:
         store.close()
-    echo(
-        f"已导入「{plan.title}」：{result.categories} 项工作任务，"
-        f"{result.key_tasks} 项重点工作任务，{result.items} 条具体任务"
-        f"（新增 {result.new_items} 条）→ {settings.db}"
-    )
+    echo(f"{message}\n→ {settings.db}" if revised else f"{message} → {settings.db}")
 
 
 @main.command("export-snapshot")
@@ -462,26 +482,39 @@ def export_snapshot_command(settings: Settings, out: Path, force: bool) -> None:
 
 
 @main.group("units", invoke_without_command=True)
+@click.option(
+    "--all", "all_plans", is_flag=True, help="列出所有分工表的单位（默认只列当前分工表的）"
+)
 @_db_options
-def units_command(settings: Settings) -> None:
-    """列出所有责任单位；子命令可添加单位、设置集合单位的成员。
+def units_command(settings: Settings, all_plans: bool) -> None:
+    """列出当前分工表（--plan，默认最新）的责任单位；子命令可添加单位、设置集合单位的成员。
 
     \b
-    集合单位（如 区政府工作部门、各乡镇街委）代表多个具体单位。默认：区级部门属于
-    区政府工作部门等，乡镇街道属于 各乡镇街委；可用 join / leave 调整。
+    集合单位（如 区直各部门、各乡镇街道、各科室）代表多个具体单位，按写法认出；默认
+    成员按层级：区直/区政府…的为区级部门，市直/市政府…的为市级部门，各乡镇/各街道的为
+    乡镇街道，各科室的为单位内的科室；可用 join / leave 调整。名称按分工表原文保留，
+    同义的写法用 alias 合并。
     例：
       tracker units                                列出单位及其所属集合
+      tracker units --all                          列出所有分工表的单位
       tracker units add 东城街道                   添加一个乡镇街道
       tracker units join 区发改局 被审计区级部门（单位）
       tracker units leave 区图书馆 区政府工作部门
+      tracker units alias 各乡镇（街道） 各乡镇街道   两种写法算同一单位
     """
     ctx = click.get_current_context()
     if ctx.invoked_subcommand is not None:
         return
     store = open_store(settings)
     try:
+        plan_id = None
+        if not all_plans:
+            try:
+                plan_id = store.resolve_plan(settings.plan).id
+            except KeyError as error:
+                raise click.ClickException(str(error.args[0])) from error
         rows = []
-        for unit in store.units():
+        for unit in store.units(plan_id):
             related = store.memberships(unit.id)
             if unit.kind.value == "collective":
                 rows.append([unit.name, "集合单位", unit.progress.total, f"成员 {len(related)} 个"])
@@ -517,6 +550,40 @@ def _set_membership(settings: Settings, unit_name: str, collective: str, member:
         store.set_membership(unit.id, group.id, member)
         verb = "已加入" if member else "已移出"
         echo(f"「{unit.name}」{verb}「{group.name}」")
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.close()
+
+
+@units_command.command("alias")
+@click.argument("alias", required=False)
+@click.argument("name", required=False)
+@click.option("--remove", is_flag=True, help="删除别名 ALIAS")
+@_db_options
+def units_alias(settings: Settings, alias: str | None, name: str | None, remove: bool) -> None:
+    """让写法 ALIAS 与单位 NAME 算同一单位（适用于所有分工表）；不带参数时列出别名。
+
+    \b
+    例：tracker units alias 各乡镇（街道） 各乡镇街道
+        tracker units alias 各乡镇（街道） --remove
+    """
+    store = open_store(settings)
+    try:
+        if alias is None:
+            aliases = store.aliases()
+            for key, value in aliases.items():
+                echo(f"{key}\t→ {value}")
+            if not aliases:
+                echo("没有别名。添加：tracker units alias 别名 单位名称")
+            return
+        if remove == (name is not None):
+            raise click.UsageError("请给出单位名称，或用 --remove 删除别名")
+        items = store.set_alias(alias, None if remove else name)
+        if remove:
+            echo(f"已删除别名「{alias}」（重新识别了 {items} 条任务的责任单位）")
+        else:
+            echo(f"「{alias}」今后算作「{name}」（重新识别了 {items} 条任务的责任单位）")
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     finally:

@@ -96,14 +96,23 @@ def _import_ledger(db_options: Decorator) -> click.Command:
         "--by", "by_unit", required=True, help="填写该台账的单位，记入修改日志（如 区发改局）"
     )
     @click.option("--dry-run", is_flag=True, help="只检查并列出将要做的修改，不写入")
+    @click.option(
+        "--allow-clear",
+        is_flag=True,
+        help="「进展情况」被清空的行也清空原有进展（默认保留原有进展并列出这些行）",
+    )
     @db_options
-    def import_ledger_command(settings: Settings, file: Path, by_unit: str, dry_run: bool) -> None:
+    def import_ledger_command(
+        settings: Settings, file: Path, by_unit: str, dry_run: bool, allow_clear: bool
+    ) -> None:
         """导入各单位交回的 xlsx 台账：「状态」「进展情况」有变化的，记为该单位的修改。
 
         \b
         每行先按隐藏的 item_id 列、否则按「序号」和「具体内容」对应到任务；所有行检查完毕
-        后才写入。对不上的行、状态不是五种之一的行、修改了不归该单位负责的任务的行不导入，
-        并列出行号和原因（此时退出码为 1，其余行照常导入；改正后可再次导入，不会重复）。
+        后才写入。对不上的行、状态或进展情况是公式的行、状态不是五种之一的行、修改了不归
+        该单位负责的任务的行不导入，并列出行号和原因；「进展情况」被清空的，原有进展保留
+        并列出（加 --allow-clear 才清空）。此时退出码为 1，其余照常导入；改正后可再次导入，
+        不会重复。
         例：
           tracker import-ledger 区发改局台账.xlsx --by 区发改局
           tracker import-ledger 区发改局台账.xlsx --by 区发改局 --dry-run
@@ -112,15 +121,19 @@ def _import_ledger(db_options: Decorator) -> click.Command:
 
         store = open_store(settings)
         try:
-            result = import_ledger(store, file, by_unit, dry_run=dry_run)
+            require_unit(store, by_unit)  # a mistyped --by gets suggestions
+            result = import_ledger(store, file, by_unit, dry_run=dry_run, allow_clear=allow_clear)
         except LedgerError as error:
             raise click.ClickException(str(error)) from error
         finally:
             store.close()
         for line in describe_import(result):
             echo(line)
-        if result.refused:
-            raise click.ClickException(f"有 {len(result.refused)} 行未导入，见上面的列表")
+        if result.refused or result.kept:
+            parts = [f"{len(result.refused)} 行未导入"] if result.refused else []
+            if result.kept:
+                parts.append(f"{len(result.kept)} 行的原有进展未清空")
+            raise click.ClickException(f"有 {'、'.join(parts)}，见上面的列表")
 
     return import_ledger_command
 

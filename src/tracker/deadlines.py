@@ -42,6 +42,11 @@ class DeadlineKind(StrEnum):
     RECURRING = "recurring"
     RELATIVE = "relative"
     UNKNOWN = "unknown"
+    NONE = "none"
+    """The plan sets no deadline (an empty cell, or no deadline column at all)."""
+    DATE_THEN_STANDING = "date_then_standing"
+    """Done by a date, then kept up (``2018年底前完成并持续落实``): overdue only until done,
+    then reviewed like standing work."""
 
     @property
     def label(self) -> str:
@@ -56,7 +61,14 @@ DEADLINE_KIND_LABELS: dict[DeadlineKind, str] = {
     DeadlineKind.RECURRING: "周期性",
     DeadlineKind.RELATIVE: "相对时限",
     DeadlineKind.UNKNOWN: "无法识别",
+    DeadlineKind.NONE: "未定时限",
+    DeadlineKind.DATE_THEN_STANDING: "限期完成后持续落实",
 }
+
+DATED_KINDS = frozenset({DeadlineKind.DATE, DeadlineKind.DATE_THEN_STANDING})
+"""Kinds with a fixed due date."""
+REVIEWED_KINDS = frozenset({DeadlineKind.STANDING, DeadlineKind.DATE_THEN_STANDING})
+"""Kinds whose items are reviewed each period (the dated-then-standing once done)."""
 
 
 class Deadline(BaseModel):
@@ -80,6 +92,9 @@ class Deadline(BaseModel):
     """Working days allowed from the triggering event (``20个工作日内`` → 20)."""
     days: int | None = Field(default=None, ge=1)
     """Natural days allowed from the triggering event (``30日内`` → 30)."""
+    months: int | None = Field(default=None, ge=1)
+    """Months allowed from the plan's issue date (``6个月`` → 6, ``1年`` → 12), when the
+    issue date is unknown (else the deadline is dated)."""
 
 
 class DueWarning(StrEnum):
@@ -125,7 +140,7 @@ _CN_NUMERAL = "零〇一二两三四五六七八九十"
 # Chinese numerals are turned into digits only where they count something a deadline
 # uses (months, days, quarters, working days), so words such as 统一 are left alone.
 _CN_NUMBER = re.compile(
-    rf"[{_CN_NUMERAL}]+(?=个?(?:月|日|号|工作日|自然日|天|季度))"
+    rf"[{_CN_NUMERAL}]+(?=个?(?:月|日|号|工作日|自然日|天|季度|年(?:内|之内|以内)?$))"
     r"|[零〇一二三四五六七八九]{4}(?=年)"
 )
 
@@ -162,16 +177,24 @@ _EVERY_YEAR_DATE = re.compile(
 _EVERY_YEAR_MONTH = re.compile(r"每年度?(?<![0-9])(?P<month>[0-9]{1,2})月份?(?![0-9])")
 _EVERY_YEAR_END = re.compile(r"每年度?(?:年底|年末|底|末)")
 _EVERY_HALF_YEAR = re.compile(r"每半年")
-_EVERY_QUARTER = re.compile(r"每个?季")
+_EVERY_QUARTER = re.compile(r"每个?季|按季度?")
+_EVERY_QUARTER_DAY = re.compile(r"每个?季度?(?:最后[一1]个月|末月)的?(?P<day>[0-9]{1,2})(?:日|号)")
 _EVERY_MONTH_DAY = re.compile(r"每个?月(?P<day>[0-9]{1,2})(?:日|号)")
-_EVERY_MONTH = re.compile(r"每个?月")
-_EVERY_YEAR = re.compile(r"每年")
+_EVERY_MONTH = re.compile(r"每个?月|按月度?")
+_EVERY_YEAR = re.compile(r"每年|按年度?")
+_EVERY_HALF = re.compile(r"每半年|按半年")
 
 _WORKING_DAYS = re.compile(r"(?<![0-9])(?P<n>[0-9]{1,4})个?工作日")
-_NATURAL_DAYS = re.compile(r"(?<![0-9月])(?P<n>[0-9]{1,4})个?(?:自然日|日|天)(?:内|之内|以内)")
+_NATURAL_DAYS = re.compile(
+    r"(?<![0-9月])(?P<n>[0-9]{1,4})个?(?:自然日|日|天)(?:内|之内|以内)"
+    r"|不少于(?P<at_least>[0-9]{1,4})个?(?:自然日|日|天)"
+)
+_MONTHS = re.compile(r"(?<![0-9])(?P<n>[0-9]{1,2})个月(?:内|之内|以内)?")
+_YEARS = re.compile(r"^(?:[^0-9]*?)(?<![0-9])(?P<n>[1-9])年(?:内|之内|以内)?$")
+_WHOLE_YEAR = re.compile(r"全年|年内")
 
 _STANDING_WORDS = ("及时", "长期", "持续", "常态", "实时", "随时", "动态更新")
-_AS_NEEDED_WORDS = ("适时",)
+_AS_NEEDED_WORDS = ("适时", "上级要求", "上级部署", "上级安排", "按要求", "根据需要", "按需")
 
 _INVALID = object()
 """Marks a phrase that looks like a date but is not one (2月30日, 13月, 第5季度)."""
@@ -323,8 +346,13 @@ def _recurring(text: str, norm: str, year: int) -> Deadline | None:
             day=31,
             due_date=date(year, 12, 31),
         )
-    if _EVERY_HALF_YEAR.search(norm):
+    if _EVERY_HALF_YEAR.search(norm) or _EVERY_HALF.search(norm):
         return Deadline(text=text, kind=DeadlineKind.RECURRING, recurrence="half_yearly")
+    if m := _EVERY_QUARTER_DAY.search(norm):
+        day = int(m["day"])
+        if not 1 <= day <= 31:
+            return _unknown(text)
+        return Deadline(text=text, kind=DeadlineKind.RECURRING, recurrence="quarterly", day=day)
     if _EVERY_QUARTER.search(norm):
         return Deadline(text=text, kind=DeadlineKind.RECURRING, recurrence="quarterly")
     if m := _EVERY_MONTH_DAY.search(norm):
@@ -347,18 +375,38 @@ def _relative(text: str, norm: str) -> Deadline | None:
             return _unknown(text)
         return Deadline(text=text, kind=DeadlineKind.RELATIVE, working_days=n)
     if m := _NATURAL_DAYS.search(norm):
-        n = int(m["n"])
+        n = int(m["n"] or m["at_least"])
         if n < 1:
             return _unknown(text)
         return Deadline(text=text, kind=DeadlineKind.RELATIVE, days=n)
     return None
 
 
+def _months(text: str, norm: str, issued: date | None) -> Deadline | None:
+    """``6个月`` / ``1年``: counted from the plan's issue date when known, else flagged
+    (relative, with :attr:`Deadline.months`)."""
+    months = None
+    if m := _MONTHS.search(norm):
+        months = int(m["n"])
+    elif m := _YEARS.search(norm):
+        months = int(m["n"]) * 12
+    if months is None or months < 1:
+        return None
+    if issued is None:
+        return Deadline(text=text, kind=DeadlineKind.RELATIVE, months=months)
+    total = issued.month - 1 + months
+    year, month = issued.year + total // 12, total % 12 + 1
+    if not _valid_year(year):
+        return _unknown(text)
+    due = date(year, month, min(issued.day, _month_length(year, month)))
+    return Deadline(text=text, kind=DeadlineKind.DATE, due_date=due)
+
+
 def _unknown(text: str) -> Deadline:
     return Deadline(text=text, kind=DeadlineKind.UNKNOWN)
 
 
-def parse_deadline(text: str, year: int) -> Deadline:
+def parse_deadline(text: str, year: int, issued: date | None = None) -> Deadline:
     """Read a 完成时限 cell.
 
     The words are matched in a normalised form (NFKC, so full-width digits and spaces
@@ -367,7 +415,11 @@ def parse_deadline(text: str, year: int) -> Deadline:
     order: recurring (``每月25日前``, ``每季度``, ``每半年``, ``每年3月31日前``), relative
     (``信息形成之日起20个工作日内``, ``30日内``), dated (``8月31日``, ``2023年6月底前``,
     ``年底前``, ``11月中旬``, ``上半年``, ``第三季度``...), standing (``及时公开``,
-    ``长期坚持``, ``持续推进``, ``常态化``...), as needed (``适时办理``). Anything else,
+    ``长期坚持``, ``持续推进``, ``常态化``...), as needed (``适时办理``, ``按上级要求``).
+    ``全年`` is the year's end; ``按季度``/``按月度`` recur; ``6个月``/``1年`` count from the
+    plan's issue date (relative and flagged without one); ``不少于30日`` is relative; a
+    date followed by standing words (``2018年底前完成并持续落实``) is dated, then
+    standing; an empty cell is :attr:`DeadlineKind.NONE` (no deadline). Anything else,
     and anything naming an impossible date (``2月30日``), is
     :attr:`DeadlineKind.UNKNOWN`: the words are never guessed at.
 
@@ -375,22 +427,30 @@ def parse_deadline(text: str, year: int) -> Deadline:
         text: The cell's words, exactly as in the plan.
         year: The plan's year; a date without a year of its own belongs to it. Outside
             1900-2999 nothing can be dated and the result is unknown.
+        issued: The plan's issue date, if known: ``6个月`` and ``1年`` count from it.
 
     Returns:
         The deadline; it never raises.
     """
-    if not _valid_year(year):
-        return _unknown(text)
     norm = _normalise(text)
     if not norm:
+        return Deadline(text=text, kind=DeadlineKind.NONE)
+    if not _valid_year(year):
         return _unknown(text)
     if (found := _recurring(text, norm, year)) is not None:
         return found
     if (found := _relative(text, norm)) is not None:
         return found
+    if (found := _months(text, norm, issued)) is not None:
+        return found
+    if _WHOLE_YEAR.fullmatch(norm.rstrip("。.")):
+        return Deadline(text=text, kind=DeadlineKind.DATE, due_date=date(year, 12, 31))
     when = _find_date(norm, year)
     if isinstance(when, date):
-        return Deadline(text=text, kind=DeadlineKind.DATE, due_date=when)
+        kind = DeadlineKind.DATE
+        if any(word in norm for word in _STANDING_WORDS):
+            kind = DeadlineKind.DATE_THEN_STANDING  # 2018年底前完成并持续落实
+        return Deadline(text=text, kind=kind, due_date=when)
     if when is _INVALID:
         return _unknown(text)
     if any(word in norm for word in _STANDING_WORDS):
@@ -417,7 +477,11 @@ def _next_recurring(deadline: Deadline, today: date) -> date:
         following = _month_end(today.year, today.month) + timedelta(days=1)
         return _clamped(following.year, following.month, deadline.day)
     if deadline.recurrence == "quarterly":
-        return _month_end(today.year, (today.month - 1) // 3 * 3 + 3)
+        this_quarter = _clamped(today.year, (today.month - 1) // 3 * 3 + 3, deadline.day)
+        if today <= this_quarter:
+            return this_quarter
+        following = _month_end(today.year, (today.month - 1) // 3 * 3 + 3) + timedelta(days=1)
+        return _clamped(following.year, following.month + 2, deadline.day)
     if deadline.recurrence == "half_yearly":
         return date(today.year, 6, 30) if today.month <= 6 else date(today.year, 12, 31)
     month = deadline.month or 12
@@ -441,7 +505,7 @@ def next_due(deadline: Deadline, today: date) -> date | None:
         on the month's last day, ``每年`` without a month on 31 December). ``None`` for any
         other kind, or past the end of the calendar.
     """
-    if deadline.kind == DeadlineKind.DATE:
+    if deadline.kind in DATED_KINDS:
         return deadline.due_date
     if deadline.kind != DeadlineKind.RECURRING or deadline.recurrence is None:
         return None

@@ -7,19 +7,21 @@ written by an older schema (the migration backfills every item through here).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from functools import lru_cache
 
 from sqlite_utils import Database
 
-from tracker.deadlines import DeadlineKind, parse_deadline
+from tracker.deadlines import DATED_KINDS, DeadlineKind, parse_deadline
 from tracker.models import stable_id
 from tracker.units import (
     UnitKind,
     UnitMention,
     classify,
-    default_collectives,
+    collective_levels,
     parse_units,
     pinyin_initials,
+    unit_level,
 )
 
 
@@ -40,9 +42,16 @@ _parsed_deadline = lru_cache(maxsize=4096)(parse_deadline)
 
 
 @lru_cache(maxsize=4096)
-def _parsed_units(units_text: str) -> tuple[UnitMention, ...]:
+def _parsed_units(units_text: str, aliases: tuple[tuple[str, str], ...]) -> tuple[UnitMention, ...]:
     # Plans repeat the same 责任单位 cells many times.
-    return tuple(parse_units(units_text))
+    return tuple(parse_units(units_text, dict(aliases)))
+
+
+def unit_aliases(db: Database) -> tuple[tuple[str, str], ...]:
+    """The clerk's alias table (alias → name), hashable for caching."""
+    if not db["unit_aliases"].exists():
+        return ()
+    return tuple(sorted(db.execute("SELECT alias, name FROM unit_aliases").fetchall()))
 
 
 def searchable(text: str | None) -> str:
@@ -53,31 +62,42 @@ def searchable(text: str | None) -> str:
 def ensure_unit(db: Database, name: str, kind: UnitKind | None = None) -> str:
     """Create a unit if it is new, with its default collective memberships.
 
-    Defaults (a department belongs to 区政府工作部门, a township to 各乡镇街委, ...) are
-    written only where no row says otherwise, so a clerk's configuration survives
-    re-imports.
+    Defaults follow the collective's form and the concrete unit's level
+    (:func:`~tracker.units.collective_levels`, :func:`~tracker.units.unit_level`): a new
+    district department joins every district collective already known (区直有关单位,
+    区政府工作部门…), a new 各科室 takes every known office (办公室, 财务科…), and so on.
+    Defaults are written only where no row says otherwise, so a clerk's configuration
+    survives re-imports; collectives no plan names are not created.
 
     Returns:
         The unit's id.
     """
     uid = unit_id(name)
     kind = kind or classify(name)
-    db.execute(
+    created = db.execute(
         "INSERT OR IGNORE INTO units (id, name, kind, initials) VALUES (?, ?, ?, ?)",
         [uid, name, kind.value, pinyin_initials(name)],
-    )
+    ).rowcount
+    if not created:
+        return uid
     if kind is UnitKind.CONCRETE:
-        for collective in sorted(default_collectives(name)):
-            cid = unit_id(collective)
-            db.execute(
-                "INSERT OR IGNORE INTO units (id, name, kind, initials) VALUES (?, ?, ?, ?)",
-                [cid, collective, UnitKind.COLLECTIVE.value, pinyin_initials(collective)],
-            )
-            db.execute(
-                "INSERT OR IGNORE INTO unit_members (collective_id, member_id, member, source) "
-                "VALUES (?, ?, 1, 'default')",
-                [cid, uid],
-            )
+        level = unit_level(name)
+        if level is None:
+            return uid
+        rows = db.execute("SELECT id, name FROM units WHERE kind = 'collective'").fetchall()
+        pairs = [(cid, uid) for cid, cname in rows if level in collective_levels(cname)]
+    else:
+        levels = collective_levels(name)
+        if not levels:
+            return uid
+        rows = db.execute("SELECT id, name FROM units WHERE kind = 'concrete'").fetchall()
+        pairs = [(uid, mid) for mid, mname in rows if unit_level(mname) in levels]
+    for collective_id, member_id in pairs:
+        db.execute(
+            "INSERT OR IGNORE INTO unit_members (collective_id, member_id, member, source) "
+            "VALUES (?, ?, 1, 'default')",
+            [collective_id, member_id],
+        )
     return uid
 
 
@@ -89,20 +109,37 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
     ids = list(item_ids)
     # Units are shared by many items: create each (and its default memberships) once.
     known_units: dict[str, str] = {}
+    aliases = unit_aliases(db)
+    has_issued = "issued" in db["plans"].columns_dict
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = db.execute(
             "SELECT items.id, items.units_text, items.deadline_text, items.content, items.notes, "
-            "key_tasks.title, categories.title, plans.year FROM items "
+            "key_tasks.title, categories.title, plans.year, "
+            + ("plans.issued " if has_issued else "NULL ")
+            + "FROM items "
             "JOIN key_tasks ON key_tasks.id = items.key_task_id "
             "JOIN categories ON categories.id = key_tasks.category_id "
             "JOIN plans ON plans.id = categories.plan_id "
             f"WHERE items.id IN ({marks})",
             chunk,
         ).fetchall()
-        for item_id, units_text, deadline_text, content, notes, key_task, category, year in rows:
-            _derive_one(db, item_id, units_text or "", deadline_text or "", year, known_units)
+        for (
+            item_id,
+            units_text,
+            deadline_text,
+            content,
+            notes,
+            key_task,
+            category,
+            year,
+            issued,
+        ) in rows:
+            when = _issued(issued)
+            _derive_one(
+                db, item_id, units_text or "", deadline_text or "", year, when, known_units, aliases
+            )
             db.execute("DELETE FROM items_fts WHERE rowid = ?", [fts_rowid(item_id)])
             db.execute(
                 "INSERT INTO items_fts (rowid, item_id, content, key_task, category, units, notes) "
@@ -115,27 +152,37 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             )
 
 
+def _issued(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def _derive_one(
     db: Database,
     item_id: str,
     units_text: str,
     deadline_text: str,
     year: int,
+    issued: date | None,
     known_units: dict[str, str],
+    aliases: tuple[tuple[str, str], ...] = (),
 ):
-    deadline = _parsed_deadline(deadline_text, year)
+    deadline = _parsed_deadline(deadline_text, year, issued)
     db.execute(
         "UPDATE items SET deadline_kind = ?, due_date = ? WHERE id = ?",
         [
             deadline.kind.value,
             deadline.due_date.isoformat()
-            if deadline.due_date and deadline.kind in (DeadlineKind.DATE, DeadlineKind.RECURRING)
+            if deadline.due_date
+            and (deadline.kind in DATED_KINDS or deadline.kind is DeadlineKind.RECURRING)
             else None,
             item_id,
         ],
     )
     db.execute("DELETE FROM item_units WHERE item_id = ?", [item_id])
-    for mention in _parsed_units(units_text):
+    for mention in _parsed_units(units_text, aliases):
         uid = known_units.get(mention.name)
         if uid is None:
             uid = known_units[mention.name] = ensure_unit(db, mention.name, mention.kind)

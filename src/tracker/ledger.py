@@ -23,7 +23,6 @@ import math
 import os
 import tempfile
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -31,8 +30,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from tracker.deadlines import DueWarning
+from tracker.importers.tables import split_csv
+from tracker.importers.vet import EXCEL, FileRefused, damaged, read_text, vet_xlsx
 from tracker.models import STATUS_LABELS, Status
 from tracker.outfile import OutputRefused, check_target, move_into_place
+from tracker.parser import PlanFormatError
 from tracker.store import ChangedUnderneath, ChangeRecord, ItemFilter, ItemRecord, Store
 
 LEDGER_COLUMNS = (
@@ -514,6 +516,10 @@ class SheetRow(_Frozen):
     """The 状态 cell as typed (None if empty)."""
     notes: str | None = None
     """The 进展情况 cell (None if the column is missing; "" if empty)."""
+    formulas: tuple[tuple[str, str, bool], ...] = ()
+    """The 状态 / 进展情况 cells holding a formula: (column, formula, has a cached value).
+    Such a row is refused: a formula is not what the unit typed, and one never
+    calculated would read as empty."""
 
 
 class LedgerSheet(_Frozen):
@@ -575,6 +581,9 @@ class ImportResult(_Frozen):
     changes: tuple[PlannedChange, ...] = ()
     """The differences found (in a dry run) or written."""
     refused: tuple[Refusal, ...] = ()
+    kept: tuple[Refusal, ...] = ()
+    """Rows whose 进展情况 was emptied while the item has notes: the notes were kept
+    (clearing them takes ``allow_clear``); their other changes are imported."""
     written: tuple[ChangeRecord, ...] = ()
     """The changes logged."""
     dry_run: bool = False
@@ -593,25 +602,32 @@ def read_ledger_file(path: Path | str) -> LedgerSheet:
     """Read a returned ledger: the first sheet with a 序号 / 具体内容 header.
 
     Columns are found by their header, so a unit that inserted or moved a column is
-    still read correctly. Empty rows are skipped; a CSV (exported by us, or saved by
-    Excel as GBK) is read too.
+    still read correctly. Empty rows are skipped; a CSV (exported by us, saved by Excel
+    as GBK, or as 「Unicode 文本」 in UTF-16) is read too. The file is checked before
+    it is read (:mod:`tracker.importers.vet`): another kind of file under an .xlsx
+    name, a damaged file and one over the limits are refused with the reason.
 
     Raises:
         LedgerError: a file that cannot be read, is not xlsx/csv, or has no ledger header.
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        grid = [("", _read_csv(path))]
-    elif suffix in (".xlsx", ".xlsm"):
-        grid = _read_xlsx(path)
-    else:
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
         raise LedgerError(
             f"「{path.name}」不是 xlsx 台账；请交回由 tracker 导出的 .xlsx 文件"
             "（WPS 请另存为 Excel 文件）"
         )
-    for _, rows in grid:
-        found = _parse_grid(path, rows)
+    try:
+        grid = [("", _read_csv(path), {})] if suffix == ".csv" else _read_xlsx(path)
+    except FileNotFoundError as error:
+        raise LedgerError(f"找不到文件「{path}」") from error
+    except OSError as error:
+        raise LedgerError(f"无法读取「{path}」：{error.strerror or error}") from error
+    except (FileRefused, PlanFormatError) as error:
+        reason = error.reason
+        raise LedgerError(f"无法读取「{path.name}」：{reason}；未导入任何内容") from error
+    for _, rows, formulas in grid:
+        found = _parse_grid(path, rows, formulas)
         if found is not None:
             return found
     raise LedgerError(
@@ -619,46 +635,60 @@ def read_ledger_file(path: Path | str) -> LedgerSheet:
     )
 
 
-def _read_xlsx(path: Path) -> list[tuple[str, list[list[object]]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+Formulas = dict[tuple[int, int], str]
+"""Cells holding a formula, by (row, column) from 1: the formula's text."""
 
+
+def _read_xlsx(path: Path) -> list[tuple[str, list[list[object]], Formulas]]:
+    """Each sheet's values (the cached results of formulas) and its formula cells.
+
+    :func:`vet_xlsx` measures each sheet and finds its formulas in the same pass;
+    openpyxl then streams the values Excel last computed (``data_only``), up to the
+    sheet's last row and column holding a value. A formula never computed reads None.
+
+    Raises:
+        FileRefused: the file is another kind, damaged, or over a limit.
+        OSError: it cannot be read.
+    """
+    from openpyxl import load_workbook
+
+    extents = vet_xlsx(path, accepted=(EXCEL,))
+    sheets: list[tuple[str, list[list[object]], Formulas]] = []
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError as error:
-        raise LedgerError(f"找不到文件「{path}」") from error
-    except (InvalidFileException, KeyError, ValueError, OSError, EOFError) as error:
-        raise LedgerError(
-            f"无法读取「{path.name}」：不是有效的 xlsx 文件（{error}），未导入任何内容"
-        ) from error
-    except zipfile.BadZipFile as error:
-        raise LedgerError(
-            f"无法读取「{path.name}」：文件已损坏或不是 xlsx 文件（{error}），未导入任何内容"
-        ) from error
-    try:
-        return [
-            (sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)])
-            for sheet in workbook.worksheets
-        ]
-    finally:
-        workbook.close()
+        try:
+            for sheet in workbook.worksheets:
+                extent = extents.get(sheet._worksheet_path)  # type: ignore[union-attr]
+                if extent is None:
+                    raise FileRefused(f"工作表「{sheet.title}」不在文件的目录中，文件已损坏")
+                rows = (
+                    [
+                        list(row)
+                        for row in sheet.iter_rows(
+                            min_row=1,
+                            max_row=extent.max_row,
+                            max_col=extent.max_col,
+                            values_only=True,
+                        )
+                    ]
+                    if extent.max_row
+                    else []
+                )
+                sheets.append((sheet.title, rows, extent.formulas))
+        finally:
+            workbook.close()
+    except (FileRefused, OSError, MemoryError, RecursionError):
+        raise
+    except Exception as error:  # a third-party parser on untrusted bytes: the file is damaged
+        raise damaged(error) from error
+    return sheets
 
 
 def _read_csv(path: Path) -> list[list[object]]:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise LedgerError(f"无法读取「{path}」：{error.strerror or error}") from error
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return [list(row) for row in csv.reader(text.splitlines(keepends=True))]
-    raise LedgerError(f"「{path.name}」的编码无法识别（应为 UTF-8 或 GBK），未导入任何内容")
+    return list(split_csv(read_text(path, ".csv", accepted=(EXCEL,))))
 
 
-def _parse_grid(path: Path, grid: list[list[object]]) -> LedgerSheet | None:
+def _parse_grid(path: Path, grid: list[list[object]], formulas: Formulas) -> LedgerSheet | None:
     header_index = None
     columns: dict[str, int] = {}
     for index, values in enumerate(grid[:20]):
@@ -680,6 +710,11 @@ def _parse_grid(path: Path, grid: list[list[object]]) -> LedgerSheet | None:
         cells = {
             field: _text(values[col]) if col < len(values) else "" for field, col in columns.items()
         }
+        in_formula = tuple(
+            (name, formulas[(index + 1, columns[field] + 1)], bool(cells[field]))
+            for name, field in (("状态", "status"), ("进展情况", "notes"))
+            if field in columns and (index + 1, columns[field] + 1) in formulas
+        )
         rows.append(
             SheetRow(
                 row=index + 1,
@@ -688,6 +723,7 @@ def _parse_grid(path: Path, grid: list[list[object]]) -> LedgerSheet | None:
                 content=_csv_plain(cells.get("content", "")) or None,
                 status=_csv_plain(cells.get("status", "")) or None,
                 notes=_csv_plain(cells["notes"]) if "notes" in cells else None,
+                formulas=in_formula,
             )
         )
     return LedgerSheet(
@@ -751,13 +787,17 @@ def _clip(text: str, width: int = 30) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def check_import(store: Store, sheet: LedgerSheet, by_unit_id: str) -> ImportResult:
+def check_import(
+    store: Store, sheet: LedgerSheet, by_unit_id: str, allow_clear: bool = False
+) -> ImportResult:
     """Match every row of a returned ledger and list the differences; write nothing.
 
     A row is matched by its hidden item id (when the id is known and the row's 序号 or
     具体内容 agrees with that item), else by 序号 and 具体内容 together. A row is refused
-    when it matches nothing, matches an item another row already matched, has a 状态
-    that is not one of the five, or changes an item the unit does not answer for.
+    when it matches nothing, matches an item another row already matched, has a formula
+    in 状态 or 进展情况, has a 状态 that is not one of the five, or changes an item the
+    unit does not answer for. An emptied 进展情况 of an item with notes clears them only
+    with ``allow_clear``; otherwise the row is listed in ``kept`` and its notes stay.
 
     Raises:
         LedgerError: the file's plan cannot be told (nothing matches any plan).
@@ -778,6 +818,7 @@ def check_import(store: Store, sheet: LedgerSheet, by_unit_id: str) -> ImportRes
     unit_name = unit.name if unit else by_unit_id
 
     refused: list[Refusal] = []
+    kept: list[Refusal] = []
     changes: list[PlannedChange] = []
     seen: dict[str, int] = {}
     matched = 0
@@ -799,6 +840,9 @@ def check_import(store: Store, sheet: LedgerSheet, by_unit_id: str) -> ImportRes
         seen[item_id] = row.row
         item = in_plan[item_id]
         no = item.outline
+        if row.formulas:
+            refused.append(Refusal(row=row.row, no=no, reason=_formula_reason(row.formulas)))
+            continue
         row_changes = []
         if row.status is not None:
             status = _status_from_label(row.status)
@@ -823,7 +867,10 @@ def check_import(store: Store, sheet: LedgerSheet, by_unit_id: str) -> ImportRes
                         new=status.value,
                     )
                 )
-        if row.notes is not None and not _same_notes(row.notes, item.notes):
+        emptied = row.notes is not None and not row.notes.strip() and bool(item.notes.strip())
+        if emptied and not allow_clear:
+            pass  # listed in ``kept`` below, unless the row is refused
+        elif row.notes is not None and not _same_notes(row.notes, item.notes):
             row_changes.append(
                 PlannedChange(
                     row=row.row,
@@ -844,6 +891,14 @@ def check_import(store: Store, sheet: LedgerSheet, by_unit_id: str) -> ImportRes
                 )
             )
             continue
+        if emptied and not allow_clear:
+            kept.append(
+                Refusal(
+                    row=row.row,
+                    no=no,
+                    reason=f"进展情况为空，原有进展「{_clip(item.notes, 20)}」未清空",
+                )
+            )
         matched += 1
         changes.extend(row_changes)
     return ImportResult(
@@ -854,8 +909,17 @@ def check_import(store: Store, sheet: LedgerSheet, by_unit_id: str) -> ImportRes
         matched=matched,
         changes=tuple(changes),
         refused=tuple(refused),
+        kept=tuple(kept),
         dry_run=True,
     )
+
+
+def _formula_reason(formulas: tuple[tuple[str, str, bool], ...]) -> str:
+    column, formula, cached = formulas[0]
+    what = f"「{column}」是公式（{_clip(formula, 30)}）"
+    if not cached:
+        what += "，且没有计算结果"
+    return f"{what}；未导入这一行，请把公式改为直接填写的文字后重新导入"
 
 
 def _plan_of(store: Store, sheet: LedgerSheet, items: dict[str, ItemRecord]) -> str:
@@ -942,7 +1006,11 @@ def apply_import(store: Store, checked: ImportResult, by: str) -> ImportResult:
 
 
 def import_ledger(
-    store: Store, path: Path | str, by_unit: str, dry_run: bool = False
+    store: Store,
+    path: Path | str,
+    by_unit: str,
+    dry_run: bool = False,
+    allow_clear: bool = False,
 ) -> ImportResult:
     """Bring a returned ledger's 状态 and 进展情况 in as changes by a unit.
 
@@ -955,6 +1023,8 @@ def import_ledger(
         path: The returned ledger (xlsx, or a csv).
         by_unit: The unit that filled it in (name or id); recorded as ``changes.by``.
         dry_run: Only check and list the differences.
+        allow_clear: Let an emptied 进展情况 clear the item's notes (otherwise the
+            notes are kept and the row is listed in ``kept``).
 
     Raises:
         LedgerError: an unknown unit, or a file that cannot be read as a ledger.
@@ -965,14 +1035,18 @@ def import_ledger(
             f"未找到单位「{by_unit}」；可用 tracker units 查看所有单位，未导入任何内容"
         )
     sheet = read_ledger_file(path)
-    checked = check_import(store, sheet, unit.id)
+    checked = check_import(store, sheet, unit.id, allow_clear=allow_clear)
     if dry_run:
         return checked
     return apply_import(store, checked, unit.name)
 
 
+LISTED = 200
+"""The most refused (or kept) rows listed one by one; the rest are counted."""
+
+
 def describe_import(result: ImportResult) -> Iterable[str]:
-    """The lines telling the clerk what an import found and did."""
+    """The lines telling the clerk what an import found and did (at most a few hundred)."""
     verb = "将修改" if result.dry_run else "已修改"
     fields = len(result.changes)
     items = len({c.item_id for c in result.changes})
@@ -983,7 +1057,20 @@ def describe_import(result: ImportResult) -> Iterable[str]:
     )
     for change in result.changes:
         yield f"  {change.describe()}"
+    if result.kept:
+        yield (
+            f"以下 {len(result.kept)} 行的进展情况为空，原有进展未清空"
+            "（确需清空请加 --allow-clear）："
+        )
+        yield from _listed(result.kept)
     if result.refused:
         yield f"以下 {len(result.refused)} 行未导入："
-        for refusal in sorted(result.refused, key=lambda r: r.row):
-            yield f"  {refusal.describe()}"
+        yield from _listed(result.refused)
+
+
+def _listed(refusals: Iterable[Refusal]) -> Iterator[str]:
+    ordered = sorted(refusals, key=lambda r: r.row)
+    for refusal in ordered[:LISTED]:
+        yield f"  {refusal.describe()}"
+    if len(ordered) > LISTED:
+        yield f"  ……另有 {len(ordered) - LISTED} 行未列出"

@@ -80,15 +80,15 @@ def decode_plan_bytes(raw: bytes) -> str:
             ) from utf8_error
 
 
-def read_plan_file(path: Path) -> Plan:
-    """Read and parse a plan file.
+def read_plan_file(path: Path, year: int | None = None) -> Plan:
+    """Read and parse a plan file (``year``: the plan's year when the file names none).
 
     Raises:
         PlanFormatError: when the file cannot be read as a plan.
         OSError: when the file cannot be read at all.
     """
     text = decode_plan_bytes(Path(path).read_bytes())
-    return parse_plan_text(text, source=Path(path).name)
+    return parse_plan_text(text, source=Path(path).name, year=year)
 
 
 def _split(text: str) -> tuple[list[tuple[int, str]], list[_Row]]:
@@ -114,7 +114,9 @@ def _split(text: str) -> tuple[list[tuple[int, str]], list[_Row]]:
     return preamble, rows
 
 
-def _title_and_year(preamble: list[tuple[int, str]]) -> tuple[str, int]:
+def _title_and_year(
+    preamble: list[tuple[int, str]], year: int | None = None
+) -> tuple[str, int | None]:
     candidates = [(n, s.strip()) for n, s in preamble if not _ATTACHMENT.match(normalise(s))]
     if not candidates:
         raise PlanFormatError(
@@ -123,7 +125,13 @@ def _title_and_year(preamble: list[tuple[int, str]]) -> tuple[str, int]:
     number, title = candidates[-1]
     match = _YEAR.search(unicodedata.normalize("NFKC", title))
     if not match:
-        raise PlanFormatError(number, f"标题「{title}」中应含有年份（如「2023年」），未找到")
+        if year is not None:
+            return title, None
+        raise PlanFormatError(
+            number,
+            f"标题「{title}」中没有年份（如「2023年」）：请用 --year 指定，"
+            "如 tracker import 文件 --year 2024",
+        )
     return title, int(match.group(1))
 
 
@@ -201,12 +209,14 @@ class _Builder:
         )
 
 
-def parse_plan_text(text: str, source: str = "") -> Plan:
-    """Parse the text dump of a 分工表.
+def parse_plan_text(text: str, source: str = "", year: int | None = None) -> Plan:
+    """Parse the text dump of a 分工表, or the text of a list-style plan (no line begins
+    with a tab: :mod:`tracker.importers.listplan`).
 
     Args:
         text: The whole file's text.
         source: Where it came from, kept with the plan.
+        year: The plan's year when the text names none (``--year``).
 
     Returns:
         The plan, with its categories, key tasks and items in document order.
@@ -214,8 +224,17 @@ def parse_plan_text(text: str, source: str = "") -> Plan:
     Raises:
         PlanFormatError: naming the line and what was expected there.
     """
+    numbered = list(enumerate(_LINE_BREAK.split(text), start=1))
+    if not any(line.startswith("\t") for _, line in numbered):
+        from tracker.importers.listplan import parse_list_plan
+
+        return parse_list_plan(numbered, source, year)
     preamble, rows = _split(text)
-    title, year = _title_and_year(preamble)
+    title, found = _title_and_year(preamble, year)
+    if year is not None and found is not None and found != year:
+        raise PlanFormatError(0, f"文件中的年份为 {found} 年，与指定的 --year {year} 不符")
+    year = found if found is not None else year
+    assert year is not None
     header_at = next((i for i, row in enumerate(rows) if _is_header(row)), None)
     if header_at is None:
         first = rows[0].line if rows else (preamble[-1][0] + 1 if preamble else 1)

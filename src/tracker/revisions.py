@@ -714,3 +714,31 @@ def format_revision(result: RevisionResult, old: PlanRecord, new_plan: Plan) -> 
     elif not same:
         lines += ["", f"原分工表「{old.title}」保持不变"]
     return "\n".join(lines)
+
+
+def import_plan_or_revision(
+    store: Store, plan: Plan, by: str, revises: str | None = None, as_new: bool = False
+) -> tuple[str, str, bool]:
+    """Import a plan read from a file the way ``tracker import`` does: as a revision of
+    the tracked plan it revises (:func:`revision_target`), else as a plan of its own.
+
+    Returns:
+        The imported plan's id, what was done (for the clerk), and whether it was a
+        revision.
+
+    Raises:
+        LookupError: ``revises`` names no tracked plan.
+    """
+    old = revision_target(store, plan, revises=revises, as_new=as_new)
+    if old is not None:
+        revision = import_revision(store, plan, by, revises=old.id)
+        return revision.plan_id, format_revision(revision, old, plan), True
+    result = store.import_plan(plan)
+    titled = sum(1 for c in plan.categories for k in c.key_tasks if k.title.strip())
+    key_tasks = f"{titled} 项重点工作任务，" if titled else ""
+    return (
+        result.plan_id,
+        f"已导入「{plan.title}」：{result.categories} 项工作任务，"
+        f"{key_tasks}{result.items} 条具体任务（新增 {result.new_items} 条）",
+        False,
+    )

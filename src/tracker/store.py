@@ -18,14 +18,15 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlite_utils import Database
 
 from tracker import schema, snapshot
 from tracker.deadlines import Deadline, DeadlineKind, DueWarning, next_due, parse_deadline
 from tracker.derive import derive_items, ensure_unit, fts_rowid, searchable
+from tracker.derive import unit_id as unit_id_of
 from tracker.drafts import merge_notes
-from tracker.models import Plan, Status, stable_id
+from tracker.models import Plan, Status, StoredRecord, stable_id
 from tracker.units import Role, UnitKind, canonical_name
 
 BUSY_TIMEOUT_MS = 5000
@@ -84,7 +85,7 @@ class Progress(_Row):
         return self.done / self.total if self.total else 0.0
 
 
-class PlanRecord(_Row):
+class PlanRecord(StoredRecord):
     """A plan as stored."""
 
     id: str
@@ -94,7 +95,7 @@ class PlanRecord(_Row):
     progress: Progress = Progress()
 
 
-class CategoryRecord(_Row):
+class CategoryRecord(StoredRecord):
     """A category as stored, with its progress."""
 
     id: str
@@ -105,7 +106,7 @@ class CategoryRecord(_Row):
     progress: Progress = Progress()
 
 
-class KeyTaskRecord(_Row):
+class KeyTaskRecord(StoredRecord):
     """A key task as stored, with its progress."""
 
     id: str
@@ -115,7 +116,7 @@ class KeyTaskRecord(_Row):
     progress: Progress = Progress()
 
 
-class ItemRecord(_Row):
+class ItemRecord(StoredRecord):
     """An item as stored, with where it sits in the plan and its warning today."""
 
     id: str
@@ -146,8 +147,14 @@ class ItemRecord(_Row):
     category_no: str | None = None
     category_title: str = ""
 
+    @model_validator(mode="after")
+    def _no_warning_without_due_date(self) -> ItemRecord:
+        if "due_date" in self.invalid and self.warning is not DueWarning.NONE:
+            object.__setattr__(self, "warning", DueWarning.NONE)  # frozen: set once, here
+        return self
 
-class ItemUnit(_Row):
+
+class ItemUnit(StoredRecord):
     """A unit named in an item's 责任单位 cell."""
 
     unit_id: str
@@ -156,7 +163,7 @@ class ItemUnit(_Row):
     role: Role
 
 
-class UnitRecord(_Row):
+class UnitRecord(StoredRecord):
     """A unit with the progress of every item it answers for (directly or via a collective)."""
 
     id: str
@@ -199,7 +206,7 @@ class ItemFilter(_Row):
         )
 
 
-class ChangeRecord(_Row):
+class ChangeRecord(StoredRecord):
     """One entry of the append-only change log."""
 
     id: str
@@ -217,7 +224,7 @@ class ChangeRecord(_Row):
     """The database copy (machine) that made it; kept when snapshots are merged."""
 
 
-class SessionRecord(_Row):
+class SessionRecord(StoredRecord):
     """An app window that opened the database."""
 
     id: str
@@ -327,6 +334,9 @@ class Store:
         self._file_id: tuple[int, int] | None = None
         self._file_path: Path | None = None
         db.conn.create_function("tracker_next_due", 3, _next_due_sql, deterministic=True)
+        # Text that is not UTF-8 (a hand-edited file; a BLOB joined into text) reads with
+        # U+FFFD in place of the bad bytes instead of failing the whole query.
+        db.conn.text_factory = _lenient_text
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -553,7 +563,13 @@ class Store:
         }
         existing_plan = db["plans"].count_where("id = ?", [plan_id])
         db["plans"].upsert(
-            {"id": plan_id, "title": plan.title, "year": plan.year, "source": plan.source},
+            {
+                "id": plan_id,
+                "title": plan.title,
+                "year": plan.year,
+                "source": plan.source,
+                "issued": plan.issued.isoformat() if plan.issued else None,
+            },
             pk="id",
         )
         if not existing_plan:
@@ -849,13 +865,15 @@ class Store:
             f"WHERE {column} = :node AND {where} GROUP BY items.status",
             params,
         ):
-            counts[Status(row["status"])] = row["n"]
+            if row["status"] in counts:  # a status no clerk could set is no status
+                counts[Status(row["status"])] = row["n"]
         return counts
 
     # ------------------------------------------------------------------ units
     def units(self, plan_id: str | None = None) -> list[UnitRecord]:
-        """Every unit with the progress of the items it answers for (in one plan, if
-        given), concrete units first, by name."""
+        """The units with the progress of the items they answer for, concrete units
+        first, by name: with ``plan_id``, only the units of that plan (named in it, or
+        answering for its items through a collective it names); else every unit."""
         _, params = self._params(None)
         plan_clause = "1"
         if plan_id is not None:
@@ -876,7 +894,8 @@ class Store:
             "JOIN categories ON categories.id = key_tasks.category_id "
             f"JOIN plans ON plans.id = categories.plan_id WHERE {plan_clause}"
             ") GROUP BY unit_id) AS progress ON progress.unit_id = units.id "
-            "ORDER BY units.kind DESC, units.name",
+            + ("WHERE progress.total > 0 " if plan_id is not None else "")
+            + "ORDER BY units.kind DESC, units.name",
             params,
         )
         return [_with_progress(UnitRecord, row) for row in rows]
@@ -935,11 +954,56 @@ class Store:
                 [collective_id, unit_id, int(member)],
             )
 
+    def aliases(self) -> dict[str, str]:
+        """The clerk's unit aliases: another spelling → the name it means."""
+        return dict(self.db.execute("SELECT alias, name FROM unit_aliases ORDER BY alias"))
+
+    def set_alias(self, alias: str, name: str | None) -> int:
+        """Make ``alias`` mean unit ``name`` in every plan (None forgets the alias), and
+        re-read every item's units so the two spellings become one unit.
+
+        Returns:
+            How many items were re-read.
+
+        Raises:
+            ValueError: an empty name, or an alias of itself.
+        """
+        alias, target = canonical_name(alias), canonical_name(name) if name else None
+        if not alias or (name is not None and not target):
+            raise ValueError("别名和单位名称都不能为空")
+        if alias == target:
+            raise ValueError("别名与单位名称相同")
+        with self.write() as db:
+            if target is None:
+                db.execute("DELETE FROM unit_aliases WHERE alias = ?", [alias])
+            else:
+                db.execute(
+                    "INSERT INTO unit_aliases (alias, name) VALUES (?, ?) "
+                    "ON CONFLICT (alias) DO UPDATE SET name = excluded.name",
+                    [alias, target],
+                )
+            ids = [row[0] for row in db.execute("SELECT id FROM items")]
+            derive_items(db, ids)
+            # The alias's own unit answers for nothing now: drop it unless configured.
+            db.execute(
+                "DELETE FROM unit_members WHERE source = 'default' AND (member_id = :u "
+                "OR collective_id = :u) AND NOT EXISTS (SELECT 1 FROM item_units "
+                "WHERE unit_id = :u)",
+                {"u": unit_id_of(alias)},
+            )
+            db.execute(
+                "DELETE FROM units WHERE id = :u AND NOT EXISTS (SELECT 1 FROM item_units "
+                "WHERE unit_id = :u) AND NOT EXISTS (SELECT 1 FROM unit_members "
+                "WHERE member_id = :u OR collective_id = :u)",
+                {"u": unit_id_of(alias)},
+            )
+        return len(ids)
+
     # ------------------------------------------------------------------ settings
     def setting(self, key: str) -> str | None:
         """A remembered setting (my unit, the warning window, ...), or None."""
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-        return row[0] if row else None
+        return row[0] if row and isinstance(row[0], str) else None  # text, or not set
 
     def set_setting(self, key: str, value: str | None) -> None:
         """Remember a setting (None forgets it)."""
@@ -1159,7 +1223,10 @@ JOIN plans ON plans.id = categories.plan_id"""
 # The due date in force: fixed for dated items, the next occurrence for recurring ones.
 _DUE = (
     "(CASE WHEN items.deadline_kind = 'recurring' "
-    "THEN tracker_next_due(items.deadline_text, plans.year, :today) ELSE items.due_date END)"
+    "THEN tracker_next_due(items.deadline_text, plans.year, :today) "
+    # A stored due date that is no date (a hand-edited file) is no due date.
+    "WHEN typeof(items.due_date) = 'text' AND items.due_date GLOB "
+    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN items.due_date END)"
 )
 _WARNING = (
     f"(CASE WHEN items.status = 'done' OR {_DUE} IS NULL THEN 'none' "
@@ -1271,7 +1338,7 @@ def _progress(row: dict) -> Progress:
     )
 
 
-def _with_progress(model: type[_Row], row: dict) -> _Row:
+def _with_progress(model: type[StoredRecord], row: dict) -> StoredRecord:
     progress = _progress(row)
     return model(**row, progress=progress)
 
@@ -1281,12 +1348,19 @@ def _parsed_deadline(text: str, year: int) -> Deadline:
     return parse_deadline(text, year)
 
 
+def _lenient_text(raw: bytes) -> str:
+    return str(raw, "utf-8", "replace")
+
+
 @lru_cache(maxsize=4096)
-def _next_due_sql(text: str | None, year: int | None, today: str) -> str | None:
+def _next_due_sql(text: object, year: object, today: str) -> str | None:
     """SQL function ``tracker_next_due``: a recurring deadline's next due date."""
-    if text is None or year is None:
+    if not isinstance(text, str) or not isinstance(year, int):
         return None
-    due = next_due(_parsed_deadline(text, year), date.fromisoformat(today))
+    try:
+        due = next_due(_parsed_deadline(text, year), date.fromisoformat(today))
+    except (ValueError, OverflowError):  # a year no calendar has
+        return None
     return due.isoformat() if due else None
 
 

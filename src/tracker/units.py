@@ -82,57 +82,10 @@ COLLECTIVES: dict[str, str] = {
 }
 """The known collective units: canonical name → short Chinese description."""
 
-ALIASES: dict[str, str] = {
-    # 各乡镇街委
-    "各乡镇（街道）": TOWNSHIPS,
-    "各乡镇（街委）": TOWNSHIPS,
-    "各乡镇（街道办事处）": TOWNSHIPS,
-    "各乡镇街道": TOWNSHIPS,
-    "各乡镇街道办事处": TOWNSHIPS,
-    "各乡镇街道办": TOWNSHIPS,
-    "各乡镇街": TOWNSHIPS,
-    "各镇乡街道": TOWNSHIPS,
-    "各镇乡（街道）": TOWNSHIPS,
-    "各镇（街道）": TOWNSHIPS,
-    "各镇街": TOWNSHIPS,
-    "各街道乡镇": TOWNSHIPS,
-    "各乡镇人民政府（街道办事处）": TOWNSHIPS,
-    # 区政府工作部门
-    "区政府各工作部门": "区政府工作部门",
-    "区政府各部门": "区政府工作部门",
-    # 区级各部门（单位）
-    "区级各部门": "区级各部门（单位）",
-    "区级各单位": "区级各部门（单位）",
-    "区级各部门单位": "区级各部门（单位）",
-    "区级各部门和单位": "区级各部门（单位）",
-    "区级各部门及单位": "区级各部门（单位）",
-    # 区政府相关工作部门
-    "区政府相关部门": "区政府相关工作部门",
-    "区政府有关工作部门": "区政府相关工作部门",
-    "区政府有关部门": "区政府相关工作部门",
-    # 区级有关部门（单位）
-    "区级有关部门": "区级有关部门（单位）",
-    "区级有关单位": "区级有关部门（单位）",
-    "区级相关部门": "区级有关部门（单位）",
-    "区级相关单位": "区级有关部门（单位）",
-    "区级相关部门（单位）": "区级有关部门（单位）",
-    # 各级各部门（单位）
-    "各级各部门": "各级各部门（单位）",
-    "各级各单位": "各级各部门（单位）",
-    "各级各部门单位": "各级各部门（单位）",
-    "各级各部门和单位": "各级各部门（单位）",
-    # 被审计区级部门（单位）
-    "被审计区级部门": "被审计区级部门（单位）",
-    "被审计区级单位": "被审计区级部门（单位）",
-    "被审计部门（单位）": "被审计区级部门（单位）",
-    "被审计部门": "被审计区级部门（单位）",
-    "被审计单位": "被审计区级部门（单位）",
-    # 牵头职能部门
-    "牵头部门": "牵头职能部门",
-    "牵头单位": "牵头职能部门",
-    "牵头职能单位": "牵头职能部门",
-}
-"""Other spellings of the known collectives (in canonical bracket form) → canonical name."""
+ALIASES: dict[str, str] = {}
+"""Built-in aliases: none. Names are kept as each plan writes them (各乡镇街道 stays
+各乡镇街道); true synonyms are merged by the clerk's alias table (``tracker units alias``,
+the ``unit_aliases`` table), passed to :func:`parse_units`."""
 
 ALL_DEPARTMENTS: frozenset[str] = frozenset(
     {
@@ -148,7 +101,13 @@ ALL_DEPARTMENTS: frozenset[str] = frozenset(
 ALL_TOWNSHIPS: frozenset[str] = frozenset({TOWNSHIPS, "各级各部门（单位）"})
 """The collectives every township and sub-district belongs to by default."""
 
-_COLLECTIVE_WORDING = re.compile(r"(?:有关|相关|其他|其它|所有|各)\w{0,4}?(?:部门|单位)")
+_COLLECTIVE_WORDING = re.compile(
+    r"(?:有关|相关|其他|其它|所有|各)\w{0,6}?"
+    r"(?:部门|单位|科室|处室|股室|专班|县|乡镇|街道|镇|政府|管委会|机构)"
+    r"|^(?:各)?(?:功能区|开发区|园区)管委会$"
+)
+_PLACE_PREFIXES = ("区", "市", "县", "省", "镇", "乡", "通川", "全区", "全市")
+_INTERNAL_SUFFIXES = ("科", "股", "室", "处", "组")
 _TOWNSHIP_SUFFIXES = (
     "镇",
     "乡",
@@ -279,6 +238,63 @@ def default_collectives(name: str) -> set[str]:
     return set()
 
 
+def unit_level(name: str) -> str | None:
+    """Which level a concrete unit belongs to, for default memberships.
+
+    ``township`` (北山镇, 东城街道), ``internal`` (an office inside one bureau: 办公室,
+    财务科, 政工科 — a name without a place prefix ending in 科/股/室/处/组), ``district``
+    (区发改局, 通川生态环境局), ``city`` (市财政局), ``county`` (XX县, XX县人民政府), or None.
+    """
+    name = canonical_name(name)
+    if classify(name) is UnitKind.COLLECTIVE:
+        return None
+    if is_township(name):
+        return "township"
+    if name.endswith(_INTERNAL_SUFFIXES) and not name.startswith(_PLACE_PREFIXES):
+        return "internal"
+    if name.endswith(("县", "县人民政府", "县政府")) and not name.startswith(("市", "区")):
+        return "county"
+    if name.startswith("市") and name.endswith(_AGENCY_SUFFIXES):
+        return "city"
+    if is_district_department(name):
+        return "district"
+    return None
+
+
+def collective_levels(name: str) -> frozenset[str]:
+    """The levels whose concrete units a collective stands for by default (its form
+    tells): 科室/股室/处室 → ``internal``; 乡镇/街道/镇 → ``township``; 县 → ``county``;
+    市直/市级/市政府/全市 or starting with 市 → ``city``; 区直/区级/区政府/全区 or starting
+    with 区, or a known district collective → ``district``; 各级… → district and
+    township. Collectives whose members differ from item to item (被审计…, 牵头职能部门)
+    and vague ones (各有关单位) have none: the clerk names them (``tracker units join``).
+    """
+    name = canonical_name(name)
+    if "被审计" in name or name == "牵头职能部门" or name.endswith(("专班", "小组")):
+        return frozenset()  # differ from item to item, or are not offices at all
+    if name.startswith("各级"):
+        return frozenset({"district", "township"})
+    if any(word in name for word in ("科室", "股室", "处室")):
+        return frozenset({"internal"})
+    if any(word in name for word in ("乡镇", "街道", "街委", "镇（", "各镇", "各乡")):
+        return frozenset({"township"})
+    if "县" in name:
+        return frozenset({"county"})
+    if name.startswith("市") or any(word in name for word in _CITY_WORDS):
+        return frozenset({"city"})
+    if (
+        name in ALL_DEPARTMENTS
+        or name.startswith("区")
+        or any(word in name for word in _DISTRICT_WORDS)
+    ):
+        return frozenset({"district"})
+    return frozenset()
+
+
+_CITY_WORDS = ("市直", "市级", "市政府", "全市", "市属")
+_DISTRICT_WORDS = ("区直", "区级", "区政府", "全区", "区属")
+
+
 # --- Parsing ------------------------------------------------------------------------------
 
 _SEPARATORS = frozenset("、,;。\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
@@ -300,10 +316,17 @@ _SECTION_ROLES: dict[str, Role | None] = {
 }
 _OWN_MARKER = re.compile(r"（(牵头|配合)(?:单位|部门)?）$")
 _GROUP_MARKER = re.compile(r"(牵头|配合)$")
-_ETC = re.compile(
-    r"等(?:(?:有关|相关|其他|其它|各)?(?:部门|单位)(?:（(?:单位|部门)）|和单位|及单位|和部门)?)?$"
+# X负责落实, X分别牵头落实, X按职责分工负责: the duty words are not part of the name.
+_DUTY = re.compile(
+    r"(?:按照?职责(?:分工)?)?(?:分别)?(?P<role>牵头|配合|协助|协办)?"
+    r"(?:负责落实|负责|抓好落实|落实|实施)$"
 )
-_MARKER_ROLES = {"牵头": Role.LEAD, "配合": Role.COOPERATING}
+# X等部门（单位）, X等重点部门, X等政府各有关部门, X等市有关单位, X等相关区直部门.
+_ETC = re.compile(r"等(?:[^等]{0,10}?(?:部门|单位)(?:（(?:单位|部门)）|和单位|及单位|和部门)?)?$")
+_GENERIC = frozenset({"单位", "部门", "科室", "处室", "股室", "单位（部门）", "部门（单位）"})
+"""Words that, after a collective (各科室、单位), widen it rather than name a unit."""
+_MARKER_ROLES = {"牵头": Role.LEAD, "配合": Role.COOPERATING, "协助": Role.COOPERATING}
+_MARKER_ROLES["协办"] = Role.COOPERATING
 
 
 def _split(text: str) -> list[str]:
@@ -347,7 +370,11 @@ def _strip_token(token: str) -> tuple[str, Role | None, Role | None]:
     name = token.rstrip(".")
     while True:
         before = name
-        if match := _OWN_MARKER.search(name):
+        if (match := _DUTY.search(name)) and match.start() > 0:
+            if match.group("role"):
+                group = group or _MARKER_ROLES.get(match.group("role"), Role.COOPERATING)
+            name = name[: match.start()]
+        elif match := _OWN_MARKER.search(name):
             own = own or _MARKER_ROLES[match.group(1)]
             name = name[: match.start()]
         elif match := _GROUP_MARKER.search(name):
@@ -362,7 +389,7 @@ def _strip_token(token: str) -> tuple[str, Role | None, Role | None]:
             return name, own, group
 
 
-def parse_units(text: str) -> list[UnitMention]:
+def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMention]:
     """The units named in a 责任单位 cell, in the order written.
 
     The cell is split at ``、``, ``，``, ``,``, ``；``, ``;``, ``。`` and line breaks (not inside
@@ -400,6 +427,14 @@ def parse_units(text: str) -> list[UnitMention]:
             pending = []
             token = token[label.end() :]
         name, own, group = _strip_token(token)
+        if name in _GENERIC and names and names[-1].startswith("各") and not label:
+            names[-1] = f"{names[-1]}、{name}"  # 各科室、单位: one collective
+            if group is not None:
+                for i in [*pending, len(names) - 1]:
+                    if marks[i] is None:
+                        marks[i] = group
+                pending = []
+            continue
         index = len(names)
         names.append(name)
         marks.append(own or section)
@@ -417,7 +452,7 @@ def parse_units(text: str) -> list[UnitMention]:
     for name, mark in zip(names, marks, strict=True):
         if not any(ch.isalnum() for ch in name):
             continue
-        canonical = ALIASES.get(name, name)
+        canonical = (aliases or ALIASES).get(name, name)
         if canonical not in merged:
             order.append(canonical)
             merged[canonical] = mark

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from tracker.importers.layout import UnrecognisedLayout, recognise
 from tracker.importers.tables import SourceRow, SourceTable, read_csv, read_docx, read_xlsx
+from tracker.importers.vet import FileRefused, read_text
 from tracker.models import Plan
-from tracker.parser import PlanFormatError, read_plan_file
+from tracker.parser import PlanFormatError, parse_plan_text
 
 TABLE_SUFFIXES = (".docx", ".xlsx", ".csv")
 """The table formats read here."""
@@ -41,8 +42,12 @@ __all__ = [
 ]
 
 
-def read_plan(path: Path | str) -> Plan:
+def read_plan(path: Path | str, year: int | None = None) -> Plan:
     """Read a plan from a .txt dump, a .docx, an .xlsx or a .csv file.
+
+    A Word document without a table, and a text file without the dump's tab-indented
+    cells, are read as list-style plans (:mod:`tracker.importers.listplan`). ``year`` is
+    the plan's year when the file names none (``--year``).
 
     Raises:
         PlanFormatError: the file is not a plan this importer understands (an
@@ -52,9 +57,13 @@ def read_plan(path: Path | str) -> Plan:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
-        return read_table_plan(path)
+        return read_table_plan(path, year)
     if suffix == ".txt" or suffix == "":
-        return read_plan_file(path)
+        try:
+            text = read_text(path, ".txt")
+        except FileRefused as refused:
+            raise PlanFormatError(0, refused.reason) from refused
+        return parse_plan_text(text, source=path.name, year=year)
     advice = f"请在 Word/WPS/Excel 中另存为 {_RESAVE[suffix]} 后再导入" if suffix in _RESAVE else ""
     raise PlanFormatError(
         0,
@@ -63,7 +72,7 @@ def read_plan(path: Path | str) -> Plan:
     )
 
 
-def read_table_plan(path: Path) -> Plan:
+def read_table_plan(path: Path, year: int | None = None) -> Plan:
     """Read a plan from a Word, Excel or CSV table (by the file's extension).
 
     A workbook's sheets are tried in order; the first with a recognised header is the
@@ -74,14 +83,14 @@ def read_table_plan(path: Path) -> Plan:
     """
     suffix = path.suffix.lower()
     if suffix == ".docx":
-        return recognise(read_docx(path), source=path.name)
+        return recognise(read_docx(path), source=path.name, year=year)
     if suffix == ".csv":
-        return recognise(read_csv(path), source=path.name)
+        return recognise(read_csv(path), source=path.name, year=year)
     sheets = read_xlsx(path)
     first_error: UnrecognisedLayout | None = None
     for sheet in sheets:
         try:
-            return recognise(sheet, source=path.name)
+            return recognise(sheet, source=path.name, year=year)
         except UnrecognisedLayout as error:
             first_error = first_error or error
         except PlanFormatError as error:

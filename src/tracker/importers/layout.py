@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -65,7 +66,17 @@ class Role(StrEnum):
 
 HEADER_NAMES: dict[Role, tuple[str, ...]] = {
     Role.NO: ("序号", "编号"),
-    Role.CATEGORY: ("工作任务", "重点工作", "主要任务", "任务类别", "工作类别", "类别"),
+    Role.CATEGORY: (
+        "工作任务",
+        "重点工作",
+        "主要任务",
+        "任务类别",
+        "工作类别",
+        "类别",
+        "分类",
+        "目标任务",
+        "工作目标",
+    ),
     Role.TASK: (
         "重点工作任务",
         "工作内容",
@@ -79,9 +90,25 @@ HEADER_NAMES: dict[Role, tuple[str, ...]] = {
         "具体措施",
         "任务要求",
         "任务分解",
+        "具体工作要求",
+        "具体工作任务",
+        "重点任务",
+        "工作事项",
+        "事项",
+        "任务",
+        "具体工作",
     ),
-    Role.UNITS: ("责任单位", "责任部门", "责任主体", "承办单位", "责任单位(部门)"),
-    Role.LEAD: ("牵头单位", "牵头部门", "牵头责任单位"),
+    Role.UNITS: (
+        "责任单位",
+        "责任部门",
+        "责任主体",
+        "承办单位",
+        "责任单位(部门)",
+        "责任科室",
+        "责任处室",
+        "责任股室",
+    ),
+    Role.LEAD: ("牵头单位", "牵头部门", "牵头责任单位", "牵头科室", "牵头处室"),
     Role.PARTNER: ("配合单位", "配合部门", "协办单位", "参与单位"),
     Role.DEADLINE: ("完成时限", "时限", "完成时间", "时间节点", "时限要求", "完成期限", "时间要求"),
     Role.REMARKS: ("备注",),
@@ -93,6 +120,11 @@ UNIT_LABELS = {Role.UNITS: "责任单位", Role.LEAD: "牵头单位", Role.PARTN
 parser reads ``牵头单位：X；配合单位：Y``)."""
 
 _BY_NAME = {name: role for role, names in HEADER_NAMES.items() for name in names}
+_UNIT_WORDS = ("单位", "科室", "处室", "股室", "部门")
+"""A header containing one of these names a unit column (责任单位（部门）, 配合科室…)."""
+_LEAD_WORDS = ("牵头", "主责")
+_PARTNER_WORDS = ("配合", "协办", "协助", "参与")
+_DEADLINE_WORDS = ("时限", "完成时间", "时间节点", "完成期限", "时间要求")
 _TEXT_ROLES = (Role.CATEGORY, Role.TASK)
 _UNIT_ROLES = (Role.UNITS, Role.LEAD, Role.PARTNER)
 _TAIL_NOTE = re.compile(r"[(（][^()（）]*[)）]$")
@@ -113,7 +145,10 @@ _SUB_ITEM_BOUNDARY = frozenset("。；;！!？?，,：:")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _ATTACHMENT = re.compile(r"^附件\d*[:：]?$")
-_PLAN_WORDS = ("分工", "要点", "任务", "清单", "台账", "方案", "计划", "安排")
+_PLAN_WORDS = ("分工", "要点", "任务", "清单", "台账", "方案", "计划", "安排", "分解")
+_NOTICE = re.compile(r"关于印发|印发给|的通知$|^各.*[:：]$")
+_DOC_NUMBER = re.compile(r"[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*\d+\s*号")
+_ISSUE_DATE = re.compile(r"^(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日$")
 
 
 class UnrecognisedLayout(PlanFormatError):
@@ -127,7 +162,20 @@ def header_role(text: str) -> Role | None:
     key = normalise(text)
     if key in _BY_NAME:
         return _BY_NAME[key]
-    return _BY_NAME.get(_TAIL_NOTE.sub("", key))
+    bare = _TAIL_NOTE.sub("", key)
+    if bare in _BY_NAME:
+        return _BY_NAME[bare]
+    if not bare or len(bare) > 12:
+        return None  # a sentence, not a header
+    if any(word in bare for word in _UNIT_WORDS) and "人" not in bare:
+        if any(word in bare for word in _LEAD_WORDS):
+            return Role.LEAD
+        if any(word in bare for word in _PARTNER_WORDS):
+            return Role.PARTNER
+        return Role.UNITS
+    if any(word in bare for word in _DEADLINE_WORDS):
+        return Role.DEADLINE
+    return None
 
 
 def split_numbering(text: str) -> tuple[str | None, str, str | None]:
@@ -176,38 +224,76 @@ def split_sub_items(text: str) -> list[str]:
     return [part for a, b in zip(starts, ends, strict=True) if (part := text[a:b].strip())]
 
 
-def title_and_year(lines: list[str], source: str) -> tuple[str, int]:
-    """The plan's title and year from the lines above its table, else the file name.
+def _title_candidate(line: str) -> bool:
+    """Whether a line above the plan may be its title: not a covering notice (关于印发…的通知),
+    a document number (〔2023〕2号), an addressee line, a sentence or a date."""
+    text = unicodedata.normalize("NFKC", line).strip()
+    return not (
+        _NOTICE.search(text)
+        or _DOC_NUMBER.search(text)
+        or _ISSUE_DATE.match(normalise(text))
+        or text.endswith(("。", ":", ";", ","))
+        or len(text) > 60
+    )
+
+
+def title_and_year(lines: list[str], source: str, year: int | None = None) -> tuple[str, int]:
+    """The plan's title and year from the lines above its table (or its list), else the
+    file name, else the year given (``--year``).
 
     The title is the first line with a year (preferring one that names the plan:
-    分工表, 要点, 任务清单, ...); ``附件`` lines are skipped. Without a dated line the
-    year comes from the file name (``2023-分工表.xlsx``) and the title is the last line
-    above the table, or the file name.
+    分工表, 要点, 任务清单, ...); ``附件`` lines, covering notices (关于印发…的通知), document
+    numbers, addressees and sentences are skipped. Without a dated line the year comes
+    from the file name (``2023-分工表.xlsx``) or ``year``, and the title is the first line
+    naming the plan, else the last line, else the file name.
 
     Raises:
-        PlanFormatError: when no year is found anywhere.
+        PlanFormatError: when no year is found anywhere and none is given, or the year
+            given differs from the one the file names.
     """
     candidates = [
         line.strip()
         for line in lines
-        if not is_blank(line) and not _ATTACHMENT.match(normalise(line))
+        if not is_blank(line) and not _ATTACHMENT.match(normalise(line)) and _title_candidate(line)
     ]
     dated = [c for c in candidates if _YEAR.search(unicodedata.normalize("NFKC", c))]
     named = [c for c in dated if any(word in c for word in _PLAN_WORDS)]
+    found: int | None = None
     if dated:
         title = (named or dated)[0]
         match = _YEAR.search(unicodedata.normalize("NFKC", title))
         assert match is not None
-        return title, int(match.group(1))
-    stem = Path(source).stem
-    match = _FILE_YEAR.search(unicodedata.normalize("NFKC", stem))
-    if match is None:
+        found = int(match.group(1))
+    else:
+        titled = [c for c in candidates if any(word in c for word in _PLAN_WORDS)]
+        title = (titled or candidates[-1:] or [Path(source).stem])[0]
+        match = _FILE_YEAR.search(unicodedata.normalize("NFKC", Path(source).stem))
+        if match is not None:
+            found = int(match.group(1))
+    if found is not None and year is not None and found != year:
+        raise PlanFormatError(
+            0, f"文件中的年份为 {found} 年，与指定的 --year {year} 不符；未导入任何内容"
+        )
+    if found is None and year is None:
         raise PlanFormatError(
             0,
-            "未找到分工表的年份：表格上方应有含年份的标题（如「2023年全区政务公开工作要点分工表」），"
-            "或在文件名中写明年份（如「2023-分工表.docx」）",
+            "文件中未写明分工表的年份（标题和文件名中都没有）：请用 --year 指定，"
+            "如 tracker import 文件 --year 2024（在应用中导入时会询问年份）",
         )
-    return (candidates[-1] if candidates else stem), int(match.group(1))
+    return title, found if found is not None else year  # type: ignore[return-value]
+
+
+def issue_date(lines: list[str]) -> date | None:
+    """The date a plan was issued: a line holding only a date (``2023年3月28日``, the
+    covering notice's signature), the first such line; None when there is none."""
+    for line in lines:
+        match = _ISSUE_DATE.match(normalise(line))
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                continue
+    return None
 
 
 def _row_text(row: SourceRow) -> str:
@@ -236,6 +322,26 @@ class Layout:
     sections: bool
     """Whether categories (and, with one text column, key tasks) come from rows holding
     a single heading (``一、…``) rather than from a column."""
+
+
+_ROW_NUMBER = re.compile(r"^[(（]?\d{1,3}[)）]?[.、．]?$")
+
+
+def _only_numbers(rows: tuple[SourceRow, ...], column: int) -> bool:
+    """Whether a column's filled body cells are all row numbers (and there are some)."""
+    filled = [normalise(_cell(r, column)) for r in rows if not is_blank(_cell(r, column))]
+    filled = [f for f in filled if not _is_header_again_text(f)]
+    return bool(filled) and all(_ROW_NUMBER.match(f) for f in filled)
+
+
+def _is_header_again_text(text: str) -> bool:
+    return header_role(text) is not None
+
+
+def _missing(header: SourceRow, what: str) -> UnrecognisedLayout:
+    """The error for a header that lacks a column: what is missing and what was found."""
+    found = " | ".join(normalise(c) for c in header.cells if not is_blank(c))
+    return UnrecognisedLayout(header.number, f"未找到「{what}」列；表头为：{found}")
 
 
 def _header_at(rows: tuple[SourceRow, ...]) -> int | None:
@@ -276,6 +382,13 @@ def find_layout(table: SourceTable) -> tuple[Layout, int]:
     rows = table.rows
     at = _header_at(rows)
     if at is None:
+        # A header naming tasks but no units (or units but no tasks) says what it lacks.
+        for row in rows[:_HEADER_SEARCH_ROWS]:
+            roles = {header_role(c) for c in row.cells if not is_blank(c)} - {None}
+            if roles & set(_TEXT_ROLES) and len(roles) >= 2:
+                raise _missing(row, "责任单位")
+            if roles & set(_UNIT_ROLES) and len(roles) >= 2:
+                raise _missing(row, "工作任务/具体要求")
         raise _unrecognised(table)
     header = rows[at]
     width = max(len(r.cells) for r in rows)
@@ -299,7 +412,15 @@ def find_layout(table: SourceTable) -> tuple[Layout, int]:
             roles[i] = roles[i - 1]
             spanned[i] = spanned[i - 1]
 
+    # A text column holding only numbers is a 序号 under a spanning header (具体要求
+    # over 序号 and the text): its numbers are not key tasks.
+    body_rows = rows[at + header_rows :]
+    for i, role in enumerate(roles):
+        if role in _TEXT_ROLES and _only_numbers(body_rows, i):
+            roles[i] = Role.NO
     text_columns = [i for i, r in enumerate(roles) if r in _TEXT_ROLES]
+    if not text_columns:
+        raise _missing(header, "工作任务/具体要求")
     units = tuple((i, r) for i, r in enumerate(roles) if r in _UNIT_ROLES)
     deadline = next((i for i, r in enumerate(roles) if r is Role.DEADLINE), None)
     if deadline is None:
@@ -396,10 +517,11 @@ class _Builder:
     def item(self, row: SourceRow, item: Item) -> None:
         if not self.categories:
             raise PlanFormatError(row.number, "第一条任务之前应有工作任务（类别），未找到")
-        _, category_title, key_tasks = self.categories[-1]
+        key_tasks = self.categories[-1][2]
         if not key_tasks:
-            # No key-task level in this layout (or none yet): the category is its own.
-            key_tasks.append((category_title, []))
+            # No key-task level in this layout (or none yet): an untitled key task, which
+            # the tree does not show (the items sit directly under their category).
+            key_tasks.append(("", []))
         key_tasks[-1][1].append(item)
 
     def build(self) -> tuple[Category, ...]:
@@ -467,21 +589,28 @@ def _is_header_again(row: SourceRow) -> bool:
     return len(filled) >= 2 and all(header_role(c) for c in filled)
 
 
-def recognise(table: SourceTable, source: str = "") -> Plan:
-    """Build a plan from a table read from a file.
+def recognise(table: SourceTable, source: str = "", year: int | None = None) -> Plan:
+    """Build a plan from a table read from a file (or from its paragraphs, when the
+    document has no table: a list-style plan, :mod:`tracker.importers.listplan`).
 
     Args:
         table: The rows, as read by :mod:`tracker.importers.tables`.
         source: The file's name (kept with the plan; its year is used when the title
             above the table has none).
+        year: The plan's year when the file names none (``--year``).
 
     Raises:
         UnrecognisedLayout: the table has no header this importer knows.
         PlanFormatError: a row does not fit the layout (its number is the row's).
     """
+    if not table.rows:
+        from tracker.importers.listplan import parse_list_plan
+
+        return parse_list_plan(list(enumerate(table.preamble, start=1)), source, year)
     layout, body_at = find_layout(table)
     above = [*table.preamble, *(_row_text(r) for r in table.rows[: body_at - layout.header_rows])]
-    title, year = title_and_year(above, source)
+    title, year = title_and_year(above, source, year)
+    issued = issue_date(above)
     body = table.rows[body_at:]
     numbered = _numbers_categories(layout, body)
     data_columns = {layout.content, *(i for i, _ in layout.units)}
@@ -524,7 +653,7 @@ def recognise(table: SourceTable, source: str = "") -> Plan:
     categories = builder.build()
     if not categories:
         raise PlanFormatError(layout.header.number, "表头之后应有任务行，未找到")
-    return Plan(title=title, year=year, source=source, categories=categories)
+    return Plan(title=title, year=year, source=source, categories=categories, issued=issued)
 
 
 def _heading(builder: _Builder, row: SourceRow, text: str, layout: Layout) -> None:

@@ -15,16 +15,28 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracker.parser import PlanFormatError, decode_plan_bytes
+from tracker.importers.vet import (
+    MAX_ROWS,
+    FileRefused,
+    SheetExtent,
+    damaged,
+    read_text,
+    too_large,
+    vet_docx,
+    vet_xlsx,
+)
+from tracker.parser import PlanFormatError
 
 if TYPE_CHECKING:
     from docx.table import Table
+    from lxml import etree
 
 
 @dataclass(frozen=True)
@@ -55,12 +67,49 @@ class SourceTable:
     """The worksheet's name, for messages about a workbook with several sheets."""
 
 
-def _not_readable(kind: str, error: BaseException) -> PlanFormatError:
-    return PlanFormatError(
-        0,
-        f"不是可以读取的 {kind} 文件（{type(error).__name__}）；旧格式（.doc/.xls）或 WPS 格式"
-        f"请先在 Word/WPS/Excel 中另存为 {kind} 再导入",
-    )
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn every failure of reading an outside file into a :class:`PlanFormatError`.
+
+    python-docx and openpyxl raise whatever their parsers meet (XML, zip, value and index
+    errors from crafted files); the file is checked first (:mod:`tracker.importers.vet`),
+    and whatever still fails means the file is damaged, said so with the error's name.
+    """
+    try:
+        yield
+    except PlanFormatError:
+        raise
+    except FileRefused as refused:
+        raise PlanFormatError(0, refused.reason) from refused
+    except (MemoryError, RecursionError):
+        raise
+    except OSError:
+        raise  # the file cannot be read at all: the caller says so
+    except Exception as error:  # a third-party parser on untrusted bytes: see above
+        raise PlanFormatError(0, damaged(error).reason) from error
+
+
+_huge_parser: etree.XMLParser | None = None
+
+
+def _allow_long_text() -> None:
+    """Let python-docx read a paragraph longer than 10 MB.
+
+    libxml2 refuses a text node over 10 000 000 bytes unless told the document is huge;
+    python-docx parses with one module-level parser. :func:`vet_docx` has bounded the
+    whole file (size, elements) before this parser sees it, so lifting libxml2's own
+    per-node limits adds no risk. Done once, for the process.
+    """
+    global _huge_parser
+    from docx.oxml import parser
+    from lxml import etree
+
+    if _huge_parser is None:
+        _huge_parser = etree.XMLParser(
+            remove_blank_text=True, resolve_entities=False, huge_tree=True
+        )
+        _huge_parser.set_element_class_lookup(parser.element_class_lookup)
+    parser.oxml_parser = _huge_parser
 
 
 # ---------------------------------------------------------------------- Word
@@ -73,30 +122,31 @@ def read_docx(path: Path) -> SourceTable:
     above or to the left of it is read as empty.
 
     Raises:
-        PlanFormatError: the file is not a .docx, or has no table.
+        PlanFormatError: the file is not a .docx (what it is, if known), is damaged or
+            exceeds a limit of :mod:`tracker.importers.vet`. A document without a table
+            gives no rows and all its paragraphs (a list-style plan).
     """
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-    from lxml.etree import XMLSyntaxError
+    path = Path(path)
+    with _reading(path):
+        vet_docx(path)
+        import docx
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
 
-    try:
+        _allow_long_text()
         document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as e:
-        raise _not_readable("Word（.docx）", e) from e
-
-    preamble: list[str] = []
-    rows: list[SourceRow] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Paragraph):
-            if not rows:
-                preamble.append(block.text)
-        elif isinstance(block, Table):
-            for row in _docx_rows(block):
-                rows.append(replace(row, number=len(rows) + 1))
-    if not rows:
-        raise PlanFormatError(0, f"「{path.name}」中没有表格；分工表应是 Word 表格")
+        preamble: list[str] = []
+        rows: list[SourceRow] = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Paragraph):
+                if not rows:
+                    preamble.append(block.text)
+            elif isinstance(block, Table):
+                for row in _docx_rows(block):
+                    rows.append(replace(row, number=len(rows) + 1))
+                if len(rows) > MAX_ROWS:
+                    raise too_large("Word 表格的行数", f"超过 {MAX_ROWS} 行", f"{MAX_ROWS} 行")
+    # No table: a list-style plan, its paragraphs are all in the preamble.
     return SourceTable(rows=tuple(rows), preamble=tuple(preamble))
 
 
@@ -130,43 +180,65 @@ def _docx_rows(table: Table) -> list[SourceRow]:
 def read_xlsx(path: Path) -> list[SourceTable]:
     """Read every non-empty worksheet of an Excel workbook (.xlsx).
 
-    Merged ranges keep their value in the top-left cell (openpyxl leaves the others
-    empty). Formulas give their last computed value. Numbers that are whole read as
-    ``1`` rather than ``1.0``; dates read as ``2023年6月30日``, which the deadline
-    parser understands.
+    Each sheet is read up to its last row and column holding a value (measured by
+    :func:`vet_xlsx`, which also refuses damaged and oversized files). Merged ranges
+    keep their value in the top-left cell, the others read as empty. Formulas give
+    their last computed value. Numbers that are whole read as ``1`` rather than
+    ``1.0``; dates read as ``2023年6月30日``, which the deadline parser understands.
 
     Raises:
-        PlanFormatError: the file is not an .xlsx workbook, or every sheet is empty.
+        PlanFormatError: the file is not an .xlsx workbook (what it is, if known), is
+            damaged, exceeds a limit, or every sheet is empty.
     """
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        # Not read_only: merged ranges are only known to a fully loaded sheet.
-        workbook = openpyxl.load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
-        raise _not_readable("Excel（.xlsx）", error) from error
+    path = Path(path)
     tables = []
-    for sheet in workbook.worksheets:
-        # Merged ranges: cells below the top row of a range continue its top-left value.
-        continued: dict[tuple[int, int], str] = {}
-        for merged in sheet.merged_cells.ranges:
-            if merged.min_col != merged.max_col:
-                continue  # a horizontal span continues nothing
-            value = _excel_text(sheet.cell(merged.min_row, merged.min_col).value)
-            for r in range(merged.min_row + 1, merged.max_row + 1):
-                continued[(r, merged.min_col)] = value
-        rows = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = tuple(_excel_text(value) for value in values)
-            continues = tuple(continued.get((number, col), "") for col in range(1, len(cells) + 1))
-            rows.append(SourceRow(number, cells, continues if any(continues) else ()))
-        if any(any(c.strip() for c in row.cells) for row in rows):
-            tables.append(SourceTable(rows=tuple(rows), name=sheet.title))
-    workbook.close()
+    with _reading(path):
+        extents = vet_xlsx(path)
+        import openpyxl
+
+        # Read-only: rows stream from the file; merged ranges come from the vetting pass
+        # (a fully loaded sheet would create a cell object for every merged cell).
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            for sheet in workbook.worksheets:
+                extent = extents.get(sheet._worksheet_path)  # type: ignore[union-attr]
+                if extent is None:
+                    raise FileRefused(f"工作表「{sheet.title}」不在文件的目录中，文件已损坏")
+                rows = _sheet_rows(sheet, extent)
+                if any(any(c.strip() for c in row.cells) for row in rows):
+                    tables.append(SourceTable(rows=tuple(rows), name=sheet.title))
+        finally:
+            workbook.close()
     if not tables:
         raise PlanFormatError(0, f"「{path.name}」的工作表都是空的")
     return tables
+
+
+def _sheet_rows(sheet: object, extent: SheetExtent) -> list[SourceRow]:
+    """A worksheet's rows up to its extent, merged ranges applied."""
+    if not extent.max_row:
+        return []
+    grid = [
+        [_excel_text(value) for value in values]
+        for values in sheet.iter_rows(  # type: ignore[attr-defined]
+            min_row=1, max_row=extent.max_row, max_col=extent.max_col, values_only=True
+        )
+    ]
+    continues: dict[int, list[str]] = {}
+    # vet_xlsx clipped the ranges to the extent and refused overlapping ones, so this
+    # visits each cell at most once.
+    for top, left, bottom, right in extent.merged:
+        value = grid[top - 1][left - 1]
+        for r in range(top, bottom + 1):
+            for c in range(left, right + 1):
+                if (r, c) != (top, left):
+                    grid[r - 1][c - 1] = ""
+            if left == right and r > top:  # cells below continue a vertical merge
+                continues.setdefault(r, [""] * extent.max_col)[left - 1] = value
+    return [
+        SourceRow(number, tuple(cells), tuple(continues[number]) if number in continues else ())
+        for number, cells in enumerate(grid, start=1)
+    ]
 
 
 def _excel_text(value: object) -> str:
@@ -188,12 +260,28 @@ def _excel_text(value: object) -> str:
 
 # ---------------------------------------------------------------------- CSV
 def read_csv(path: Path) -> SourceTable:
-    """Read a CSV file: UTF-8 (with or without BOM) or GB18030, comma- or tab-separated.
+    """Read a CSV file: UTF-8 (with or without BOM), GB18030 or UTF-16 with a BOM
+    (Excel's 「Unicode 文本」); comma- or tab-separated.
 
     Raises:
-        PlanFormatError: the file is in neither encoding, or is not valid CSV.
+        PlanFormatError: the file is in none of these encodings, is not valid CSV, is
+            another kind of file, or exceeds :data:`MAX_TEXT_BYTES` or :data:`MAX_ROWS`.
     """
-    text = decode_plan_bytes(Path(path).read_bytes())
+    path = Path(path)
+    with _reading(path):
+        records = split_csv(read_text(path, ".csv"))
+    return SourceTable(
+        rows=tuple(SourceRow(number, tuple(r)) for number, r in enumerate(records, start=1))
+    )
+
+
+def split_csv(text: str) -> list[list[str]]:
+    """Split CSV text into records: comma- or tab-separated, whichever fits.
+
+    Raises:
+        FileRefused: more than :data:`MAX_ROWS` records (found without reading further).
+        PlanFormatError: not valid CSV (the record at fault as its line).
+    """
 
     # Excel writes commas ("CSV") or tabs ("Unicode 文本"): the one that splits more of
     # the first lines into three cells or more is the separator.
@@ -205,11 +293,13 @@ def read_csv(path: Path) -> SourceTable:
             return 0
 
     dialect = max((csv.excel, csv.excel_tab), key=table_like)
-    rows: list[SourceRow] = []
+    records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         for record in reader:
-            rows.append(SourceRow(len(rows) + 1, tuple(record)))
+            if len(records) == MAX_ROWS:
+                raise too_large("CSV 的行数", f"超过 {MAX_ROWS} 行", f"{MAX_ROWS} 行")
+            records.append(record)
     except csv.Error as error:
-        raise PlanFormatError(len(rows) + 1, f"不是有效的 CSV：{error}") from error
-    return SourceTable(rows=tuple(rows))
+        raise PlanFormatError(len(records) + 1, f"不是有效的 CSV：{error}") from error
+    return records

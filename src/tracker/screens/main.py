@@ -569,7 +569,10 @@ class MainScreen(Screen[None]):
             self.notify("请先在目录中选中一项具体任务", severity="warning")
             return
         store = self.app.store
-        if store.item(item_id).deadline_kind is not DeadlineKind.STANDING:
+        item = store.item(item_id)
+        if item.deadline_kind is not DeadlineKind.STANDING and not (
+            item.deadline_kind is DeadlineKind.DATE_THEN_STANDING and item.status is Status.DONE
+        ):
             self.notify("只有常态长期任务（如及时公开、长期坚持）需要定期检查", severity="warning")
             return
         try:
@@ -626,8 +629,9 @@ class MainScreen(Screen[None]):
         from tracker.screens.plans import PlanPickerScreen
 
         self._save_now()
-        chosen = await self.app.push_screen_wait(PlanPickerScreen(self.app.store, self.plan_id))
-        if chosen and chosen != self.plan_id:
+        picker = PlanPickerScreen(self.app.store, self.plan_id, self.app.user)
+        chosen = await self.app.push_screen_wait(picker)
+        if chosen and (chosen != self.plan_id or picker.imported):
             self.app.show_plan(chosen)
 
     # ------------------------------------------------------------------ history

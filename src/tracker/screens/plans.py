@@ -1,9 +1,10 @@
-"""Choose which plan to show when the database holds several (2023, 2024, another district)."""
+"""Choose which plan to show when the database holds several (2023, 2024, another district),
+or import one more (``i``: :class:`~tracker.screens.import_plan.ImportPlanScreen`)."""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,12 +19,18 @@ from tracker.store import Store
 class PlanPickerScreen(ModalScreen[str | None]):
     """Lists every plan with its progress; Enter dismisses with the plan's id."""
 
-    BINDINGS = [Binding("escape,q", "cancel", "取消")]
+    BINDINGS = [
+        Binding("escape,q", "cancel", "取消"),
+        Binding("i", "import_plan", "导入分工表"),
+    ]
 
-    def __init__(self, store: Store, current_plan_id: str) -> None:
+    def __init__(self, store: Store, current_plan_id: str, user: str = "") -> None:
         super().__init__()
         self.store = store
         self.current_plan_id = current_plan_id
+        self.user = user
+        self.imported = False
+        """Whether the plan dismissed with was just imported (shown afresh even if current)."""
 
     def compose(self) -> ComposeResult:
         plans = self.store.plans()
@@ -39,7 +46,7 @@ class PlanPickerScreen(ModalScreen[str | None]):
             options.append(Option(label, id=plan.id))
         with Vertical(id="plan-dialog", classes="dialog") as dialog:
             dialog.border_title = "选择分工表"
-            dialog.border_subtitle = "Enter 打开　Esc 取消"
+            dialog.border_subtitle = "Enter 打开　i 导入分工表　Esc 取消"
             yield Static(Text(f"本数据库中共有 {len(plans)} 份分工表"))
             yield OptionList(*options, id="plan-options")
 
@@ -56,3 +63,13 @@ class PlanPickerScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    @work
+    async def action_import_plan(self) -> None:
+        """Import a plan from a file (with a preview first); open it when imported."""
+        from tracker.screens.import_plan import ImportPlanScreen
+
+        imported = await self.app.push_screen_wait(ImportPlanScreen(self.store, self.user))
+        if imported:
+            self.imported = True
+            self.dismiss(imported)

@@ -44,6 +44,8 @@ def warning_mark(item: ItemRecord) -> Text:
 def item_path(item: ItemRecord) -> str:
     """Where an item sits: ``序号 工作任务 › 重点工作任务``."""
     number = f"{item.category_no} " if item.category_no else ""
+    if not item.key_task_title.strip():  # two levels: no key task
+        return f"{number}{item.category_title}"
     return f"{number}{item.category_title} › {item.key_task_title}"
 
 

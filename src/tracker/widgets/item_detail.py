@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Select, Static, TextArea
 
-from tracker.deadlines import DeadlineKind, DueWarning, needs_review
+from tracker.deadlines import DeadlineKind, DueWarning, needs_review, parse_deadline
 from tracker.labels import editable, literal, status_badge, stored
 from tracker.models import Status
 from tracker.store import ItemRecord, ItemUnit
@@ -128,7 +128,7 @@ class ItemDetail(Vertical):
             (f"{new.outline}　" if new.outline else "", "bold"),
             literal(f"{new.category_no} " if new.category_no else ""),
             literal(new.category_title),
-            " › ",  # the path is muted already
+            " › " if new.key_task_title.strip() else "",  # the path is muted already
             literal(new.key_task_title),
         )
         self.query_one("#item-path", Static).update(path)
@@ -244,7 +244,12 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
             text.append(f"（还剩 {days} 天）", style="bold yellow")
         else:
             text.append(f"（还剩 {days} 天）", style="green")
-    elif kind is DeadlineKind.STANDING:
+    if kind is DeadlineKind.DATE_THEN_STANDING and item.status is Status.DONE:
+        kind = DeadlineKind.STANDING  # done by its date: now kept up and reviewed
+        text.append("　此后持续落实", style="dim")
+    if item.due_date is not None and kind is not DeadlineKind.STANDING:
+        return text  # dated (or recurring): the date and its standing say it all
+    if kind is DeadlineKind.STANDING:
         text.append(f"　（{kind.label}）", style="dim")
         period = "本季度" if review_period == "quarter" else "本月"
         if item.last_reviewed is None:
@@ -258,9 +263,19 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
             text.append(f"\n　{period}已检查（{item.last_reviewed.isoformat()}）", style="green")
     elif kind is DeadlineKind.UNKNOWN:
         text.append("　⚠ 无法识别的时限，请人工确认", style="bold yellow")
+    elif kind is DeadlineKind.RELATIVE and _months(item):
+        text.append(
+            f"　⚠ 自印发之日起 {_months(item)} 个月，分工表未写明印发日期，请人工确认",
+            style="bold yellow",
+        )
     else:
         text.append(f"　（{kind.label}）", style="dim")
     return text
+
+
+def _months(item: ItemRecord) -> int | None:
+    """The months a relative deadline counts from an unknown issue date (6个月, 1年)."""
+    return parse_deadline(item.deadline_text, item.plan_year).months
 
 
 def _short_time(iso: str | None) -> str:

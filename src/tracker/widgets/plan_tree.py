@@ -126,8 +126,9 @@ class PlanTree(Tree[NodeRef]):
                 category.expand()
                 self._fill(category)
                 for key_task in list(category.children):
-                    key_task.expand()
-                    self._fill(key_task)
+                    if key_task.data is not None and key_task.data.kind == "key_task":
+                        key_task.expand()
+                        self._fill(key_task)
         # Open with the categories in view and the cursor on the first of them
         # (line 0 is the plan itself).
         self.cursor_line = 1 if self.root.children else 0
@@ -167,12 +168,21 @@ class PlanTree(Tree[NodeRef]):
                 self._add(node, category_label(category), NodeRef("category", category.id))
         elif ref.kind == "category":
             for key_task in self.outline.key_tasks(ref.id, self.flt):
+                if not key_task.title.strip():
+                    # A plan of two levels: the untitled key task is not shown, its
+                    # items sit directly under the category.
+                    self._loaded.add(key_task.id)
+                    self._add_items(node, key_task.id)
+                    continue
                 self._records[key_task.id] = key_task
                 self._add(node, key_task_label(key_task), NodeRef("key_task", key_task.id))
         elif ref.kind == "key_task":
-            for item in self.outline.items(ref.id, self.flt):
-                leaf = node.add_leaf(item_label(item), NodeRef("item", item.id))
-                self._by_ref[item.id] = leaf
+            self._add_items(node, ref.id)
+
+    def _add_items(self, node: TreeNode[NodeRef], key_task_id: str) -> None:
+        for item in self.outline.items(key_task_id, self.flt):
+            leaf = node.add_leaf(item_label(item), NodeRef("item", item.id))
+            self._by_ref[item.id] = leaf
 
     def _add(self, parent: TreeNode[NodeRef], label: Text, ref: NodeRef) -> None:
         self._by_ref[ref.id] = parent.add(label, ref, allow_expand=True)
