@@ -142,16 +142,18 @@ def replace_member(data: bytes, name: str, content: bytes) -> bytes:
 
 
 def docx_bytes(rows: Sequence[Sequence[str]] | None = None, paragraph: str = TITLE) -> bytes:
-    """A Word document (python-docx) with a title paragraph and a table."""
+    """A Word document (python-docx) with a title paragraph and a table (none if
+    ``rows`` is empty)."""
     import docx
 
     document = docx.Document()
     document.add_paragraph(paragraph)
     rows = rows if rows is not None else [HEADER, *ROWS]
-    table = document.add_table(rows=len(rows), cols=len(rows[0]))
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            table.cell(r, c).text = text
+    if rows:
+        table = document.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.cell(r, c).text = text
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
