@@ -214,8 +214,7 @@ class ConflictsScreen(ModalScreen[bool]):
         note = (
             painted(
                 # No spaces: the sentence then wraps between characters, not at the number.
-                f"
-另有{held}条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用，"
+                f"\n另有{held}条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用，"
                 "可用命令tracker conflicts列出。",
                 "yellow",
             )
