@@ -5,7 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 
-DATA_LAYER = ["models", "parser", "schema", "store", "snapshot", "drafts", "locations", "cli"]
+DATA_LAYER = [
+    "models",
+    "parser",
+    "schema",
+    "store",
+    "snapshot",
+    "incoming",
+    "merge",
+    "drafts",
+    "locations",
+    "cli",
+]
 
 
 def test_data_layer_does_not_import_textual() -> None:

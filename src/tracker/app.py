@@ -26,6 +26,7 @@ from tracker.screens.help import HelpScreen
 from tracker.screens.main import MainScreen
 from tracker.screens.recovery import RecoveryScreen
 from tracker.store import ItemFilter, Store
+from tracker.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING
 from tracker.undo import UndoStack
 
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -77,6 +78,8 @@ class TrackerApp(App[None]):
         self.drafts = drafts if drafts is not None else NoteDrafts(time.monotonic)
         chosen = store.unit(my_unit) if my_unit else None
         remembered = store.setting(MY_UNIT_SETTING)
+        if remembered and store.unit(remembered) is None:  # a unit no longer (or never) here
+            remembered = None
         self.my_unit_id: str | None = chosen.id if chosen else remembered
         """The clerk's unit, if known: ``m`` switches between its items and all."""
         self.undo = UndoStack()
@@ -87,6 +90,10 @@ class TrackerApp(App[None]):
         self.merged_now: list[str] = []
         """Items whose notes the last save had to merge with another window's."""
         self._data_version = 0
+        # The light theme is ours (readable contrast); the choice is remembered.
+        self.register_theme(LIGHT_THEME)
+        self.ansi_theme_light = LIGHT_ANSI
+        self.theme = LIGHT if store.setting(THEME_SETTING) == LIGHT else DARK
 
     def on_mount(self) -> None:
         plans = self.store.plan_list()
@@ -258,8 +265,10 @@ class TrackerApp(App[None]):
             self.push_screen(HelpScreen())
 
     def action_toggle_theme(self) -> None:
-        """Switch between the dark and the light theme."""
-        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+        """Switch between the dark and the light theme (remembered in the database)."""
+        self.theme = LIGHT if self.theme == DARK else DARK
+        if not self.read_only:
+            self.store.set_setting(THEME_SETTING, self.theme)
 
 
 def _pid_alive(pid: int) -> bool:

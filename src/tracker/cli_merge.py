@@ -17,8 +17,10 @@ from tracker.merge import (
     Keep,
     expand_paths,
     find_conflict,
+    keep_label,
     list_conflicts,
-    merge_snapshot,
+    list_quarantined,
+    merge_one,
     resolve_conflict,
 )
 from tracker.models import Status
@@ -91,7 +93,7 @@ def register(group: click.Group) -> None:
         try:
             for path in paths:
                 try:
-                    result = merge_snapshot(store, path, settings.clerk)
+                    result = merge_one(store, path, settings.clerk)
                 except StoreError as error:
                     refused += 1
                     echo(f"✗ {error}", err=True)
@@ -101,6 +103,8 @@ def register(group: click.Group) -> None:
                 items += result.items_updated
                 conflicts += len(result.conflicts)
                 echo(result.summary())
+                for line in result.warnings():
+                    echo(f"  ⚠ {line}")
                 if len({c.by for c in result.from_whom}) > 1:
                     for who in result.from_whom:
                         echo(f"    {who.by}（{who.machine}）：{who.count} 条")
@@ -133,8 +137,21 @@ def register(group: click.Group) -> None:
         store = open_store(settings)
         try:
             conflicts = list_conflicts(store, include_resolved=show_all)
+            held = list_quarantined(store)
         finally:
             store.close()
+        if held:
+            echo(f"可疑修改 {len(held)} 条（日期比合并时本机时钟晚一天以上，已隔离，未采用）：")
+            for change in held:
+                content = " ".join(change.item_content.split())
+                field = FIELD_LABELS.get(change.field, change.field)
+                echo(
+                    f"  {change.changed_at[:16].replace('T', ' ')}　{change.by}"
+                    f"（{change.machine or '未知机器'}）　{field}"
+                    f"　【{content[:30]}{'…' if len(content) > 30 else ''}】："
+                    f"{show_value(change.field, change.new_value)[:60]}"
+                )
+            echo("")
         if not conflicts:
             echo("没有待处理的冲突")
             return
@@ -143,7 +160,7 @@ def register(group: click.Group) -> None:
                 echo(line)
             if conflict.resolved_at:
                 echo(
-                    f"  已处理：{Keep(conflict.resolution).label}（{conflict.resolved_by}，"
+                    f"  已处理：{keep_label(conflict.resolution)}（{conflict.resolved_by}，"
                     f"{conflict.resolved_at[:16].replace('T', ' ')}）"
                 )
             echo("")

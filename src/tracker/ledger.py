@@ -700,7 +700,7 @@ def _read_xlsx(path: Path) -> list[tuple[str, list[list[object]], Formulas]]:
 
 
 def _read_csv(path: Path) -> list[list[object]]:
-    return list(split_csv(read_text(path, ".csv", accepted=(EXCEL,))))
+    return [list[object](record) for record in split_csv(read_text(path, ".csv", (EXCEL,)))]
 
 
 def _parse_grid(path: Path, grid: list[list[object]], formulas: Formulas) -> LedgerSheet | None:
@@ -824,8 +824,8 @@ def check_import(
     plan_id = _plan_of(store, sheet, items)
     in_plan = {i: item for i, item in items.items() if item.plan_id == plan_id}
     by_key: dict[tuple[str, str], list[str]] = {}
-    for item_id, item in in_plan.items():
-        by_key.setdefault((item.outline, _squash(item.content)), []).append(item_id)
+    for known_id, item in in_plan.items():
+        by_key.setdefault((item.outline, _squash(item.content)), []).append(known_id)
     answers_for = {
         item.id for item in store.filtered_items(plan_id, ItemFilter(unit_id=by_unit_id))
     }

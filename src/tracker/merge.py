@@ -32,34 +32,24 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracker import schema, snapshot
-from tracker.derive import fts_rowid
+from tracker import incoming, snapshot
+from tracker.derive import fts_rowid, searchable
 from tracker.drafts import merge_notes
-from tracker.models import Status, stable_id
+from tracker.incoming import CHANGE_COLUMNS as _CHANGE_COLUMNS
+from tracker.incoming import SnapshotRefused, instant
+from tracker.models import Status, StoredRecord, stable_id
 from tracker.store import LEDGER_FIELDS, ChangeRecord, ItemFilter, Store, StoreError
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-_CORE_TABLES = frozenset({"plans", "categories", "key_tasks", "items", "changes"})
-"""Tables every tracker database has had since schema 1."""
-_CHANGE_COLUMNS = (
-    "id",
-    "item_id",
-    "field",
-    "old_value",
-    "new_value",
-    "changed_at",
-    "by",
-    "session_id",
-    "kind",
-    "machine_id",
-)
+__all__ = ["SnapshotRefused"]
+
 _COLUMNS_SQL = ", ".join(f'"{c}"' for c in _CHANGE_COLUMNS)
 _DEFAULTS: dict[str, str | None] = {
     "status": Status.NOT_STARTED.value,
@@ -72,13 +62,6 @@ _ITEM_STATE = (*LEDGER_FIELDS, "updated_at", "updated_by")
 EXPORT_UNIT_SETTING = "export_unit"
 """Settings key naming the unit a unit snapshot was exported for."""
 FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
-
-
-class SnapshotRefused(StoreError):
-    """A file that cannot be merged (not a snapshot, another plan, a newer version...).
-
-    Nothing was written; the message is for the clerk.
-    """
 
 
 class _Model(BaseModel):
@@ -101,7 +84,15 @@ class Keep(StrEnum):
         return {"ours": "保留本机", "theirs": "保留对方", "both": "两者都保留"}[self.value]
 
 
-class Conflict(_Model):
+def keep_label(resolution: object) -> str:
+    """How a stored resolution reads (one that is none of the three, as it is)."""
+    try:
+        return Keep(resolution).label
+    except ValueError:
+        return f"未知（{resolution}）"
+
+
+class Conflict(StoredRecord):
     """Two changes of the same field made without seeing each other."""
 
     id: str
@@ -162,6 +153,12 @@ class MergeResult(_Model):
     """Conflicts found by this merge (not those known before)."""
     from_whom: list[Contributor] = Field(default_factory=list)
     """The new changes by clerk and machine, most first."""
+    skipped: int = 0
+    """Records (changes, machines, conflicts) that failed the checks and were left out."""
+    skipped_reasons: list[str] = Field(default_factory=list)
+    """Why, for the first few of them."""
+    quarantined: int = 0
+    """New changes dated more than a day ahead of this machine's clock, held back."""
 
     @property
     def clerks(self) -> str:
@@ -178,6 +175,19 @@ class MergeResult(_Model):
             f"冲突 {len(self.conflicts)} 条（更新任务 {self.items_updated} 项）"
         )
 
+    def warnings(self) -> list[str]:
+        """What the clerk should know besides the summary: skipped and held-back changes."""
+        lines = []
+        if self.skipped:
+            more = "…" if self.skipped > len(self.skipped_reasons) else ""
+            lines.append(f"跳过 {self.skipped} 条无效修改：{'；'.join(self.skipped_reasons)}{more}")
+        if self.quarantined:
+            lines.append(
+                f"隔离 {self.quarantined} 条可疑修改：日期比本机时钟晚一天以上，未采用"
+                "（tracker conflicts 可查看）"
+            )
+        return lines
+
 
 class UnitExport(_Model):
     """What a unit snapshot holds."""
@@ -190,14 +200,34 @@ class UnitExport(_Model):
 
 
 # ---------------------------------------------------------------------- the merged order
-def _instant(changed_at: str) -> datetime:
-    when = datetime.fromisoformat(changed_at)
-    if when.tzinfo is None:  # not written by tracker; read as UTC so every machine agrees
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
+class _Change(NamedTuple):
+    """A change as merging reads it from the log (a light :class:`ChangeRecord`)."""
+
+    id: str
+    item_id: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+    changed_at: str
+    by: str
+    session_id: str | None
+    kind: str
+    machine_id: str | None
 
 
-def merged_order(changes: Iterable[ChangeRecord]) -> list[ChangeRecord]:
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+C = TypeVar("C", ChangeRecord, _Change)
+
+
+def _order_key(change: ChangeRecord | _Change) -> tuple[datetime, str]:
+    try:
+        when = instant(change.changed_at)
+    except (TypeError, ValueError):  # a time stored before merges were checked
+        when = _EARLIEST
+    return when, change.machine_id or ""
+
+
+def merged_order(changes: Iterable[C]) -> list[C]:
     """The order in which changes take effect, the same on every machine.
 
     Args:
@@ -207,16 +237,13 @@ def merged_order(changes: Iterable[ChangeRecord]) -> list[ChangeRecord]:
     Returns:
         Each machine's changes in its own order, interleaved by time (the head with the
         earliest instant goes next; ties go to the smaller machine id). A machine whose
-        clock went back keeps its own order.
+        clock went back keeps its own order. Changes dated more than a day ahead of the
+        merging machine's clock never get here: merging quarantines them.
     """
-    by_machine: dict[str, list[ChangeRecord]] = defaultdict(list)
+    by_machine: dict[str, list[C]] = defaultdict(list)
     for change in changes:
         by_machine[change.machine_id or ""].append(change)
-    return list(
-        heapq.merge(
-            *by_machine.values(), key=lambda c: (_instant(c.changed_at), c.machine_id or "")
-        )
-    )
+    return list(heapq.merge(*by_machine.values(), key=_order_key))
 
 
 def conflict_id(change_a: str, change_b: str) -> str:
@@ -224,7 +251,7 @@ def conflict_id(change_a: str, change_b: str) -> str:
     return stable_id("conflict", *sorted((change_a, change_b)))
 
 
-def find_conflicts(ordered: list[ChangeRecord]) -> list[tuple[ChangeRecord, ChangeRecord]]:
+def find_conflicts(ordered: list[C]) -> list[tuple[C, C]]:
     """The pairs (earlier, later) in one field's merged log where the later change was
     made on another machine without having seen the earlier one's value.
 
@@ -239,168 +266,80 @@ def find_conflicts(ordered: list[ChangeRecord]) -> list[tuple[ChangeRecord, Chan
     ]
 
 
-# ---------------------------------------------------------------------- reading a snapshot
-class _Source:
-    """A snapshot opened for reading, checked, and upgraded (in a copy) if old."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
-
-    def rows(self, sql: str, params: Iterable = ()) -> list[dict]:
-        cursor = self.conn.execute(sql, list(params))
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def setting(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-        return row[0] if row else None
-
-
-def _refuse_not_snapshot(path: Path, why: str) -> SnapshotRefused:
-    return SnapshotRefused(f"「{path}」不是 tracker 快照（{why}），未合并")
-
-
-@contextmanager
-def _open_source(path: Path) -> Iterator[_Source]:
-    """Open a snapshot read-only (the file is never changed) and check it.
-
-    Raises:
-        SnapshotRefused: not a tracker snapshot, damaged, or from a newer version.
-    """
-    if not path.exists():
-        raise SnapshotRefused(f"找不到文件「{path}」")
-    if path.is_dir():
-        raise SnapshotRefused(f"「{path}」是一个文件夹，不是快照文件")
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(100)
-    except OSError as error:
-        raise SnapshotRefused(f"无法读取「{path}」：{error.strerror or error}") from error
-    if not header.startswith(_SQLITE_MAGIC) or len(header) < 100:
-        raise _refuse_not_snapshot(path, "不是 SQLite 数据库文件")
-    # A WAL file with no -wal/-shm beside it holds everything itself: read it as
-    # immutable, so SQLite creates nothing next to the clerk's file.
-    immutable = header[18] == 2 and not any(
-        Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm", "-journal")
-    )
-    uri = f"{path.absolute().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
-    try:
-        conn = sqlite3.connect(uri, uri=True, timeout=5)
-    except sqlite3.Error as error:
-        raise SnapshotRefused(f"无法打开「{path}」：{error}") from error
-    temp: tempfile.TemporaryDirectory | None = None
-    upgraded: Store | None = None
-    try:
-        version = _check_source(conn, path)
-        if version < schema.SCHEMA_VERSION:
-            # An old snapshot: upgrade a copy, never the clerk's file.
-            temp = tempfile.TemporaryDirectory(prefix="tracker-merge-")
-            copy_path = Path(temp.name) / path.name
-            copy = sqlite3.connect(copy_path)
-            try:
-                conn.backup(copy)
-            finally:
-                copy.close()
-            conn.close()
-            upgraded = Store.open(copy_path)
-            conn = upgraded.db.conn
-            # The upgrade named this machine as the maker of the old changes: say instead
-            # that they came from an old snapshot.
-            conn.execute(
-                "UPDATE machines SET name = ? WHERE id = "
-                "(SELECT value FROM settings WHERE key = 'machine_id')",
-                [f"旧版快照 {path.name}"],
-            )
-            conn.commit()
-        yield _Source(conn, path)
-    finally:
-        if upgraded is not None:
-            upgraded.close()
-        else:
-            conn.close()
-        if temp is not None:
-            temp.cleanup()
-
-
-def _check_source(conn: sqlite3.Connection, path: Path) -> int:
-    try:
-        version, tables, ours = schema.identify(conn)
-    except sqlite3.DatabaseError as error:
-        raise _refuse_not_snapshot(path, f"无法读取：{error}") from error
-    if version > schema.SCHEMA_VERSION:
-        raise SnapshotRefused(
-            f"「{path}」由更新版本的 tracker 导出（格式版本 {version}，本程序支持到 "
-            f"{schema.SCHEMA_VERSION}），请升级 tracker 后再合并；未合并"
-        )
-    if version < 1 or not ours or not tables >= _CORE_TABLES:
-        raise _refuse_not_snapshot(path, "是其他程序的 SQLite 数据库")
-    try:
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
-    except sqlite3.DatabaseError as error:
-        problems = [str(error)]
-    if problems != ["ok"]:
-        raise SnapshotRefused(f"「{path}」已损坏（{'；'.join(problems[:3])}），未合并")
-    return version
-
-
-def _check_same_plan(store: Store, source: _Source) -> list[str]:
-    """The snapshot's plan ids, after checking that this database has its plans and items.
+# ---------------------------------------------------------------------- checking a snapshot
+def _check_same_plan(store: Store, source: incoming.Source) -> tuple[list[str], frozenset[str]]:
+    """The snapshot's plan ids and this database's item ids, after checking that this
+    database has the snapshot's plans and items.
 
     Raises:
         SnapshotRefused: another plan, or items this database does not have.
     """
-    plans = source.rows("SELECT id, title, year FROM plans ORDER BY year, title")
+    plans = source.rows("plans", ("id", "title"))
     if not plans:
         raise SnapshotRefused(f"「{source.path}」中没有分工表，未合并")
     ours = {row[0] for row in store.db.execute("SELECT id FROM plans")}
     foreign = [p for p in plans if p["id"] not in ours]
     if foreign:
-        titles = "、".join(p["title"] for p in foreign)
+        titles = "、".join(
+            p["title"] if isinstance(p["title"], str) else incoming.shown(p["title"])
+            for p in foreign[:3]
+        )
         raise SnapshotRefused(
             f"「{source.path}」是另一份分工表（{titles}）的快照，与本数据库的分工表不同，未合并"
         )
-    their_items = {row[0] for row in source.conn.execute("SELECT id FROM items")}
-    their_items |= {row[0] for row in source.conn.execute("SELECT DISTINCT item_id FROM changes")}
-    our_items = {row[0] for row in store.db.execute("SELECT id FROM items")}
-    unknown = their_items - our_items
+    our_items = frozenset(row[0] for row in store.db.execute("SELECT id FROM items"))
+    unknown = sum(1 for (item_id,) in source.cursor("items", ("id",)) if item_id not in our_items)
     if unknown:
         raise SnapshotRefused(
-            f"「{source.path}」中有 {len(unknown)} 条具体任务本数据库没有（分工表的文本不同，"
+            f"「{source.path}」中有 {unknown} 条具体任务本数据库没有（分工表的文本不同，"
             "可能对方导入了修改过的分工表），未合并；请双方导入同一份分工表"
         )
-    bad = [
-        row[0]
-        for row in source.conn.execute(
-            "SELECT DISTINCT new_value FROM changes WHERE field = 'status'"
-        )
-        if row[0] not in {s.value for s in Status}
-    ]
-    if bad:
-        raise SnapshotRefused(f"「{source.path}」中有无法识别的状态（{bad[0]}），未合并")
-    return [p["id"] for p in plans]
+    return [p["id"] for p in plans], our_items
 
 
-def _source_label(source: _Source) -> str:
+def _source_label(source: incoming.Source) -> str:
     """Whose snapshot this is: the unit it was exported for or remembers, else its name."""
     unit = source.setting(EXPORT_UNIT_SETTING)
     if unit:
         return unit
     my_unit = source.setting("my_unit")
     if my_unit:
-        row = source.conn.execute("SELECT name FROM units WHERE id = ?", [my_unit]).fetchone()
-        if row:
+        try:
+            row = source.conn.execute(
+                'SELECT "name" FROM "units" WHERE "id" = ?', [my_unit]
+            ).fetchone()
+        except sqlite3.OperationalError:  # text that is not UTF-8
+            row = None
+        if row and isinstance(row[0], str) and 0 < len(row[0]) <= incoming.MAX_NAME:
             return row[0]
     return source.path.stem
+
+
+class _Skipped:
+    """Records refused while merging: how many, and the first few reasons."""
+
+    def __init__(self, reasons: Iterable[str] = ()) -> None:
+        self.count = 0
+        self.reasons: list[str] = []
+        for reason in reasons:
+            self.add(reason)
+
+    def add(self, reason: str) -> None:
+        self.count += 1
+        if len(self.reasons) < incoming.SHOWN_REASONS:
+            self.reasons.append(reason)
 
 
 # ---------------------------------------------------------------------- merging
 def merge_snapshot(store: Store, path: Path | str, by: str) -> MergeResult:
     """Merge another clerk's snapshot of the same plan into ``store``, in one transaction.
 
-    The snapshot file is opened read-only and never changed. Changes this database lacks
-    are added (with their machine, session and clerk); every field they touch, or whose
-    value differs between the two, is recomputed from the merged log (see
+    The snapshot file is opened read-only and never changed, and none of its SQL runs
+    (see :mod:`tracker.incoming`). Changes this database lacks are checked and added
+    (with their machine, session and clerk); a change that fails the checks is skipped
+    and counted, and one dated more than a day ahead of this machine's clock is kept in
+    ``quarantined_changes`` instead of taking effect. Every field the new changes touch,
+    or whose value differs between the two, is recomputed from the merged log (see
     :func:`merged_order`), and the conflicts found there are recorded. Conflicts the
     other side recorded (and its resolutions) come along too.
 
@@ -410,189 +349,245 @@ def merge_snapshot(store: Store, path: Path | str, by: str) -> MergeResult:
         by: The clerk merging (recorded in ``merges``).
 
     Returns:
-        What came in, from whom, and the new conflicts.
+        What came in, from whom, what was skipped or quarantined, and the new conflicts.
 
     Raises:
-        SnapshotRefused: not a snapshot of this plan (nothing written).
+        SnapshotRefused: not a snapshot of this plan, or unreadable (nothing written).
         StoreError: this database could not be written (nothing written).
     """
     path = Path(path).expanduser()
     if store.path is not None and path.exists() and path.resolve() == store.path.resolve():
         raise SnapshotRefused(f"「{path}」就是本数据库，不能合并到自身")
-    with _open_source(path) as source:
-        plan_ids = _check_same_plan(store, source)
-        label = _source_label(source)
-        their_machine = source.setting("machine_id")
-        machines = source.rows("SELECT id, name, first_seen FROM machines")
-        machine_names = {m["id"]: m["name"] for m in machines}
-        incoming = [
-            ChangeRecord(**row)
-            for row in source.rows(f"SELECT {_COLUMNS_SQL} FROM changes ORDER BY rowid")
-        ]
-        their_values = {
-            row["id"]: row
-            for row in source.rows("SELECT id, status, notes, last_reviewed FROM items")
-        }
-        their_conflicts = source.rows("SELECT * FROM conflicts")
-    return _merge(
-        store,
-        MergeInput(
-            source=str(path),
-            label=label,
-            machine=machine_names.get(their_machine or "", their_machine or ""),
-            plan_ids=plan_ids,
-            machines=machines,
-            changes=incoming,
-            values=their_values,
-            conflicts=their_conflicts,
-        ),
-        by,
-    )
+    with incoming.open_snapshot(path) as source:
+        try:
+            return _merge(store, source, str(path), by)
+        except sqlite3.Error as error:
+            raise SnapshotRefused(
+                f"合并「{path}」时无法读取其中的数据（{error}），本数据库未作改动；未合并"
+            ) from error
 
 
-class MergeInput(_Model):
-    """What was read from a snapshot, ready to merge."""
-
-    source: str
-    label: str
-    machine: str
-    plan_ids: list[str]
-    machines: list[dict]
-    changes: list[ChangeRecord]
-    """In the snapshot's log order."""
-    values: dict[str, dict]
-    """Each item's status, notes and last_reviewed in the snapshot."""
-    conflicts: list[dict]
-    """The snapshot's ``conflicts`` rows."""
-
-
-def _merge(store: Store, data: MergeInput, by: str) -> MergeResult:
+def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeResult:
+    plan_ids, our_items = _check_same_plan(store, source)
+    label = _source_label(source)
+    their_machine = source.setting("machine_id") or ""
+    skipped = _Skipped(source.skipped)
+    machines = []
+    for row in source.rows("machines", ("id", "name", "first_seen")):
+        reason = incoming.check_machine(row)
+        if reason:
+            skipped.add(reason)
+        else:
+            machines.append(row)
+    machine_names = {m["id"]: m["name"] or m["id"] for m in machines}
+    their_values = {
+        row["id"]: row
+        for row in source.rows("items", ("id", *LEDGER_FIELDS))
+        if row["id"] in our_items
+    }
+    their_conflicts = []
+    for row in source.rows("conflicts", incoming.CONFLICT_COLUMNS):
+        reason = incoming.check_conflict(row, our_items)
+        if reason:
+            skipped.add(reason)
+        else:
+            their_conflicts.append(row)
     merge_id = uuid.uuid4().hex
     local_machine = store.machine_id
     now = store.clock().isoformat(timespec="seconds")
-    with store.write() as db:
+    horizon = store.clock() + FUTURE_TOLERANCE
+    held_back = 0
+    touched: set[tuple[str, str]] = set()
+    theirs_touched: set[tuple[str, str]] = set()
+    counts: Counter[tuple[str, str]] = Counter()
+    new_count = 0
+    with store.write() as db, _fast_text(db.conn):
         conn = db.conn
-        known = {row[0] for row in conn.execute("SELECT id FROM changes")}
-        new = [c for c in data.changes if c.id not in known]
+        seen = {row[0] for row in conn.execute("SELECT id FROM changes")}
+        seen |= {row[0] for row in conn.execute("SELECT id FROM quarantined_changes")}
         conn.executemany(
             "INSERT OR IGNORE INTO machines (id, name, first_seen) VALUES (?, ?, ?)",
-            [(m["id"], m["name"], m["first_seen"]) for m in data.machines],
+            [(m["id"], m["name"], m["first_seen"]) for m in machines],
         )
-        conn.executemany(
-            f"INSERT INTO changes ({_COLUMNS_SQL}) "
-            f"VALUES ({', '.join('?' for _ in _CHANGE_COLUMNS)})",
-            [tuple(getattr(c, name) for name in _CHANGE_COLUMNS) for c in new],
-        )
+        fresh: list[tuple] = []
+        held: list[tuple] = []
+        rows = source.cursor("changes", incoming.CHANGE_COLUMNS, "ORDER BY rowid")
+        for position, row in enumerate(rows, start=1):
+            reason = incoming.check_change(row, our_items)
+            if reason:
+                skipped.add(f"第 {position} 条：{reason}")
+                continue
+            change_id, item_id, field, _, _, changed_at, who, _, _, machine_id = row
+            theirs_touched.add((item_id, field))
+            if change_id in seen:
+                continue
+            seen.add(change_id)
+            if instant(changed_at) > horizon:
+                held.append((*row, QUARANTINE_REASON, merge_id, now))
+                continue
+            fresh.append(row)
+            touched.add((item_id, field))
+            counts[(who, machine_id or "")] += 1
+            if len(fresh) >= 5000:  # written as read: memory stays bounded
+                conn.executemany(_INSERT_CHANGE, fresh)
+                new_count += len(fresh)
+                fresh.clear()
+        conn.executemany(_INSERT_CHANGE, fresh)
+        conn.executemany(_INSERT_HELD, held)
+        new_count += len(fresh)
+        held_back += len(held)
         # Fields to recompute: those the new changes touch, and those their log touches
         # whose value differs between the two (a clock set wrong can leave one side's
         # value stale). A unit snapshot's reset items have no changes: left alone.
-        touched = {(c.item_id, c.field) for c in new if c.field in LEDGER_FIELDS}
-        theirs_touched = {(c.item_id, c.field) for c in data.changes}
         ours_now = {
             row[0]: dict(zip(_ITEM_STATE, row[1:], strict=True))
             for row in conn.execute(f"SELECT id, {', '.join(_ITEM_STATE)} FROM items")
         }
         for item_id, field in theirs_touched:
-            theirs = data.values.get(item_id)
-            differs = theirs is not None and theirs.get(field) != ours_now[item_id].get(field)
-            if field in LEDGER_FIELDS and differs:
+            theirs = their_values.get(item_id)
+            if theirs is not None and theirs.get(field) != ours_now[item_id].get(field):
                 touched.add((item_id, field))
         items_updated, found = _recompute(conn, touched, ours_now)
-        new_conflicts = _record_conflicts(conn, found, data.conflicts, merge_id, local_machine, now)
+        new_conflicts = _record_conflicts(
+            conn, found, their_conflicts, merge_id, local_machine, now
+        )
         conn.execute(
             "INSERT INTO merges (id, source, plan_id, merged_at, by, changes_in, conflicts) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                merge_id,
-                data.source,
-                ",".join(data.plan_ids),
-                now,
-                by,
-                len(new),
-                len(new_conflicts),
-            ],
+            [merge_id, name, ",".join(plan_ids), now, by, new_count, len(new_conflicts)],
         )
     names = {row[0]: row[1] for row in store.db.execute("SELECT id, name FROM machines")}
-    counts = Counter((c.by, names.get(c.machine_id or "", c.machine_id or "未知")) for c in new)
     return MergeResult(
-        source=data.source,
-        label=data.label,
-        machine=data.machine,
+        source=name,
+        label=label,
+        machine=machine_names.get(their_machine, their_machine),
         merge_id=merge_id,
-        plan_ids=data.plan_ids,
-        changes_in=len(new),
+        plan_ids=plan_ids,
+        changes_in=new_count,
         items_updated=items_updated,
         conflicts=list_conflicts(store, ids=new_conflicts, include_resolved=True),
-        from_whom=[
-            Contributor(by=who, machine=machine, count=n)
-            for (who, machine), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
+        from_whom=sorted(
+            (
+                Contributor(by=who, machine=_name(names.get(machine)) or machine or "未知", count=n)
+                for (who, machine), n in counts.items()
+            ),
+            key=lambda c: (-c.count, c.by),
+        ),
+        skipped=skipped.count,
+        skipped_reasons=skipped.reasons,
+        quarantined=held_back,
     )
+
+
+@contextmanager
+def _fast_text(conn: sqlite3.Connection) -> Iterator[None]:
+    """Read text the fast way while merging (text that is not UTF-8 then fails the
+    merge, which changes nothing, instead of slowing every read)."""
+    factory = conn.text_factory
+    conn.text_factory = str
+    try:
+        yield
+    finally:
+        conn.text_factory = factory
+
+
+def _name(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far ahead of the merging machine's clock a change may be dated and still count."""
+QUARANTINE_REASON = "future"
+"""``quarantined_changes.reason`` of a change dated too far ahead."""
+_INSERT_CHANGE = (
+    f"INSERT INTO changes ({_COLUMNS_SQL}) VALUES ({', '.join('?' for _ in _CHANGE_COLUMNS)})"
+)
+_INSERT_HELD = (
+    f"INSERT OR IGNORE INTO quarantined_changes ({_COLUMNS_SQL}, reason, merge_id, "
+    f"quarantined_at) VALUES ({', '.join('?' for _ in range(len(_CHANGE_COLUMNS) + 3))})"
+)
+
+
+RECOMPUTE_CHUNK = 100
+"""Items whose logs are held in memory at once while recomputing."""
 
 
 def _recompute(
     conn: sqlite3.Connection,
     touched: set[tuple[str, str]],
     ours_now: dict[str, dict],
-) -> tuple[int, list[tuple[ChangeRecord, ChangeRecord]]]:
+) -> tuple[int, list[tuple[_Change, _Change]]]:
     """Set each touched field to its merged log's last value.
+
+    Items are taken :data:`RECOMPUTE_CHUNK` at a time, so memory stays bounded however
+    long the log.
 
     Returns:
         How many items changed, and the conflicting pairs in the touched fields' logs.
     """
     item_ids = sorted({item_id for item_id, _ in touched})
-    logs: dict[str, list[ChangeRecord]] = defaultdict(list)
-    for chunk in _chunks(item_ids, 500):
+    conflicts: list[tuple[_Change, _Change]] = []
+    updated = 0
+    for chunk in _chunks(item_ids, RECOMPUTE_CHUNK):
+        logs: dict[str, list[_Change]] = defaultdict(list)
         cursor = conn.execute(
             f"SELECT {_COLUMNS_SQL} FROM changes WHERE item_id IN ({', '.join('?' * len(chunk))}) "
             "ORDER BY rowid",
             chunk,
         )
         for row in cursor:
-            change = ChangeRecord(**dict(zip(_CHANGE_COLUMNS, row, strict=True)))
-            logs[change.item_id].append(change)
-    conflicts: list[tuple[ChangeRecord, ChangeRecord]] = []
-    updated = 0
-    for item_id in item_ids:
-        log = [c for c in logs[item_id] if c.field in LEDGER_FIELDS]
-        if not log:
-            continue
-        values = {field: ours_now[item_id][field] for field in LEDGER_FIELDS}
-        for field in LEDGER_FIELDS:
-            if (item_id, field) not in touched:
+            change = _Change(*row)
+            if change.field in LEDGER_FIELDS:
+                logs[change.item_id].append(change)
+        for item_id in chunk:
+            log = logs.get(item_id)
+            if not log:
                 continue
-            ordered = merged_order(c for c in log if c.field == field)
-            if not ordered:
-                continue
-            values[field] = ordered[-1].new_value
-            conflicts += find_conflicts(ordered)
-        last = merged_order(log)[-1]
-        before = ours_now[item_id]
-        changed = any(values[field] != before[field] for field in LEDGER_FIELDS)
-        if not changed and (last.changed_at, last.by) == (
-            before["updated_at"],
-            before["updated_by"],
-        ):
-            continue
-        conn.execute(
-            "UPDATE items SET status = ?, notes = ?, last_reviewed = ?, updated_at = ?, "
-            "updated_by = ? WHERE id = ?",
-            [
-                values["status"],
-                values["notes"] or "",
-                values["last_reviewed"],
-                last.changed_at,
-                last.by,
-                item_id,
-            ],
-        )
-        if values["notes"] != ours_now[item_id]["notes"]:
-            conn.execute(
-                "UPDATE items_fts SET notes = ? WHERE rowid = ?",
-                [values["notes"] or "", fts_rowid(item_id)],
-            )
-        updated += changed
+            changed, found = _recompute_item(conn, item_id, log, touched, ours_now[item_id])
+            updated += changed
+            conflicts += found
     return updated, conflicts
+
+
+def _recompute_item(
+    conn: sqlite3.Connection,
+    item_id: str,
+    log: list[_Change],
+    touched: set[tuple[str, str]],
+    before: dict,
+) -> tuple[bool, list[tuple[_Change, _Change]]]:
+    values = {field: before[field] for field in LEDGER_FIELDS}
+    conflicts: list[tuple[_Change, _Change]] = []
+    for field in LEDGER_FIELDS:
+        if (item_id, field) not in touched:
+            continue
+        ordered = merged_order(c for c in log if c.field == field)
+        if not ordered:
+            continue
+        values[field] = ordered[-1].new_value
+        conflicts += find_conflicts(ordered)
+    last = merged_order(log)[-1]
+    changed = any(values[field] != before[field] for field in LEDGER_FIELDS)
+    if not changed and (last.changed_at, last.by) == (before["updated_at"], before["updated_by"]):
+        return False, conflicts
+    conn.execute(
+        "UPDATE items SET status = ?, notes = ?, last_reviewed = ?, updated_at = ?, "
+        "updated_by = ? WHERE id = ?",
+        [
+            values["status"],
+            values["notes"] or "",
+            values["last_reviewed"],
+            last.changed_at,
+            last.by,
+            item_id,
+        ],
+    )
+    if values["notes"] != before["notes"]:
+        conn.execute(
+            "UPDATE items_fts SET notes = ? WHERE rowid = ?",
+            [searchable(values["notes"]), fts_rowid(item_id)],
+        )
+    return changed, conflicts
 
 
 def _record_conflicts(
@@ -737,10 +732,32 @@ def merge_many(store: Store, paths: Iterable[Path | str], by: str) -> BatchResul
     result = BatchResult()
     for path in paths:
         try:
-            result.merged.append(merge_snapshot(store, path, by))
+            result.merged.append(merge_one(store, path, by))
         except StoreError as error:
             result.refused.append((str(path), str(error)))
     return result
+
+
+def merge_one(store: Store, path: Path | str, by: str) -> MergeResult:
+    """:func:`merge_snapshot`, with any failure (even a bug met by a strange file) turned
+    into :class:`SnapshotRefused` with a message in Chinese: one file never stops a batch.
+
+    Raises:
+        StoreError: the file was refused or could not be merged (nothing written).
+    """
+    try:
+        return merge_snapshot(store, path, by)
+    except StoreError:
+        raise
+    except (sqlite3.Error, ValueError, TypeError, KeyError, OverflowError, MemoryError) as error:
+        raise SnapshotRefused(
+            f"合并「{path}」时出错（{type(error).__name__}：{str(error)[:200]}），"
+            "本数据库未作改动；未合并"
+        ) from error
+    except Exception as error:  # a batch goes on; the message says what
+        raise SnapshotRefused(
+            f"合并「{path}」时出现意外错误（{type(error).__name__}），本数据库未作改动；未合并"
+        ) from error
 
 
 # ---------------------------------------------------------------------- conflicts
@@ -782,6 +799,38 @@ def list_conflicts(
             params,
         )
     ]
+
+
+class QuarantinedChange(StoredRecord):
+    """A change a merge held back: dated more than a day ahead of the merging clock."""
+
+    id: str
+    item_id: str
+    field: str
+    new_value: str | None = None
+    changed_at: str = ""
+    by: str = ""
+    machine: str | None = None
+    """The name of the machine that made it."""
+    quarantined_at: str = ""
+    item_content: str = ""
+
+
+def list_quarantined(store: Store) -> list[QuarantinedChange]:
+    """The changes merges held back, newest first."""
+    rows = store.db.query(
+        "SELECT q.id, q.item_id, q.field, q.new_value, q.changed_at, q.by, "
+        "machines.name AS machine, q.quarantined_at, coalesce(items.content, '') AS item_content "
+        "FROM quarantined_changes AS q LEFT JOIN items ON items.id = q.item_id "
+        "LEFT JOIN machines ON machines.id = q.machine_id "
+        "ORDER BY q.quarantined_at DESC, q.changed_at"
+    )
+    return [QuarantinedChange(**row) for row in rows]
+
+
+def quarantined_count(store: Store) -> int:
+    """How many changes merges held back."""
+    return store.db.execute("SELECT count(*) FROM quarantined_changes").fetchone()[0]
 
 
 def unresolved_count(store: Store) -> int:
@@ -833,7 +882,7 @@ def resolve_conflict(
     if conflict.resolved_at is not None:
         raise ValueError(
             f"该冲突已于 {conflict.resolved_at[:16].replace('T', ' ')} 由 "
-            f"{conflict.resolved_by} 处理（{Keep(conflict.resolution).label}）"
+            f"{conflict.resolved_by} 处理（{keep_label(conflict.resolution)}）"
         )
     if keep is Keep.OURS:
         value = conflict.ours_value
@@ -922,6 +971,7 @@ def _keep_only(conn: sqlite3.Connection, item_ids: list[str], unit_name: str) ->
         if trigger:
             conn.execute(trigger[0])
         conn.execute("DELETE FROM conflicts WHERE item_id NOT IN (SELECT id FROM keep)")
+        conn.execute("DELETE FROM quarantined_changes WHERE item_id NOT IN (SELECT id FROM keep)")
         conn.execute(
             "UPDATE items SET status = ?, notes = '', last_reviewed = NULL, updated_at = NULL, "
             "updated_by = NULL WHERE id NOT IN (SELECT id FROM keep)",

@@ -7,10 +7,14 @@ the store persists them, and the app shows what the store returns.
 from __future__ import annotations
 
 import hashlib
+import types
+import typing
 from datetime import date
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 
 class Status(StrEnum):
@@ -57,6 +61,72 @@ def stable_id(*parts: str | int) -> str:
     """
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8"))
     return digest.hexdigest()[:16]
+
+
+class StoredRecord(BaseModel):
+    """A row read back from the database, which anything may have written into.
+
+    A stored value that does not fit its field (a BLOB, NULL, a number, a date that is
+    none, an unknown status — from a hand-edited file or an old bug) never raises: the
+    field gets a stand-in (the text as far as it reads, the field's default, the first
+    member of an enumeration, 0) and its name goes into :attr:`invalid`, so whoever
+    shows the record can flag it and carry on.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    invalid: tuple[str, ...] = Field(default=(), exclude=True, repr=False)
+    """The fields whose stored value could not be read (empty for a sound row)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _tolerate(cls, data: Any, handler: Any) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as error:
+            if not isinstance(data, dict):
+                raise
+            fixed = dict(data)
+            bad: set[str] = set()
+            for problem in error.errors():
+                name = problem["loc"][0] if problem["loc"] else None
+                field = cls.model_fields.get(str(name))
+                if field is None or name == "invalid":
+                    raise
+                bad.add(str(name))
+                fixed[str(name)] = _stand_in(field, data.get(str(name)))
+            fixed["invalid"] = tuple(sorted(bad))
+            return handler(fixed)
+
+
+def as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _stand_in(field: FieldInfo, value: object) -> object:
+    """What a field holds when its stored value cannot be read."""
+    annotation = field.annotation
+    options = (
+        typing.get_args(annotation)
+        if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+        else (annotation,)
+    )
+    if str in options:
+        return as_text(value)
+    if not field.is_required():
+        return field.get_default(call_default_factory=True)
+    if type(None) in options:
+        return None
+    for option in options:
+        if isinstance(option, type) and issubclass(option, Enum):
+            return next(iter(option))
+        if option in (int, float):
+            return 0
+    return None
 
 
 class _Frozen(BaseModel):

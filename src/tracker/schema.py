@@ -15,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.models import STATUS_LABELS, Status
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The schema this version of tracker writes. A file with a higher number is refused."""
 
 TABLES = (
@@ -34,6 +34,7 @@ TABLES = (
     "merges",
     "conflicts",
     "unit_aliases",
+    "quarantined_changes",
 )
 """The tables every tracker database (and so every snapshot) has."""
 
@@ -303,10 +304,35 @@ def _progress_index(db: Database) -> None:
 def _issued_aliases_no_deadline(db: Database) -> None:
     """Plans' issue dates (deadlines such as 6个月 run from them), the clerk's unit
     aliases, and the ``none`` deadline kind for items without a deadline."""
-    db["plans"].add_column("issued", str)
-    db["unit_aliases"].create({"alias": str, "name": str}, pk="alias", not_null={"name"})
+    db.table("plans").add_column("issued", str)
+    db.table("unit_aliases").create({"alias": str, "name": str}, pk="alias", not_null={"name"})
     db.execute(
         "UPDATE items SET deadline_kind = 'none' "
         "WHERE trim(coalesce(deadline_text, ''), ' ' || char(9, 10, 13, 12288)) = ''"
     )
     db.execute("PRAGMA user_version = 6")
+
+
+@migrations(name="0007_quarantined_changes")
+def _quarantined_changes(db: Database) -> None:
+    """Changes a merge held back (dated too far ahead of the merging machine's clock)."""
+    db["quarantined_changes"].create(
+        {
+            "id": str,
+            "item_id": str,
+            "field": str,
+            "old_value": str,
+            "new_value": str,
+            "changed_at": str,
+            "by": str,
+            "session_id": str,
+            "kind": str,
+            "machine_id": str,
+            "reason": str,
+            "merge_id": str,
+            "quarantined_at": str,
+        },
+        pk="id",
+        not_null={"item_id", "field", "quarantined_at"},
+    )
+    db.execute("PRAGMA user_version = 7")

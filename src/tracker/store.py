@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlite_utils import Database
 
 from tracker import schema, snapshot
@@ -26,7 +26,7 @@ from tracker.deadlines import Deadline, DeadlineKind, DueWarning, next_due, pars
 from tracker.derive import derive_items, ensure_unit, fts_rowid, searchable
 from tracker.derive import unit_id as unit_id_of
 from tracker.drafts import merge_notes
-from tracker.models import Plan, Status, stable_id
+from tracker.models import Plan, Status, StoredRecord, as_text, stable_id
 from tracker.units import Role, UnitKind, canonical_name
 
 BUSY_TIMEOUT_MS = 5000
@@ -34,9 +34,9 @@ BUSY_TIMEOUT_MS = 5000
 DEFAULT_DUE_WINDOW = 14
 """Days before a due date when an open item turns yellow (临期), unless configured."""
 REVIEW_PERIODS = ("month", "quarter")
+"""Reporting periods in which standing work must be reviewed once."""
 LEDGER_FIELDS = ("status", "notes", "last_reviewed")
 """The item fields a clerk edits; every change to them is logged in ``changes``."""
-"""Reporting periods in which standing work must be reviewed once."""
 
 Clock = Callable[[], datetime]
 
@@ -85,7 +85,7 @@ class Progress(_Row):
         return self.done / self.total if self.total else 0.0
 
 
-class PlanRecord(_Row):
+class PlanRecord(StoredRecord):
     """A plan as stored."""
 
     id: str
@@ -95,7 +95,7 @@ class PlanRecord(_Row):
     progress: Progress = Progress()
 
 
-class CategoryRecord(_Row):
+class CategoryRecord(StoredRecord):
     """A category as stored, with its progress."""
 
     id: str
@@ -106,7 +106,7 @@ class CategoryRecord(_Row):
     progress: Progress = Progress()
 
 
-class KeyTaskRecord(_Row):
+class KeyTaskRecord(StoredRecord):
     """A key task as stored, with its progress."""
 
     id: str
@@ -116,7 +116,7 @@ class KeyTaskRecord(_Row):
     progress: Progress = Progress()
 
 
-class ItemRecord(_Row):
+class ItemRecord(StoredRecord):
     """An item as stored, with where it sits in the plan and its warning today."""
 
     id: str
@@ -147,8 +147,14 @@ class ItemRecord(_Row):
     category_no: str | None = None
     category_title: str = ""
 
+    @model_validator(mode="after")
+    def _no_warning_without_due_date(self) -> ItemRecord:
+        if "due_date" in self.invalid and self.warning is not DueWarning.NONE:
+            object.__setattr__(self, "warning", DueWarning.NONE)  # frozen: set once, here
+        return self
 
-class ItemUnit(_Row):
+
+class ItemUnit(StoredRecord):
     """A unit named in an item's 责任单位 cell."""
 
     unit_id: str
@@ -157,7 +163,7 @@ class ItemUnit(_Row):
     role: Role
 
 
-class UnitRecord(_Row):
+class UnitRecord(StoredRecord):
     """A unit with the progress of every item it answers for (directly or via a collective)."""
 
     id: str
@@ -200,7 +206,7 @@ class ItemFilter(_Row):
         )
 
 
-class ChangeRecord(_Row):
+class ChangeRecord(StoredRecord):
     """One entry of the append-only change log."""
 
     id: str
@@ -218,7 +224,7 @@ class ChangeRecord(_Row):
     """The database copy (machine) that made it; kept when snapshots are merged."""
 
 
-class SessionRecord(_Row):
+class SessionRecord(StoredRecord):
     """An app window that opened the database."""
 
     id: str
@@ -328,6 +334,9 @@ class Store:
         self._file_id: tuple[int, int] | None = None
         self._file_path: Path | None = None
         db.conn.create_function("tracker_next_due", 3, _next_due_sql, deterministic=True)
+        # Text that is not UTF-8 (a hand-edited file; a BLOB joined into text) reads with
+        # U+FFFD in place of the bad bytes instead of failing the whole query.
+        db.conn.text_factory = _lenient_text
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -856,7 +865,8 @@ class Store:
             f"WHERE {column} = :node AND {where} GROUP BY items.status",
             params,
         ):
-            counts[Status(row["status"])] = row["n"]
+            if row["status"] in counts:  # a status no clerk could set is no status
+                counts[Status(row["status"])] = row["n"]
         return counts
 
     # ------------------------------------------------------------------ units
@@ -939,7 +949,7 @@ class Store:
             "AND unit_members.member = 1 ORDER BY units.name",
             {"u": unit_id},
         ).fetchall()
-        return [row[0] for row in rows]
+        return [as_text(row[0]) for row in rows]  # a merged file may hold a non-text name
 
     def add_unit(self, name: str) -> UnitRecord:
         """Add a unit (e.g. a township the plan names only as 各乡镇街委), with its
@@ -1022,7 +1032,7 @@ class Store:
     def setting(self, key: str) -> str | None:
         """A remembered setting (my unit, the warning window, ...), or None."""
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-        return row[0] if row else None
+        return row[0] if row and isinstance(row[0], str) else None  # text, or not set
 
     def set_setting(self, key: str, value: str | None) -> None:
         """Remember a setting (None forgets it)."""
@@ -1242,7 +1252,10 @@ JOIN plans ON plans.id = categories.plan_id"""
 # The due date in force: fixed for dated items, the next occurrence for recurring ones.
 _DUE = (
     "(CASE WHEN items.deadline_kind = 'recurring' "
-    "THEN tracker_next_due(items.deadline_text, plans.year, :today) ELSE items.due_date END)"
+    "THEN tracker_next_due(items.deadline_text, plans.year, :today) "
+    # A stored due date that is no date (a hand-edited file) is no due date.
+    "WHEN typeof(items.due_date) = 'text' AND items.due_date GLOB "
+    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN items.due_date END)"
 )
 # Done work and work the clerk marked 持续推进 (standing) are never overdue or due soon.
 _WARNING = (
@@ -1356,7 +1369,7 @@ def _progress(row: dict) -> Progress:
     )
 
 
-def _with_progress(model: type[_Row], row: dict) -> _Row:
+def _with_progress(model: type[StoredRecord], row: dict) -> StoredRecord:
     progress = _progress(row)
     return model(**row, progress=progress)
 
@@ -1366,12 +1379,19 @@ def _parsed_deadline(text: str, year: int) -> Deadline:
     return parse_deadline(text, year)
 
 
+def _lenient_text(raw: bytes) -> str:
+    return str(raw, "utf-8", "replace")
+
+
 @lru_cache(maxsize=4096)
-def _next_due_sql(text: str | None, year: int | None, today: str) -> str | None:
+def _next_due_sql(text: object, year: object, today: str) -> str | None:
     """SQL function ``tracker_next_due``: a recurring deadline's next due date."""
-    if text is None or year is None:
+    if not isinstance(text, str) or not isinstance(year, int):
         return None
-    due = next_due(_parsed_deadline(text, year), date.fromisoformat(today))
+    try:
+        due = next_due(_parsed_deadline(text, year), date.fromisoformat(today))
+    except (ValueError, OverflowError):  # a year no calendar has
+        return None
     return due.isoformat() if due else None
 
 

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tracker.labels import literal, one_line
+from tracker.labels import literal, one_line, painted
 from tracker.merge import (
     FIELD_LABELS,
     BatchResult,
@@ -27,6 +27,7 @@ from tracker.merge import (
     expand_paths,
     list_conflicts,
     merge_many,
+    quarantined_count,
     resolve_conflict,
 )
 from tracker.models import Status
@@ -50,8 +51,10 @@ def summary_text(batch: BatchResult) -> Text:
     for result in batch.merged:
         line = literal(result.summary())
         if result.conflicts:
-            line.stylize("dark_orange")
+            line.stylize("yellow")
         lines.append(line)
+        for warning in result.warnings():
+            lines.append(Text.assemble(("  ⚠ ", "bold yellow"), literal(warning)))
     for _, reason in batch.refused:
         lines.append(Text.assemble(("✗ ", "bold red"), literal(reason, "red")))
     lines.append(Text(batch.total(), style="bold"))
@@ -93,14 +96,29 @@ class MergeScreen(ModalScreen[bool]):
     @on(Input.Submitted, "#merge-paths")
     def merge(self, event: Input.Submitted) -> None:
         event.stop()
-        paths = expand_paths(event.value)
+        try:
+            paths = expand_paths(event.value)
+        except OSError as error:  # a folder that cannot be listed
+            self.notify(
+                f"无法读取：{error.strerror or error}", severity="error", timeout=10, markup=False
+            )
+            return
         if not paths:
             self.notify("请填写快照文件或文件夹的路径", severity="warning")
             return
         try:
+            # Each file is merged or refused on its own (merge_many never lets one
+            # file's failure through); this is for anything else, say a broken database.
             batch = merge_many(self.store, paths, self.user)
-        except sqlite3.Error as error:  # a bug or a broken database: say so, keep running
-            self.notify(f"合并失败：{error}", severity="error", timeout=10, markup=False)
+        except Exception as error:  # the dialog stays open whatever happens
+            self.notify(
+                f"合并失败：{error}"
+                if isinstance(error, StoreError | sqlite3.Error)
+                else f"合并失败：意外错误（{type(error).__name__}），数据库未作改动",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
             return
         self.merged_any |= bool(batch.merged)
         self.query_one("#merge-summary", Static).update(summary_text(batch))
@@ -139,7 +157,7 @@ def conflict_text(conflict: Conflict) -> Text:
     field = conflict.field
     parts = [
         Text.assemble(
-            (FIELD_LABELS.get(field, field), "bold dark_orange"),
+            (FIELD_LABELS.get(field, field), "bold yellow"),
             "　",
             one_line(conflict.item_content, 60),
         ),
@@ -192,15 +210,26 @@ class ConflictsScreen(ModalScreen[bool]):
             entries += [Option(conflict_text(conflict), id=conflict.id), None]
         options.add_options(entries[:-1])
         count = self.query_one("#conflicts-count", Static)
+        held = quarantined_count(self.store)
+        note = (
+            painted(
+                # No spaces: the sentence then wraps between characters, not at the number.
+                f"\n另有{held}条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用，"
+                "可用命令tracker conflicts列出。",
+                "yellow",
+            )
+            if held
+            else Text()
+        )
         if conflicts:
             count.update(
-                Text(f"共 {len(conflicts)} 条未处理的冲突：两处在互不知情时修改了同一项。")
+                Text(f"共 {len(conflicts)} 条未处理的冲突：两处在互不知情时修改了同一项。") + note
             )
             options.highlighted = min(keep_index, len(conflicts) - 1)
             options.display = True
             options.focus()
         else:
-            count.update(Text("没有待处理的冲突。", style="green"))
+            count.update(painted("没有待处理的冲突。", "green") + note)
             options.display = False
 
     def action_resolve(self, keep: str) -> None:

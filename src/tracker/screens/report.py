@@ -25,7 +25,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal, warning_style
+from tracker.labels import literal, painted, warning_style
 from tracker.ledger import FORMATS, LedgerError, day_label, export_ledger
 from tracker.outfile import export_name
 from tracker.report import (
@@ -39,7 +39,7 @@ from tracker.report import (
     save_report,
 )
 from tracker.screens.export import ConfirmScreen
-from tracker.store import ItemFilter, Store
+from tracker.store import ItemFilter, Progress, Store
 
 
 class PathScreen(ModalScreen[Path | None]):
@@ -146,6 +146,27 @@ async def export_ledger_dialog(
 
 
 # ---------------------------------------------------------------------- the report
+_LEADING = ("总数", "完成率", DueWarning.OVERDUE.label, DueWarning.DUE_SOON.label)
+SCREEN_ORDER = tuple(
+    [FIGURE_HEADERS.index(header) for header in _LEADING]
+    + [i for i, header in enumerate(FIGURE_HEADERS) if header not in _LEADING]
+)
+"""On screen the figures a report leads with (total, rate, overdue, due soon) come first,
+so they stay in view at 80 columns; the counts by status follow."""
+
+
+def _screen_cells(progress: Progress, style: str = "") -> list[Text]:
+    values = figure_cells(progress)
+    cells = [painted(values[i], style, justify="right") for i in SCREEN_ORDER]
+    for cell, count, warning in (
+        (cells[2], progress.overdue, DueWarning.OVERDUE),
+        (cells[3], progress.due_soon, DueWarning.DUE_SOON),
+    ):
+        if count:
+            cell.stylize(f"bold {warning_style(warning)}")
+    return cells
+
+
 def _figures_table(
     first_headers: tuple[str, ...], rows: list[tuple[tuple[Text, ...], ReportLine]], lead: bool
 ) -> Table:
@@ -153,20 +174,13 @@ def _figures_table(
     table = Table(box=None, header_style="bold underline", pad_edge=False)
     for header in first_headers:
         table.add_column(header, overflow="fold", min_width=4, max_width=24)
-    for header in FIGURE_HEADERS:
-        table.add_column(header, justify="right", no_wrap=True)
+    for index in SCREEN_ORDER:
+        table.add_column(FIGURE_HEADERS[index], justify="right", no_wrap=True)
     if lead:
         table.add_column("牵头", justify="right", no_wrap=True)
     for names, line in rows:
-        cells = [Text(value, justify="right") for value in figure_cells(line.progress)]
-        for cell, count, warning in (
-            (cells[-2], line.progress.overdue, DueWarning.OVERDUE),
-            (cells[-1], line.progress.due_soon, DueWarning.DUE_SOON),
-        ):
-            if count:
-                cell.stylize(f"bold {warning_style(warning)}")
         extra = [Text(str(line.lead), justify="right")] if lead else []
-        table.add_row(*names, *cells, *extra)
+        table.add_row(*names, *_screen_cells(line.progress), *extra)
     return table
 
 
@@ -175,8 +189,7 @@ def category_table(report: Report) -> Table:
     rows = [((literal(c.no), literal(c.name)), c) for c in report.categories]
     table = _figures_table(("序号", "工作任务"), rows, lead=False)
     total = ReportLine(key="total", name="合计", progress=report.total)
-    cells = [Text(value, "bold", justify="right") for value in figure_cells(total.progress)]
-    table.add_row(Text(""), Text("合计", style="bold"), *cells)
+    table.add_row(Text(""), Text("合计", style="bold"), *_screen_cells(total.progress, "bold"))
     return table
 
 
@@ -203,7 +216,7 @@ def due_table(items: tuple[DueItem, ...], days_header: str, warning: DueWarning)
             literal(item.lead or item.units_text),
             literal(item.deadline_text, warning_style(warning)),
             Text(item.status.label),
-            Text(str(item.days), style=warning_style(warning), justify="right"),
+            painted(str(item.days), warning_style(warning), justify="right"),
         )
     return table
 
