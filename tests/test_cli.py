@@ -353,6 +353,7 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> type[FakeApp]:
     module = types.ModuleType("tracker.app")
     module.TrackerApp = FakeApp
     monkeypatch.setitem(sys.modules, "tracker.app", module)
+    monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     monkeypatch.setattr(FakeApp, "instances", [])
     return FakeApp
 
@@ -484,7 +485,10 @@ def test_units_commands(runner: CliRunner, tmp_path: Path) -> None:
     assert missing.exit_code != 0 and "未找到单位" in missing.output
 
 
-def test_unknown_unit_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+def test_unknown_unit_is_refused(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     result = runner.invoke(main, ["--unit", "火星局", "--db", str(seeded_db(tmp_path / "x.db"))])
     assert result.exit_code != 0
     assert "未找到单位「火星局」" in result.output
@@ -530,8 +534,14 @@ BAD_DB_COMMANDS = {
 @pytest.mark.parametrize("kind", ["text", "truncated", "newer"])
 @pytest.mark.parametrize("command", BAD_DB_COMMANDS)
 def test_bad_database_is_a_message_for_every_command(
-    runner: CliRunner, tmp_path: Path, seed_path: Path, kind: str, command: str
+    runner: CliRunner,
+    tmp_path: Path,
+    seed_path: Path,
+    kind: str,
+    command: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # the app: in a terminal
     db, message = make_bad_db(kind, tmp_path)
     data = db.read_bytes()
     out = tmp_path / "快照.db"
@@ -630,6 +640,7 @@ def test_notes_that_cannot_be_saved_at_exit_are_shown_not_lost(
     module = types.ModuleType("tracker.app")
     module.TrackerApp = PulledStick
     monkeypatch.setitem(sys.modules, "tracker.app", module)
+    monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     result = runner.invoke(main, ["--db", str(db), "--user", "李四"])
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 1

@@ -78,6 +78,7 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     module = types.ModuleType("tracker.app")
     module.TrackerApp = NeverStarted
     monkeypatch.setitem(sys.modules, "tracker.app", module)
+    monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     return started
 
 

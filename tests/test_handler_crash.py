@@ -128,6 +128,7 @@ def test_the_command_line_saves_the_draft_after_an_error_in_a_handler(
         return result
 
     monkeypatch.setattr(tracker.app.TrackerApp, "run", headless_run)
+    monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     seeded_db(db_path)  # ``--db`` names an existing database
 
     with pytest.raises(SystemExit) as exited:

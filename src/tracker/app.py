@@ -2,34 +2,44 @@
 
 The app holds what outlives any one widget: the store, the clerk's name and the
 unsaved notes (:class:`~tracker.drafts.NoteDrafts`). It saves those drafts on quit and
-on SIGTERM/SIGHUP/SIGINT (a closed terminal window), then exits normally so the
-terminal is restored.
+on an exit signal (:mod:`tracker.exits`: SIGTERM/SIGHUP/SIGINT on Unix; Ctrl+C,
+Ctrl+Break and closing the console on Windows), then exits normally so the terminal is
+restored. When the terminal itself is gone (hung up: EOF or EIO on it), the app saves,
+records a clean end and exits within a second, writing nothing more to the terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
+import sqlite3
+import sys
+import threading
 import time
 from pathlib import Path
 
 from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.reactive import var
 
 from tracker.drafts import NoteDrafts
+from tracker.exits import EXIT_CODE_HANGUP, ExitSignals, pid_alive, rescue_notes
 from tracker.locations import stylesheet_path
+from tracker.screens.export import ConfirmScreen
 from tracker.screens.help import HelpScreen
 from tracker.screens.main import MainScreen
 from tracker.screens.recovery import RecoveryScreen
-from tracker.store import ItemFilter, Store
+from tracker.store import ItemFilter, Store, StoreError
 from tracker.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING
 from tracker.undo import UndoStack
 
-EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+EXIT_DEADLINE = 0.5
+"""Seconds after an exit signal or a hang-up by which the process is gone, whatever hangs."""
+EXIT_SAVE_WAIT = 0.25
+"""Seconds the deadline waits for the event loop to save before saving by itself."""
 EXTERNAL_CHECK_SECONDS = 1.0
 """How often the app looks for commits by another window or command."""
 MY_UNIT_SETTING = "my_unit"
@@ -94,6 +104,21 @@ class TrackerApp(App[None]):
         self.register_theme(LIGHT_THEME)
         self.ansi_theme_light = LIGHT_ANSI
         self.theme = LIGHT if store.setting(THEME_SETTING) == LIGHT else DARK
+        self._exit_signals: ExitSignals | None = None
+        self._ending = False
+        self._exit_lock = threading.Lock()
+        """Held while the notes are saved on the way out (by the loop or the deadline)."""
+        self._exit_saved = threading.Event()
+        self._exit_lock_arm = threading.Lock()
+        self._deadline_armed = False
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver; on Linux/macOS one that ends cleanly when the terminal hangs up."""
+        if sys.platform != "win32":
+            from tracker.posix_driver import HangupAwareDriver
+
+            return HangupAwareDriver
+        return super().get_driver_class()
 
     def on_mount(self) -> None:
         plans = self.store.plan_list()
@@ -104,9 +129,8 @@ class TrackerApp(App[None]):
         self.sub_title = plan.title
         if self.store.today_override is not None:
             self.sub_title += f"（截至 {self.store.today():%Y-%m-%d}）"
-        loop = asyncio.get_running_loop()
-        for signum in EXIT_SIGNALS:
-            loop.add_signal_handler(signum, self._exit_on_signal, signum)
+        self._exit_signals = ExitSignals(asyncio.get_running_loop(), self._exit_on_signal)
+        self._exit_signals.install()
         self.push_screen(MainScreen(plan.id, ItemFilter(unit_id=self.my_unit_id)))
         if not self.read_only:
             self._begin_session()
@@ -116,16 +140,20 @@ class TrackerApp(App[None]):
         self.set_interval(EXTERNAL_CHECK_SECONDS, self._check_external_changes)
 
     def on_unmount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in EXIT_SIGNALS:
-            loop.remove_signal_handler(signum)
+        if self._exit_signals is not None:
+            self._exit_signals.remove()
+            self._exit_signals = None
 
     def _begin_session(self) -> None:
         host = socket.gethostname()
         self.session_id, unclosed = self.store.begin_session(self.user, host, os.getpid())
         crashed, live = [], []
         for session in unclosed:
-            if session.host == host and session.pid is not None and _pid_alive(session.pid):
+            if (
+                session.host == host
+                and session.pid is not None
+                and pid_alive(session.pid, session.started_at)
+            ):
                 live.append(session)
             else:
                 crashed.append(session)
@@ -148,7 +176,10 @@ class TrackerApp(App[None]):
     def end_session(self) -> None:
         """Record a clean end of this window's session (after the last save)."""
         if self.session_id is not None:
-            self.store.end_session(self.session_id, clean=True)
+            try:
+                self.store.end_session(self.session_id, clean=True)
+            except (StoreError, sqlite3.Error):
+                return  # the database is unreachable: the next start finds it unclosed
             self.session_id = None
 
     def _check_external_changes(self) -> None:
@@ -159,10 +190,102 @@ class TrackerApp(App[None]):
                 self.screen.show_external_changes()
 
     def _exit_on_signal(self, signum: int) -> None:
-        self.save_drafts()
-        if not self.drafts:
-            self.end_session()
-        self.exit(return_code=128 + signum)
+        if signum == EXIT_CODE_HANGUP - 128:
+            check = getattr(self._driver, "check_hangup", None)
+            if check is not None:
+                check()  # a terminal that is gone gets no more output
+        self._end_now(128 + signum)
+
+    def terminal_lost(self, why: str = "") -> None:
+        """The terminal hung up (EOF or EIO on it): save, end cleanly, exit at once."""
+        self._end_now(EXIT_CODE_HANGUP)
+
+    def _end_now(self, return_code: int) -> None:
+        """Save everything, record a clean end and exit; gone by :data:`EXIT_DEADLINE`."""
+        if self._ending:
+            return
+        self._ending = True
+        self.exit_deadline(return_code)
+        try:
+            with self._exit_lock:
+                if not self._exit_saved.is_set():
+                    self.save_drafts()
+                    if self.drafts:
+                        if self.rescue_drafts() is not None:
+                            self.drafts.discard()  # kept in the rescue file
+                    else:
+                        self.end_session()
+                    self._exit_saved.set()
+        finally:
+            if self._exit_signals is not None:
+                self._exit_signals.saved.set()  # a Windows console close may now end us
+            self.exit(return_code=return_code)
+
+    @property
+    def ended_by_signal(self) -> bool:
+        """Whether an exit signal or a hang-up ended the app (all saved by then)."""
+        return self._ending
+
+    def exit_deadline(self, return_code: int = EXIT_CODE_HANGUP) -> None:
+        """Make sure the process is gone :data:`EXIT_DEADLINE` seconds from now (any thread).
+
+        Called as soon as the terminal is found gone, whatever the event loop is busy
+        with. Should the loop not have saved by :data:`EXIT_SAVE_WAIT`, this thread saves
+        the notes itself through its own connection; then it ends the process if the
+        normal shutdown has not. Tests run headless and are never ended this way.
+        """
+        if self.is_headless:
+            return
+        with self._exit_lock_arm:
+            if self._deadline_armed:
+                return
+            self._deadline_armed = True
+        threading.Thread(
+            target=self._end_by_deadline, args=(return_code,), name="tracker-exit", daemon=True
+        ).start()
+
+    def _end_by_deadline(self, return_code: int) -> None:
+        armed = time.monotonic()
+        if not self._exit_saved.wait(EXIT_SAVE_WAIT):
+            with self._exit_lock:  # the loop may be saving right now: never cut that off
+                if not self._exit_saved.is_set():
+                    self._save_from_thread()
+                    self._exit_saved.set()
+        time.sleep(max(0.0, EXIT_DEADLINE - (time.monotonic() - armed)))
+        os._exit(return_code)
+
+    def _save_from_thread(self) -> None:
+        """Save the drafts and end the session through a connection of this thread."""
+        path = self.store.path
+        if path is not None and not self.read_only:
+            try:
+                store = Store.reopen_for_thread(self.store)
+                try:
+                    self.drafts.flush(
+                        lambda item_id, text, base: store.save_draft(item_id, text, self.user, base)
+                    )
+                    if not self.drafts and self.session_id is not None:
+                        store.end_session(self.session_id, clean=True)
+                finally:
+                    store.close()
+            except Exception:  # the database is unreachable: the rescue file keeps the text
+                pass
+        if self.drafts and self.rescue_drafts() is not None:
+            self.drafts.discard()  # kept in the rescue file
+
+    def rescue_drafts(self) -> Path | None:
+        """Write the notes the database did not take to a text file in the home folder."""
+        notes = []
+        for item_id, text in self.drafts.pending().items():
+            try:
+                heading = self.store.item(item_id).content[:40]
+            except Exception:  # the database is unreachable: the id still names the item
+                heading = item_id
+            notes.append((heading, text))
+        try:
+            return rescue_notes(notes)
+        except OSError:
+            return None
 
     def show_plan(self, plan_id: str) -> None:
         """Switch the main screen to another plan of the database."""
@@ -238,17 +361,40 @@ class TrackerApp(App[None]):
 
     # ------------------------------------------------------------------ actions
     async def action_quit(self) -> None:
-        """Save the notes, then quit; if they cannot be saved, stay and say why."""
+        """Save the notes, then quit. If they cannot be saved (the disk is full, the
+        database's folder was deleted), offer to keep them in a text file and quit."""
         self.save_drafts()
         if self.drafts:
-            self.notify(
-                "进展情况未能保存，暂不退出。请检查磁盘空间或数据库位置后再按 q。",
-                severity="error",
-                timeout=10,
-            )
+            self.push_screen(ConfirmScreen(self._rescue_question()), self._rescue_and_quit)
             return
         self.end_session()
         self.exit()
+
+    def _rescue_question(self) -> str:
+        reason = str(self.save_message).removeprefix("⚠ ").split("。文字仍保留", 1)[0]
+        return (
+            f"{reason}。\n\n"
+            f"是（Y）：把未保存的进展情况写入主文件夹「{Path.home()}」中的文本文件"
+            "（tracker-未保存的进展-日期时间.txt），然后退出。\n"
+            "否（N）：返回，不退出；检查磁盘空间或数据库位置后按 Ctrl+S 再试。"
+        )
+
+    def _rescue_and_quit(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        path = self.rescue_drafts()
+        if path is None:
+            self.notify(
+                f"也无法写入主文件夹「{Path.home()}」，暂不退出。请把进展情况窗格中的文字"
+                "复制到别处保存。",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
+        self.drafts.discard()  # kept in the file now; nothing is left to retry
+        self.end_session()
+        self.exit(message=f"未能写入数据库的进展情况已保存到：{path}")
 
     def action_save_now(self) -> None:
         """Save the notes now (Ctrl+S)."""
@@ -269,26 +415,3 @@ class TrackerApp(App[None]):
         self.theme = LIGHT if self.theme == DARK else DARK
         if not self.read_only:
             self.store.set_setting(THEME_SETTING, self.theme)
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a tracker process of this machine is still running.
-
-    A killed app that is not reaped yet (a zombie), or a pid reused by another
-    program, does not count as an open window.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process, but alive
-    proc = Path(f"/proc/{pid}")
-    if not proc.exists():
-        return True  # no /proc (macOS, Windows): trust the signal check
-    try:
-        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
-    except (OSError, IndexError):
-        return False
-    return state != "Z" and (b"tracker" in cmdline or b"python" in cmdline)

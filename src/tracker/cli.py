@@ -9,7 +9,9 @@ Everything printed goes through :func:`tracker.cli_text.echo`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -260,6 +262,28 @@ class TerminalNotUtf8(click.ClickException):
             click.echo(text, file=stream, nl=False)
 
 
+class NoTerminal(click.ClickException):
+    """The app was started without a terminal (``tracker > out.txt``): one line, exit 2."""
+
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            "tracker 应用需要在终端窗口中运行（标准输出或输入不是终端，如 tracker > 文件）；"
+            "命令行用法见 tracker --help"
+        )
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"错误：{self.message}", file=file or sys.stderr)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 @click.group(
     cls=TrackerGroup,
     invoke_without_command=True,
@@ -322,10 +346,13 @@ def run_app(settings: Settings) -> None:
 
     Raises:
         TerminalNotUtf8: before anything is opened, in a terminal that is not UTF-8.
+        NoTerminal: before anything is opened, when the output or input is not a terminal.
     """
     encoding = non_utf8_encoding()
     if encoding is not None:
         raise TerminalNotUtf8(encoding)
+    if not (_isatty(sys.stdout) and _isatty(sys.stdin)):
+        raise NoTerminal()  # the app would write escape codes into a file, and hang
     from tracker.app import TrackerApp  # the UI is loaded only when it is shown
 
     store = open_store(settings)
@@ -352,14 +379,23 @@ def run_app(settings: Settings) -> None:
         if failures:  # the disk, the lock or the file failed: show the text, never drop it
             echo(_unsaved_notes(store, app.drafts.pending(), failures), err=True)
         try:
-            if not app.drafts and getattr(app, "session_id", None):
+            session_id = getattr(app, "session_id", None)  # None: the app never began one
+            if not app.drafts and session_id is not None:
                 # An app ended by an error did not close cleanly: the next start says so.
                 clean = getattr(app, "_exception", None) is None
-                store.end_session(app.session_id, clean=clean)
+                with contextlib.suppress(StoreError, sqlite3.Error):  # the file is gone
+                    store.end_session(session_id, clean=clean)
         finally:
             store.close()
     if failures:
         raise click.ClickException("有进展情况没有保存，内容已在上面列出，请复制保存")
+    if getattr(app, "ended_by_signal", False):
+        # Signalled or hung up: everything is saved and closed. The interpreter's own
+        # teardown can take most of a second on a busy machine; skip it.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(app.return_code or 1)
     if app.return_code:
         sys.exit(app.return_code)
 

@@ -62,6 +62,12 @@ class NoteDrafts:
         elif item_id in self._drafts:
             self._bases[item_id] = text  # typing went on from what is stored now
 
+    def discard(self) -> None:
+        """Forget every draft (once they are kept elsewhere, such as a rescue file)."""
+        self._drafts.clear()
+        self._dirty_since.clear()
+        self._bases.clear()
+
     def __bool__(self) -> bool:
         return bool(self._drafts)
 

@@ -700,7 +700,10 @@ def _read_xlsx(path: Path) -> list[tuple[str, list[list[object]], Formulas]]:
 
 
 def _read_csv(path: Path) -> list[list[object]]:
-    return [list[object](record) for record in split_csv(read_text(path, ".csv", (EXCEL,)))]
+    rows: list[list[object]] = [
+        list(row) for row in split_csv(read_text(path, ".csv", accepted=(EXCEL,)))
+    ]
+    return rows
 
 
 def _parse_grid(path: Path, grid: list[list[object]], formulas: Formulas) -> LedgerSheet | None:

@@ -87,7 +87,7 @@ class Keep(StrEnum):
 def keep_label(resolution: object) -> str:
     """How a stored resolution reads (one that is none of the three, as it is)."""
     try:
-        return Keep(resolution).label
+        return Keep(str(resolution)).label
     except ValueError:
         return f"未知（{resolution}）"
 
@@ -411,9 +411,9 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
         )
         fresh: list[tuple] = []
         held: list[tuple] = []
-        rows = source.cursor("changes", incoming.CHANGE_COLUMNS, "ORDER BY rowid")
-        for position, row in enumerate(rows, start=1):
-            reason = incoming.check_change(row, our_items)
+        change_rows = source.cursor("changes", incoming.CHANGE_COLUMNS, "ORDER BY rowid")
+        for position, values in enumerate(change_rows, start=1):
+            reason = incoming.check_change(values, our_items)
             if reason:
                 skipped.add(f"第 {position} 条：{reason}")
                 continue
@@ -592,7 +592,7 @@ def _recompute_item(
 
 def _record_conflicts(
     conn: sqlite3.Connection,
-    found: list[tuple[ChangeRecord, ChangeRecord]],
+    found: list[tuple[_Change, _Change]],
     theirs: list[dict],
     merge_id: str,
     local_machine: str | None,
@@ -600,7 +600,9 @@ def _record_conflicts(
 ) -> list[str]:
     """Record the conflicts found and those the other side knew; return the new ids."""
     new_ids: list[str] = []
-    pairs = {conflict_id(a.id, b.id): (a, b, merge_id) for a, b in found}
+    pairs: dict[str, tuple[_Change | ChangeRecord, _Change | ChangeRecord, str | None]] = {
+        conflict_id(a.id, b.id): (a, b, merge_id) for a, b in found
+    }
     # The other side's conflicts: their changes are all here now.
     wanted = [c for c in theirs if c["id"] not in pairs]
     if wanted:

@@ -48,10 +48,13 @@ def move_into_place(tmp: Path, target: Path, force: bool) -> None:
     """Give a finished temporary file its name.
 
     Raises:
-        OutputRefused: the target appeared meanwhile and ``force`` was not given.
+        OutputRefused: the target appeared meanwhile and ``force`` was not given; or it
+            cannot be replaced because another program holds it open (Windows: the
+            workbook open in Excel or WPS). The finished file is then kept beside it,
+            under a name the message gives.
     """
     if force:
-        os.replace(tmp, target)
+        _replace(tmp, target)
         return
     try:
         # A hard link fails if the target appeared meanwhile: never overwrite.
@@ -62,7 +65,34 @@ def move_into_place(tmp: Path, target: Path, force: bool) -> None:
         # File systems without hard links (FAT on a USB stick): check, then rename.
         if target.exists():
             raise OutputRefused(_exists_message(target)) from None
+        _replace(tmp, target)
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    try:
         os.replace(tmp, target)
+    except PermissionError as error:
+        kept = _keep(tmp, target)
+        where = f"新文件已保存为「{kept}」" if kept else "新文件也无法另存"
+        raise OutputRefused(
+            f"无法替换「{target}」：该文件可能正被其他程序（如 Excel、WPS）打开。"
+            f"{where}；请关闭该文件后重新导出，或用新文件替换它"
+        ) from error
+
+
+def _keep(tmp: Path, target: Path) -> Path | None:
+    """Give the finished temporary file a visible name beside ``target`` (never
+    overwriting); None if even that fails (the temporary file is then left as it is)."""
+    for n in range(1, 100):
+        kept = target.with_name(f"{target.stem}（新）{'' if n == 1 else n}{target.suffix}")
+        if kept.exists():
+            continue
+        try:
+            os.rename(tmp, kept)
+        except OSError:
+            return None
+        return kept
+    return None
 
 
 def temp_beside(target: Path) -> Path:

@@ -357,7 +357,8 @@ def diff_plans(old: Plan | Sequence[PlacedItem], new: Plan | Sequence[PlacedItem
         if o not in pair_of_old and n not in taken:
             pair(o, n, ratio)
 
-    unchanged, reworded = [], []
+    unchanged: list[ItemMatch] = []
+    reworded: list[ItemMatch] = []
     for o, (n, ratio) in sorted(pair_of_old.items(), key=lambda kv: kv[1][0]):
         match = ItemMatch(old=olds[o], new=news[n], ratio=round(ratio, 4))
         same = normalise(olds[o].content) == normalise(news[n].content)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlite_utils import Database
@@ -60,6 +61,9 @@ class StoreBusy(StoreError):
 
 class _Row(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+_R = TypeVar("_R", bound=StoredRecord)
 
 
 class Progress(_Row):
@@ -1213,6 +1217,22 @@ class Store:
         self.session_id = session_id
         return session_id, open_before
 
+    @classmethod
+    def reopen_for_thread(cls, store: Store, busy_timeout_ms: int = 300) -> Store:
+        """A second writable connection to ``store``'s file, for another thread (the exit
+        deadline, saving while the app's thread is busy). No checks, no upgrade: the file
+        was opened and checked already. Never creates the file (nor its folder) again.
+
+        Raises:
+            StoreError: the file is gone or cannot be opened.
+        """
+        if store.path is None or not store.path.exists():
+            raise StoreError(f"数据库「{store.path}」已不存在")
+        other = cls._open_writable(store.path, store.clock, busy_timeout_ms, checked=True)
+        other.session_id = store.session_id
+        other.today_override = store.today_override
+        return other
+
     def end_session(self, session_id: str, clean: bool = True) -> None:
         """Record that a session ended (cleanly, or found dead by a later one)."""
         with self.write() as db:
@@ -1369,9 +1389,9 @@ def _progress(row: dict) -> Progress:
     )
 
 
-def _with_progress(model: type[StoredRecord], row: dict) -> StoredRecord:
+def _with_progress(model: type[_R], row: dict) -> _R:
     progress = _progress(row)
-    return model(**row, progress=progress)
+    return model.model_validate({**row, "progress": progress})
 
 
 @lru_cache(maxsize=4096)

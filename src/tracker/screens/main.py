@@ -38,12 +38,16 @@ from tracker.store import (
     ItemRecord,
     StoreError,
 )
+from tracker.widgets.folded import Folded
 from tracker.widgets.item_detail import ItemDetail
 from tracker.widgets.node_summary import NodeSummary
 from tracker.widgets.plan_tree import NodeRef, PlanTree
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tracker.app import TrackerApp
+    from tracker.store import KeyTaskRecord, PlanRecord
 
 SAVE_AFTER_PAUSE = 0.5
 """Seconds of no typing after which notes are saved."""
@@ -307,7 +311,7 @@ class MainScreen(Screen[None]):
         tree.focus()
 
     def _show_save_message(self, message: Text) -> None:
-        self.query_one("#save-state", Static).update(message)
+        self.query_one("#save-state", Static).update(Folded(message))  # never a bare ⚠
 
     # ------------------------------------------------------------------ tree
     @on(Tree.NodeHighlighted, "#plan-tree")
@@ -356,9 +360,12 @@ class MainScreen(Screen[None]):
         # The tree read these counts when it drew the node: no query per keypress.
         record = self.query_one(PlanTree).record_for(ref.id)
         if record is None:
-            record = {"plan": store.plan, "category": store.category, "key_task": store.key_task}[
-                ref.kind
-            ](ref.id, self.flt)
+            load: dict[str, Callable[..., PlanRecord | CategoryRecord | KeyTaskRecord]] = {
+                "plan": store.plan,
+                "category": store.category,
+                "key_task": store.key_task,
+            }
+            record = load[ref.kind](ref.id, self.flt)
         if isinstance(record, CategoryRecord):
             title = f"{record.no or ''} {record.title}".strip()
         else:

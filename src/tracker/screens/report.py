@@ -186,7 +186,9 @@ def _figures_table(
 
 def category_table(report: Report) -> Table:
     """按工作任务, with a 合计 row."""
-    rows = [((literal(c.no), literal(c.name)), c) for c in report.categories]
+    rows: list[tuple[tuple[Text, ...], ReportLine]] = [
+        ((literal(c.no), literal(c.name)), c) for c in report.categories
+    ]
     table = _figures_table(("序号", "工作任务"), rows, lead=False)
     total = ReportLine(key="total", name="合计", progress=report.total)
     table.add_row(Text(""), Text("合计", style="bold"), *_screen_cells(total.progress, "bold"))

@@ -184,7 +184,7 @@ class ItemDetail(Vertical):
         # Select also posts Changed when mounted or set from code: only a real choice counts.
         if item is None or event.value == item.status.value or event.value is Select.NULL:
             return
-        self.post_message(self.StatusChosen(item.id, Status(event.value)))
+        self.post_message(self.StatusChosen(item.id, Status(str(event.value))))
 
     @on(TextArea.Changed, "#notes")
     def report_notes(self, event: TextArea.Changed) -> None:

@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Spacing
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from tracker.deadlines import DueWarning
 from tracker.labels import literal, painted, warning_style
@@ -194,11 +195,11 @@ class ProgressTable(DataTable[Text]):
     def _fill(self) -> None:
         current, column, scroll_x = self.cursor_key, self.cursor_column, self.scroll_x
         for index, spec in enumerate(self.specs):
-            self.columns[spec.key].label = self._label(index)
+            self.columns[ColumnKey(spec.key)].label = self._label(index)
         self.clear()
         for row in self._ordered():
             self.add_row(*row.cells, key=row.key)
-        row_index = self.get_row_index(current) if current in self.rows else 0
+        row_index = self.get_row_index(current) if current and current in self.rows else 0
         self.move_cursor(row=row_index, column=column)
         self.scroll_x = scroll_x
 

@@ -1,0 +1,47 @@
+"""A message shown whole in a narrow line: folded at the cell, never at a word.
+
+Word wrapping moves a long unbreakable run (Chinese, or a path) to the next line, so a
+one-line status bar showed only its leading "⚠"; Textual's own folding drops a wide
+character that straddles the edge. This renderable cuts the text itself, by cells, so
+every line is filled and every character shown.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
+from rich.text import Text
+
+
+class Folded:
+    """``text`` cut into lines of the width it is given (a wide character never split)."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def lines(self, width: int) -> list[Text]:
+        width = max(width, 2)
+        offsets: list[int] = []
+        used = 0
+        for index, char in enumerate(self.text.plain):
+            if char == "\n":
+                offsets.append(index + 1)
+                used = 0
+                continue
+            cells = cell_len(char)
+            if used + cells > width:
+                offsets.append(index)
+                used = 0
+            used += cells
+        lines = list(self.text.divide(offsets))
+        for line in lines:
+            if line.plain.endswith("\n"):
+                line.right_crop(1)
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines(options.max_width):
+            line.rstrip()
+            yield from line.render(console)
+            yield Segment.line()
