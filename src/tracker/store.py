@@ -920,7 +920,10 @@ class Store:
             "AND unit_members.member = 1 ORDER BY units.name",
             {"u": unit_id},
         ).fetchall()
-        return [row[0] for row in rows]
+        # Names as text, whatever was stored (a hand-edited file).
+        return [
+            _lenient_text(n) if isinstance(n, bytes) else str(n) for (n,) in rows if n is not None
+        ]
 
     def add_unit(self, name: str) -> UnitRecord:
         """Add a unit (e.g. a township the plan names only as 各乡镇街委), with its
