@@ -434,6 +434,6 @@ async def test_light_theme_toggle(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("t")
-        assert app.theme == "textual-light"
+        assert app.theme == "tracker-light"
         await pilot.press("t")
         assert app.theme == "textual-dark"
