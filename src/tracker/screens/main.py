@@ -38,7 +38,7 @@ from tracker.store import (
     ItemRecord,
     StoreError,
 )
-from tracker.widgets.folded import Folded
+from tracker.widgets.folded import FoldedLine
 from tracker.widgets.item_detail import ItemDetail
 from tracker.widgets.node_summary import NodeSummary
 from tracker.widgets.plan_tree import NodeRef, PlanTree
@@ -164,7 +164,7 @@ class MainScreen(Screen[None]):
             with ContentSwitcher(initial="node-summary", id="panes"):
                 yield NodeSummary(id="node-summary")
                 yield ItemDetail(id="item-detail")
-        yield Static(id="save-state")
+        yield FoldedLine(id="save-state")
         yield Footer()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -311,7 +311,7 @@ class MainScreen(Screen[None]):
         tree.focus()
 
     def _show_save_message(self, message: Text) -> None:
-        self.query_one("#save-state", Static).update(Folded(message))  # never a bare ⚠
+        self.query_one("#save-state", FoldedLine).show(message)  # never a bare ⚠
 
     # ------------------------------------------------------------------ tree
     @on(Tree.NodeHighlighted, "#plan-tree")
