@@ -135,10 +135,15 @@ async def test_warnings_are_coloured(store: Store) -> None:
         table = screen.query_one("#category-table", ProgressTable)
         row = table.get_row_at(2)  # category 3: one overdue, one due soon
         overdue, due_soon = row[3], row[4]
-        assert "red" in str(overdue.style) and "yellow" in str(due_soon.style)
+        assert "red" in styles(overdue) and "yellow" in styles(due_soon)
         row = table.get_row_at(0)  # category 1: none
-        assert "red" not in str(row[3].style) and "yellow" not in str(row[4].style)
-        assert "bold" in str(table.get_row_at(5)[1].style)  # 合计
+        assert "red" not in styles(row[3]) and "yellow" not in styles(row[4])
+        assert "bold" in styles(table.get_row_at(5)[1])  # 合计
+
+
+def styles(cell) -> str:
+    """A cell's styles, its own and its spans'."""
+    return " ".join([str(cell.style), *(str(span.style) for span in cell.spans)])
 
 
 async def test_s_sorts_by_the_column_under_the_cursor(store: Store) -> None:
