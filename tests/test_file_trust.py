@@ -24,7 +24,13 @@ from openpyxl import load_workbook
 
 from tracker.cli import main
 from tracker.importers import read_plan
-from tracker.importers.vet import MAX_ROWS, MAX_UNCOMPRESSED, MAX_ZIP_ENTRIES
+from tracker.importers.vet import (
+    MAX_PARAGRAPHS,
+    MAX_ROWS,
+    MAX_TEXT_LINES,
+    MAX_UNCOMPRESSED,
+    MAX_ZIP_ENTRIES,
+)
 from tracker.ledger import LISTED, export_ledger, import_ledger, read_ledger_file
 from tracker.parser import PlanFormatError, read_plan_file
 from tracker.store import Store
@@ -209,6 +215,31 @@ def test_million_row_csv_is_refused_fast_with_bounded_output(tmp_path: Path, cli
         assert f"文件过大：CSV 的行数（超过 {MAX_ROWS} 行，上限 {MAX_ROWS} 行）" in result.output
         assert len(result.output) < 500
     assert database_state(cli_db) == before
+
+
+def test_a_text_file_of_millions_of_lines_is_refused_fast(tmp_path: Path) -> None:
+    """9 MB of line breaks took 3 minutes and 900 MB in the list-style reader."""
+    path = tmp_path / "空行.txt"
+    path.write_bytes(b"\n" * 9_000_000)
+    started = time.perf_counter()
+    with pytest.raises(PlanFormatError) as caught:
+        read_plan(path)
+    assert str(caught.value) == (f"文件过大：文本的行数（9000000 行，上限 {MAX_TEXT_LINES} 行）")
+    assert time.perf_counter() - started < 2
+
+
+def test_a_word_file_of_too_many_paragraphs_is_refused(tmp_path: Path) -> None:
+    data = crafted.docx_bytes(rows=[])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        document = archive.read("word/document.xml")
+    at = document.index(b"<w:sectPr")
+    path = tmp_path / "段落.docx"
+    many = document[:at] + b"<w:p/>" * (MAX_PARAGRAPHS + 1) + document[at:]
+    path.write_bytes(crafted.replace_member(data, "word/document.xml", many))
+    with pytest.raises(
+        PlanFormatError, match=f"文件过大：Word 文档的段落数（超过 {MAX_PARAGRAPHS} 段"
+    ):
+        read_plan(path)
 
 
 def test_refusal_lists_are_bounded(store: Store, tmp_path: Path) -> None:

@@ -662,3 +662,7 @@ _register_ledger(main)
 from tracker.cli_merge import register as _register_merge  # noqa: E402
 
 _register_merge(main)
+
+from tracker.cli_serve import register as _register_serve  # noqa: E402
+
+_register_serve(main)

@@ -384,10 +384,10 @@ def find_layout(table: SourceTable) -> tuple[Layout, int]:
     if at is None:
         # A header naming tasks but no units (or units but no tasks) says what it lacks.
         for row in rows[:_HEADER_SEARCH_ROWS]:
-            roles = {header_role(c) for c in row.cells if not is_blank(c)} - {None}
-            if roles & set(_TEXT_ROLES) and len(roles) >= 2:
+            named = {header_role(c) for c in row.cells if not is_blank(c)} - {None}
+            if named & set(_TEXT_ROLES) and len(named) >= 2:
                 raise _missing(row, "责任单位")
-            if roles & set(_UNIT_ROLES) and len(roles) >= 2:
+            if named & set(_UNIT_ROLES) and len(named) >= 2:
                 raise _missing(row, "工作任务/具体要求")
         raise _unrecognised(table)
     header = rows[at]

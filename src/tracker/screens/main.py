@@ -27,6 +27,7 @@ from textual.widgets import ContentSwitcher, Footer, Static, TextArea, Tree
 from tracker.deadlines import DeadlineKind
 from tracker.labels import literal
 from tracker.models import Status
+from tracker.outfile import export_name
 from tracker.screens.export import ConfirmScreen, ExportScreen
 from tracker.screens.search import SearchScreen
 from tracker.snapshot import SnapshotError
@@ -727,7 +728,9 @@ class MainScreen(Screen[None]):
     async def action_export_snapshot(self) -> None:
         """Ask where, then write a snapshot of the database."""
         self._save_now()
-        default = Path.home() / f"tracker-snapshot-{self.app.store.clock():%Y%m%d-%H%M}.db"
+        store = self.app.store
+        year = store.plan(self.plan_id).year if self.plan_id else store.today().year
+        default = Path.home() / export_name(year, None, store.today(), "db")
         target = await self.app.push_screen_wait(ExportScreen(default))
         if target is None:
             return

@@ -213,8 +213,9 @@ class ConflictsScreen(ModalScreen[bool]):
         held = quarantined_count(self.store)
         note = (
             painted(
-                f"\n另有 {held} 条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用；"
-                "tracker conflicts 可列出。",
+                # No spaces: the sentence then wraps between characters, not at the number.
+                f"\n另有{held}条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用，"
+                "可用命令tracker conflicts列出。",
                 "yellow",
             )
             if held

@@ -2,7 +2,8 @@
 
 :class:`ReportScreen` shows what ``tracker report`` prints: the summary sentence, the
 figures per category and per unit, and the overdue and due-soon items; ``c`` copies the
-sentence, ``s`` saves the whole report (Markdown, or HTML for a name ending in .html).
+sentence, ``s`` saves the whole report (Word for .docx, the default; HTML for .html;
+else Markdown).
 :func:`export_ledger_dialog` asks where to write the 工作台账 (xlsx or csv), confirms
 before overwriting, and writes it. Both follow the main screen's my-unit filter. Every
 text from the plan or a clerk is shown literally.
@@ -26,6 +27,7 @@ from textual.widgets import Footer, Input, Static
 from tracker.deadlines import DueWarning
 from tracker.labels import literal, painted, warning_style
 from tracker.ledger import FORMATS, LedgerError, day_label, export_ledger
+from tracker.outfile import export_name
 from tracker.report import (
     FIGURE_HEADERS,
     DueItem,
@@ -128,7 +130,8 @@ async def export_ledger_dialog(
         "交回后用 tracker import-ledger 导入。\n",
         ".csv：UTF-8 文本，Excel 可直接打开。",
     )  # fmt: skip
-    default = Path.home() / f"台账-{store.today():%Y%m%d}.xlsx"
+    year = store.plan(plan_id).year
+    default = Path.home() / export_name(year, unit.name if unit else None, store.today(), "xlsx")
     asked = await ask_target(screen, PathScreen("导出工作台账", explanation, default, FORMATS))
     if asked is None:
         return None
@@ -191,7 +194,7 @@ def category_table(report: Report) -> Table:
 
 
 def unit_table(report: Report) -> Table:
-    """按责任单位 (concrete units, by pinyin)."""
+    """按责任单位 (concrete units, in the plan's order)."""
     return _figures_table(("责任单位",), [((literal(u.name),), u) for u in report.units], True)
 
 
@@ -305,13 +308,17 @@ class ReportScreen(Screen[None]):
 
     @work
     async def action_save(self) -> None:
-        """Ask where, then save the report (HTML for .html, else Markdown)."""
-        default = Path.home() / f"进展报告-{self.report.today:%Y%m%d}.md"
+        """Ask where, then save the report (Word for .docx, HTML for .html, else Markdown)."""
+        year = self.store.plan(self.plan_id).year
+        name = export_name(year, self.report.unit_name, self.report.today, "docx")
+        default = Path.home() / name
         explanation = Text(
-            "以 .md 结尾保存为 Markdown 文本；以 .html 结尾保存为网页（可用浏览器打开、打印）。"
+            "以 .docx 结尾保存为 Word 文件（公文格式，可直接报送）；以 .html 结尾保存为网页"
+            "（可用浏览器打开、A4 打印）；以 .md 结尾保存为 Markdown 文本。"
         )
         asked = await ask_target(
-            self, PathScreen("保存进展报告", explanation, default, ("md", "html", "htm", "txt"))
+            self,
+            PathScreen("保存进展报告", explanation, default, ("docx", "md", "html", "htm", "txt")),
         )
         if asked is None:
             return
