@@ -200,19 +200,28 @@ def test_an_xml_part_under_another_name_is_checked_too(tmp_path: Path) -> None:
         read_plan(path)
 
 
-def test_million_row_csv_is_refused_fast_with_bounded_output(tmp_path: Path, cli_db: Path) -> None:
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (1_000_000, f"文件过大：文本的行数（1000001 行，上限 {MAX_TEXT_LINES} 行）"),
+        (MAX_ROWS + 10, f"文件过大：CSV 的行数（超过 {MAX_ROWS} 行，上限 {MAX_ROWS} 行）"),
+    ],
+)
+def test_million_row_csv_is_refused_fast_with_bounded_output(
+    tmp_path: Path, cli_db: Path, rows: int, expected: str
+) -> None:
     """A 1M-row csv took 2.6 GB and printed 110 MB of refusals."""
     path = tmp_path / "百万行.csv"
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("序号,具体内容,状态,进展情况\n")
-        handle.write("9,x,x,x\n" * 1_000_000)
+        handle.write("9,x,x,x\n" * rows)
     before = database_state(cli_db)
     for args in (["import", str(path)], ["import-ledger", str(path), "--by", "区发改局"]):
         started = time.perf_counter()
         result = CliRunner().invoke(main, [*args, "--db", str(cli_db)])
         assert time.perf_counter() - started < 5
         assert result.exit_code == 1
-        assert f"文件过大：CSV 的行数（超过 {MAX_ROWS} 行，上限 {MAX_ROWS} 行）" in result.output
+        assert expected in result.output
         assert len(result.output) < 500
     assert database_state(cli_db) == before
 

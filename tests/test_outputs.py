@@ -64,3 +64,23 @@ def test_cli_export_ledger_without_a_path(
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "2023分工表-区发改局-20230825.xlsx").is_file()
+
+
+def test_cli_export_snapshot_without_a_path(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import main
+
+    db = store.path
+    store.close()
+    monkeypatch.chdir(tmp_path)
+    for args, name in (
+        ([], "2023分工表-全部-20230825.db"),
+        (["--unit", "区发改局"], "2023分工表-区发改局-20230825.db"),
+    ):
+        command = ["export-snapshot", *args, "--today", "2023-08-25", "--db", str(db)]
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name).is_file() and name in result.output

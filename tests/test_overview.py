@@ -130,23 +130,23 @@ async def test_figures_match_the_hand_count(store: Store) -> None:
         assert names[-1] == "通川生态环境局"
 
 
+def _styles(cell) -> str:
+    """A cell's style and its spans' styles (colours may be either)."""
+    return " ".join([str(cell.style), *(str(span.style) for span in cell.spans)])
+
+
 async def test_warnings_are_coloured(store: Store) -> None:
     plan_id = set_statuses(store)
     async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
         screen = await open_overview(pilot, store, plan_id)
         table = screen.query_one("#category-table", ProgressTable)
         row = table.get_row_at(3)  # category 4: one overdue
-        assert "red" in styles(row[3])
+        assert "red" in _styles(row[3])
         row = table.get_row_at(2)  # category 3: one due soon (its 持续推进 item is not overdue)
-        assert "red" not in styles(row[3]) and "yellow" in styles(row[4])
+        assert "red" not in _styles(row[3]) and "yellow" in _styles(row[4])
         row = table.get_row_at(0)  # category 1: none
-        assert "red" not in styles(row[3]) and "yellow" not in styles(row[4])
-        assert "bold" in styles(table.get_row_at(5)[1])  # 合计
-
-
-def styles(cell) -> str:
-    """A cell's styles, its own and its spans'."""
-    return " ".join([str(cell.style), *(str(span.style) for span in cell.spans)])
+        assert "red" not in _styles(row[3]) and "yellow" not in _styles(row[4])
+        assert "bold" in _styles(table.get_row_at(5)[1])  # 合计
 
 
 async def test_s_sorts_by_the_column_under_the_cursor(store: Store) -> None:

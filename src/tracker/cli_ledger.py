@@ -68,9 +68,10 @@ def _export_ledger(db_options: Decorator) -> click.Command:
         """导出工作台账：.xlsx（Excel/WPS，可打印、可交各单位填写）或 .csv（Excel 可直接打开）。
 
         \b
-        xlsx 按分工表的样式排版：工作任务、重点工作任务合并单元格，每页重复表头，A4 横向；
-        逾期的完成时限标红、临期标橙；「状态」可从下拉列表选择。各单位填好「状态」
-        「进展情况」后交回，用 tracker import-ledger 导入。
+        xlsx 按分工表的样式排版：A4 横向打印（正文约 9.5 磅），每页重复表头，每行都写明
+        工作任务、重点工作任务；「预警」列写明逾期、临期（完成时限同时标红、标橙）；
+        「状态」可从下拉列表选择。不写文件名时保存为「年份分工表-单位-日期.xlsx」。
+        各单位填好「状态」「进展情况」后交回，用 tracker import-ledger 导入。
         例：
           tracker export-ledger 台账-2023-08.xlsx --today 2023-08-25
           tracker export-ledger 区发改局台账.xlsx --unit 区发改局
@@ -150,10 +151,10 @@ def _report(db_options: Decorator) -> click.Command:
     @click.option(
         "--format",
         "fmt",
+        metavar="格式",
         type=click.Choice(REPORT_FORMATS),
-        help="md（Markdown，默认）、html（独立网页，可用浏览器打开、A4 打印）或 docx"
-        "（Word 公文格式）；不写时按 --out 的扩展名；docx 不写 --out 时保存为"
-        "「年份分工表-单位-日期.docx」",
+        help="md（Markdown，默认）、html（网页，可 A4 打印）或 docx（Word 公文格式）；"
+        "不写时按 --out 的扩展名；docx 不写 --out 时保存为 年份分工表-单位-日期.docx",
     )
     @click.option(
         "--out", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）"

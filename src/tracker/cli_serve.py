@@ -20,11 +20,19 @@ def _serve(db_options: Decorator) -> click.Command:
     @click.command("serve")
     @click.option(
         "--host",
+        metavar="地址",
         default="127.0.0.1",
         show_default=True,
         help="监听的地址；只有给出本机的内网地址（或 0.0.0.0）时，其他电脑才能访问",
     )
-    @click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+    @click.option(
+        "--port",
+        metavar="端口",
+        default=8001,
+        show_default=True,
+        type=click.IntRange(1, 65535),
+        help="监听的端口",
+    )
     @db_options
     def serve_command(settings: Settings, host: str, port: int) -> None:
         """在内网发布台账（只读）：用浏览器查看、筛选、搜索、下载 CSV/JSON。

@@ -1,9 +1,9 @@
 """The 工作台账 as a file: export it as xlsx or csv, and import what units filled in.
 
 Clerks hand the ledger around as an Excel/WPS sheet. :func:`export_ledger` writes it in
-the layout they know — the 分工表's columns plus 状态 and 进展情况, categories and key
-tasks as vertically merged cells, a header row repeated on every printed page,
-landscape A4 — or as a CSV that Excel on Chinese Windows opens correctly (UTF-8 with
+the layout they know — the 分工表's columns plus 状态, 进展情况 and 预警, categories and
+key tasks on every row, a header row repeated on every printed page, landscape A4 at a
+readable size — or as a CSV that Excel on Chinese Windows opens correctly (UTF-8 with
 a byte-order mark).
 
 Units that will not install anything fill in the xlsx (状态 from a drop-down list, and
