@@ -142,16 +142,18 @@ def replace_member(data: bytes, name: str, content: bytes) -> bytes:
 
 
 def docx_bytes(rows: Sequence[Sequence[str]] | None = None, paragraph: str = TITLE) -> bytes:
-    """A Word document (python-docx) with a title paragraph and a table."""
+    """A Word document (python-docx) with a title paragraph and a table (none if
+    ``rows`` is empty)."""
     import docx
 
     document = docx.Document()
     document.add_paragraph(paragraph)
     rows = rows if rows is not None else [HEADER, *ROWS]
-    table = document.add_table(rows=len(rows), cols=len(rows[0]))
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            table.cell(r, c).text = text
+    if rows:
+        table = document.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.cell(r, c).text = text
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -302,15 +304,20 @@ def run_tracker_measured(*args: str) -> tuple[float, int, str]:
 def lying_sizes(path: Path, member: str, claimed: int) -> Path:
     """Make the zip directory claim ``member`` inflates to ``claimed`` bytes (a bomb
     that hides its size): the zip reader must never return more than that."""
+    path.write_bytes(claim_size(path.read_bytes(), member, claimed))
+    return path
+
+
+def claim_size(data: bytes, member: str, claimed: int) -> bytes:
+    """The zip ``data`` with its directory claiming ``member`` is ``claimed`` bytes."""
     import struct
 
-    data = bytearray(path.read_bytes())
+    out = bytearray(data)
     name = member.encode()
-    at = data.find(b"PK\x01\x02")
+    at = out.find(b"PK\x01\x02")
     while at >= 0:
-        length = struct.unpack_from("<H", data, at + 28)[0]
-        if data[at + 46 : at + 46 + length] == name:
-            struct.pack_into("<I", data, at + 24, claimed)
-        at = data.find(b"PK\x01\x02", at + 4)
-    path.write_bytes(bytes(data))
-    return path
+        length = struct.unpack_from("<H", out, at + 28)[0]
+        if out[at + 46 : at + 46 + length] == name:
+            struct.pack_into("<I", out, at + 24, claimed)
+        at = out.find(b"PK\x01\x02", at + 4)
+    return bytes(out)

@@ -94,11 +94,19 @@ def mutated_zip(draw: st.DrawFn, base: bytes) -> bytes:
         members = {info.filename: archive.read(info) for info in archive.infolist()}
     name = draw(st.sampled_from(sorted(members)))
     content = members[name]
-    how = draw(st.sampled_from(["truncate", "insert", "random", "drop", "soup", "dtd", "cells"]))
-    if how == "cells" and "xl/worksheets/sheet1.xml" in members:
-        members["xl/worksheets/sheet1.xml"] = draw(
-            edited_cells(members["xl/worksheets/sheet1.xml"])
+    how = draw(
+        st.sampled_from(
+            ["truncate", "insert", "random", "drop", "soup", "dtd", "cells", "claims", "members"]
         )
+    )
+    sheet = "xl/worksheets/sheet1.xml"
+    if how == "claims":  # a bomb: the directory lies about a member's size, up or down
+        return crafted.claim_size(base, name, draw(st.integers(0, 2**32 - 1)))
+    if how == "members":  # a bomb of zip members
+        extra = draw(st.sampled_from([10, 1999, 2001]))
+        members |= {f"media/{i}.bin": b"" for i in range(extra)}
+    elif how == "cells" and sheet in members:
+        members[sheet] = draw(edited_cells(members[sheet]))
     elif how == "truncate":
         members[name] = content[: draw(st.integers(0, max(len(content) - 1, 0)))]
     elif how == "insert":

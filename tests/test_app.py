@@ -137,7 +137,8 @@ async def test_status_keys_commit_at_once(store: Store, db_path: Path) -> None:
     item = first_item(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*FIRST_ITEM, "2")
-        await pilot.pause()
+        # A status key waits for the rest of a possible phrase: wait for its effect.
+        await wait_until(pilot, lambda: store.item(item.id).status is Status.IN_PROGRESS)
         # Committed: another connection sees it while the app is still running.
         assert stored(db_path, "SELECT status FROM items WHERE id = ?", item.id) == [
             ("in_progress",)
@@ -150,8 +151,7 @@ async def test_status_keys_commit_at_once(store: Store, db_path: Path) -> None:
         tree = app.screen.query_one(PlanTree)
         assert "推进中" in str(tree.node_for(item.id).label)
         await pilot.press("3")
-        await pilot.pause()
-        assert "1/3" in str(tree.node_for(item.key_task_id).label)
+        await wait_until(pilot, lambda: "1/3" in str(tree.node_for(item.key_task_id).label))
         assert "1/16" in str(tree.node_for(item.category_id).label)
         assert "1/47" in str(tree.root.label)
         select = app.screen.query_one("#status", Select)
@@ -169,20 +169,17 @@ async def test_cycle_key_and_every_status_key(store: Store, db_path: Path) -> No
             await pilot.pause()
             assert store.item(item.id).status is status
         await pilot.press("s")  # on_hold → not_started (wraps)
-        await pilot.pause()
-        assert store.item(item.id).status is Status.NOT_STARTED
+        await wait_until(pilot, lambda: store.item(item.id).status is Status.NOT_STARTED)
         await pilot.press("s")
-        await pilot.pause()
-        assert store.item(item.id).status is Status.IN_PROGRESS
+        await wait_until(pilot, lambda: store.item(item.id).status is Status.IN_PROGRESS)
 
 
 async def test_status_key_on_a_category_changes_nothing(store: Store, db_path: Path) -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
-        await pilot.pause()
+        await wait_until(pilot, lambda: any("具体任务" in n.message for n in app._notifications))
         assert stored(db_path, "SELECT count(*) FROM changes") == [(0,)]
-        assert any("具体任务" in n.message for n in app._notifications)
 
 
 async def test_status_select_with_the_keyboard(store: Store, db_path: Path) -> None:
@@ -434,6 +431,6 @@ async def test_light_theme_toggle(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("t")
-        assert app.theme == "textual-light"
+        assert app.theme == "tracker-light"
         await pilot.press("t")
         assert app.theme == "textual-dark"

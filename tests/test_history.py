@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from test_app import wait_until
 from textual import events
 from textual.widgets import Select, Static, TextArea
 
@@ -70,8 +71,7 @@ async def test_undo_and_redo_a_status_change(store: Store) -> None:
     app = TrackerApp(store, "张三")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*FIRST_ITEM, "3")
-        await pilot.pause()
-        assert store.item(item.id).status is Status.DONE
+        await wait_until(pilot, lambda: store.item(item.id).status is Status.DONE)
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert store.item(item.id).status is Status.NOT_STARTED
@@ -111,7 +111,7 @@ async def test_undo_refuses_when_another_window_changed_it(store: Store, db_path
     app = TrackerApp(store, "张三")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*FIRST_ITEM, "2")
-        await pilot.pause()
+        await wait_until(pilot, lambda: store.item(item.id).status is Status.IN_PROGRESS)
         other = Store.open(db_path)
         other.set_status(item.id, Status.ON_HOLD, "李四")
         other.close()
@@ -192,7 +192,7 @@ async def test_two_windows_see_and_merge_each_others_notes(store: Store, db_path
         assert first.screen.query_one("#notes", TextArea).text == stored
         # A status set in one window shows in the other's tree.
         await two.press("escape", "3")
-        await two.pause()
+        await wait_until(two, lambda: second_store.item(item.id).status is Status.DONE)
         first._check_external_changes()
         await one.pause()
         assert "已完成" in str(first.screen.query_one(PlanTree).node_for(item.id).label)

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
 
 from textual import events
 from textual.widgets import Button, Input, Static
 
 from tracker.app import TrackerApp
+from tracker.models import Status
 from tracker.screens.import_plan import ImportPlanScreen
 from tracker.screens.plans import PlanPickerScreen
-from tracker.store import Store
+from tracker.store import ItemRecord, Store
+from tracker.widgets.item_detail import deadline_text
 from tracker.widgets.plan_tree import PlanTree
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
@@ -88,3 +91,55 @@ async def test_a_bad_file_is_refused_and_nothing_is_written(store: Store, tmp_pa
         await pilot.pause()
         assert isinstance(app.screen, PlanPickerScreen)
     assert len(store.plan_list()) == 1
+
+
+def _item(deadline: str, status: str = "not_started", **extra) -> ItemRecord:
+    from tracker.deadlines import parse_deadline
+
+    parsed = parse_deadline(deadline, 2023)
+    return ItemRecord(
+        id="i",
+        key_task_id="k",
+        category_id="c",
+        plan_id="p",
+        plan_year=2023,
+        seq=1,
+        content="内容",
+        units_text="区发改局",
+        deadline_text=deadline,
+        status=status,
+        notes="",
+        deadline_kind=parsed.kind,
+        due_date=parsed.due_date,
+        **extra,
+    )
+
+
+def test_detail_shows_no_deadline_dated_then_standing_and_flagged_months() -> None:
+    today = date(2023, 8, 25)
+    assert str(deadline_text(_item(""), today)).endswith("（未定时限）")
+    late = str(deadline_text(_item("2018年底前完成并持续落实"), today))
+    assert "2018-12-31" in late and "逾期" in late
+    done = str(deadline_text(_item("2018年底前完成并持续落实", "done"), today))
+    assert "此后持续落实" in done and "尚未检查；按 r 记录本月已检查" in done
+    months = str(deadline_text(_item("6个月"), today))
+    assert "⚠ 自印发之日起 6 个月，分工表未写明印发日期，请人工确认" in months
+
+
+async def test_r_reviews_dated_then_standing_work_once_done(store: Store) -> None:
+    plan = store.resolve_plan(None).id
+    item = store.item_by_outline(plan, "1.1.1")
+    with store.write() as db:
+        db.execute(
+            "UPDATE items SET deadline_text = ?, deadline_kind = 'date_then_standing', "
+            "due_date = '2023-05-31' WHERE id = ?",
+            ["5月底前完成并持续落实", item.id],
+        )
+    store.set_status(item.id, Status.DONE, "张三")
+    app = TrackerApp(store, "张三", plan_id=plan)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("right", "right", "right", "right")
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+    assert store.item(item.id).last_reviewed == store.today()

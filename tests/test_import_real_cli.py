@@ -45,7 +45,7 @@ def test_dry_run_previews_and_writes_nothing(tmp_path: Path) -> None:
     assert "层级：工作任务 → 具体任务（两级，无重点工作任务）" in out
     assert "共 5 项工作任务、0 项重点工作任务、10 条具体任务" in out
     assert "2.1.3 4.及时更新微信公众号信息。" in out
-    assert "责任单位：★办公室、各科室" in out
+    assert "责任单位：★办公室；各科室" in out
     assert "完成时限：（空） → 未定时限" in out
     assert "⚠ 10 条任务未定时限（不会逾期）" in out
     assert not db.exists()

@@ -15,6 +15,8 @@ import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.cli import main
 from tracker.importers import SUPPORTED_SUFFIXES, UnrecognisedLayout, read_plan
@@ -915,3 +917,95 @@ def test_a_text_without_units_is_refused_with_what_to_write(tmp_path: Path) -> N
     with pytest.raises(PlanFormatError) as caught:
         read_plan(path)
     assert "没有写明责任单位的段落" in caught.value.reason
+
+
+LIST_PIECES = [
+    "一、",
+    "（一）",
+    "1.",
+    "2、",
+    "（1）",
+    "牵头单位：",
+    "责任单位：",
+    "完成时限：",
+    "（",
+    "）",
+    "区发改局",
+    "各科室",
+    "负责落实",
+    "。",
+    "，",
+    "2024年",
+    "要点",
+    "\n",
+    "全年",
+    "、",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(LIST_PIECES), max_size=8).map("".join), max_size=12),
+    st.sampled_from([None, 2024]),
+)
+def test_any_list_text_is_a_plan_or_a_reason(lines: list[str], year: int | None) -> None:
+    from tracker.importers.listplan import parse_list_plan
+
+    try:
+        plan = parse_list_plan(list(enumerate(lines, start=1)), "x.txt", year)
+    except PlanFormatError as error:
+        assert error.reason
+    else:
+        assert plan.item_count >= 1
+
+
+def test_list_style_headings_each_followed_by_their_text(tmp_path: Path) -> None:
+    """宜春 2024: ``一、标题`` then its text, ending in the units: two levels, one task each."""
+    path = tmp_path / "2024年宜春市政务公开工作要点.txt"
+    path.write_text(
+        "2024年宜春市政务公开工作要点\n"
+        "一、紧扣高质量发展主线，推进信息主动公开\n"
+        "集中公开重大部署的相关政策举措和进展情况。（市政府有关部门和各县〔市、区〕人民政府按职责分工负责）\n"
+        "二、紧盯重点民生领域，推进信息有序公开\n"
+        "及时公开民生实事项目有关政策，并按季度公开执行情况。（市政府办公室负责）\n",
+        encoding="utf-8",
+    )
+    plan = read_plan(path)
+    assert shape(plan) == [
+        (
+            "一",
+            "紧扣高质量发展主线，推进信息主动公开",
+            [
+                (
+                    "",
+                    [
+                        (
+                            "集中公开重大部署的相关政策举措和进展情况。",
+                            "市政府有关部门和各县〔市、区〕人民政府按职责分工负责",
+                            "",
+                        )
+                    ],
+                )
+            ],
+        ),
+        (
+            "二",
+            "紧盯重点民生领域，推进信息有序公开",
+            [
+                (
+                    "",
+                    [
+                        (
+                            "及时公开民生实事项目有关政策，并按季度公开执行情况。",
+                            "市政府办公室负责",
+                            "",
+                        )
+                    ],
+                )
+            ],
+        ),
+    ]
+    assert [m.name for m in parse_units(shape(plan)[0][2][0][1][0][1])] == [
+        "市政府有关部门",
+        "各县〔市、区〕人民政府",
+    ]

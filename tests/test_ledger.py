@@ -3,9 +3,9 @@ commands, the app's export key, and (where installed) LibreOffice opening the fi
 
 Hand count on the bundled plan with today 2023-08-25 (as in test_overview): the plan has
 47 items in 5 categories (16, 12, 5, 6, 8 items) and 19 key tasks; in the xlsx the
-header is row 3, so items fill rows 4–50. Overdue: 3.2.1 (7月31日, row 35) and 4.1.1
-(5月31日, row 37); due soon: 2.1.2 (row 21), 2.3.2 (row 28) and 3.2.2 (row 36), all
-8月31日. 区发改局 answers for 23 items.
+header is row 3, so items fill rows 4–50. Overdue: 4.1.1 (5月31日, row 37); 3.2.1
+(7月31日, row 35) is past its date but 持续推进, which is never overdue; due soon: 2.1.2
+(row 21), 2.3.2 (row 28) and 3.2.2 (row 36), all 8月31日. 区发改局 answers for 23 items.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from tracker.screens.report import PathScreen
 from tracker.store import ItemFilter, Store
 
 TODAY = date(2023, 8, 25)
+WARNING_WORDS = {DueWarning.OVERDUE: "逾期", DueWarning.DUE_SOON: "临期"}
 USER = "张三"
 FIRST = HEADER_ROW + 1
 """The first item's row in the xlsx."""
@@ -54,30 +55,10 @@ STATUS_CHANGES = {
     "做好积极扩大有效投资相关规划": Status.DONE,  # 1.1.3
     "及时公布行政规范性文件清理结果": Status.IN_PROGRESS,  # 2.1.2, due soon
     "区政府门户网站要参照省政府网站": Status.IN_PROGRESS,  # 4.1.1, overdue
-    "各级各部门要按照国家有关部委印发": Status.ONGOING,  # 3.2.1, overdue
+    "各级各部门要按照国家有关部委印发": Status.ONGOING,  # 3.2.1, past 7月31日 but standing
     "切实做好交流培训": Status.ON_HOLD,  # 5.4.2
 }
 """The statuses of test_overview's hand count."""
-
-CATEGORY_MERGES = ["B4:B19", "B20:B31", "B32:B36", "B37:B42", "B43:B50"]
-"""工作任务 merged over its 16, 12, 5, 6 and 8 items."""
-KEY_TASK_MERGES = [
-    "C4:C6",  # 1.1: 3 items
-    "C7:C8",  # 1.2
-    "C9:C13",  # 1.3: 5
-    "C14:C19",  # 1.4: 6
-    "C20:C24",  # 2.1: 5
-    "C25:C26",  # 2.2
-    "C27:C28",  # 2.3 (2.4, 2.5, 2.6 have one item each: not merged)
-    "C32:C34",  # 3.1
-    "C35:C36",  # 3.2
-    "C37:C39",  # 4.1
-    "C40:C42",  # 4.2
-    "C43:C44",  # 5.1
-    "C45:C46",  # 5.2 (5.3 has one item)
-    "C48:C49",  # 5.4 (5.5 has one item)
-]
-"""重点工作任务 merged over the key tasks with more than one item."""
 
 
 @pytest.fixture
@@ -112,26 +93,25 @@ def test_xlsx_reads_back_cell_by_cell(store: Store, plan_id: str, tmp_path: Path
     sheet = load_workbook(out)["台账"]
     assert sheet["A1"].value == "2023年全区政务公开工作要点分工表　工作台账"
     assert sheet["A2"].value.startswith("截至 2023年8月25日　共 47 项")
-    header = [sheet.cell(HEADER_ROW, c).value for c in range(1, 12)]
+    header = [sheet.cell(HEADER_ROW, c).value for c in range(1, 13)]
     assert header == [*LEDGER_COLUMNS, ID_COLUMN]
     assert sheet.max_row == LAST
 
     items = store.filtered_items(plan_id)
     assert len(items) == 47
-    category_tops = {int(r.split(":")[0][1:]) for r in CATEGORY_MERGES}
-    key_task_tops = {int(r.split(":")[0][1:]) for r in KEY_TASK_MERGES} | {29, 30, 31, 47, 50}
     for row, item in enumerate(items, start=FIRST):
-        values = [sheet.cell(row, c).value for c in range(1, 12)]
+        values = [sheet.cell(row, c).value for c in range(1, 13)]
         updated = store.item(item.id)
         expected = [
             item.outline,
-            item.category_title if row in category_tops else None,
-            item.key_task_title if row in key_task_tops else None,
+            item.category_title,  # on every row: a page break never loses the label
+            item.key_task_title,
             item.content,
             item.units_text,
             item.deadline_text,
             item.status.label,
             item.notes or None,
+            WARNING_WORDS.get(item.warning),
             updated.updated_at[:16].replace("T", " ") if updated.updated_at else None,
             updated.updated_by,
             item.id,
@@ -140,7 +120,7 @@ def test_xlsx_reads_back_cell_by_cell(store: Store, plan_id: str, tmp_path: Path
         assert all(sheet.cell(row, c).data_type == "s" for c in (1, 4, 5, 6, 7))
 
     # Hand-checked cells.
-    assert [sheet.cell(4, c).value for c in (1, 2, 3, 7, 8, 9, 10)] == [
+    assert [sheet.cell(4, c).value for c in (1, 2, 3, 7, 8, 10, 11)] == [
         "1.1.1",
         "加大主动公开力度",
         "深入推进“三城三地三片区”战略定位信息公开",
@@ -152,15 +132,19 @@ def test_xlsx_reads_back_cell_by_cell(store: Store, plan_id: str, tmp_path: Path
     assert sheet["A37"].value == "4.1.1"
     assert sheet["F37"].value == "5月31日"
     assert sheet["G37"].value == "推进中"
+    assert sheet["I37"].value == "逾期"  # in words, for a black-and-white printer
+    assert sheet["I35"].value is None  # 3.2.1: past 7月31日, but 持续推进 is never overdue
+    assert sheet["I21"].value == "临期"
     assert sheet["A50"].value == "5.5.1"
 
 
-def test_xlsx_layout_merges_print_setup_and_validation(
-    store: Store, plan_id: str, tmp_path: Path
-) -> None:
+def test_xlsx_layout_print_setup_and_validation(store: Store, plan_id: str, tmp_path: Path) -> None:
     sheet = load_workbook(export_ledger(store, plan_id, tmp_path / "台账.xlsx"))["台账"]
+    # Only the title and the 截至 line are merged: labels are on every row, so a page
+    # break never leaves an empty box (a merged cell split across two pages).
     merged = sorted(str(r) for r in sheet.merged_cells.ranges)
-    assert merged == sorted(["A1:J1", "A2:J2", *CATEGORY_MERGES, *KEY_TASK_MERGES])
+    assert merged == ["A1:I1", "A2:I2"]
+    assert sheet.print_area == "'台账'!$A$1:$I$50"  # 更新时间/更新人 are for the screen
 
     assert sheet.freeze_panes == "A4"
     assert sheet.print_title_rows == "$3:$3"
@@ -169,8 +153,13 @@ def test_xlsx_layout_merges_print_setup_and_validation(
     assert sheet.page_setup.fitToWidth == 1
     assert sheet.page_setup.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
-    assert sheet.column_dimensions["K"].hidden is True
+    assert sheet.column_dimensions["L"].hidden is True
     assert sheet.column_dimensions["D"].width > sheet.column_dimensions["A"].width
+    printed = sum(sheet.column_dimensions[c].width for c in "ABCDEFGHI")
+    assert printed <= 127  # fits landscape A4 at ≥ 85 %: 11 pt prints at ≥ 9 pt
+    # A full footer: its 0.3 in sits well inside the 0.75 in bottom margin.
+    assert sheet.page_margins.bottom - sheet.page_margins.footer >= 0.4
+    assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
     assert sheet["D4"].alignment.wrap_text is True
 
     (validation,) = sheet.data_validations.dataValidation
@@ -179,20 +168,23 @@ def test_xlsx_layout_merges_print_setup_and_validation(
     assert str(validation.sqref) == "G4:G50"
     assert validation.showErrorMessage is True
 
-    # 完成时限 coloured as of 2023-08-25: red for overdue, orange for due soon.
-    fills = {
-        row: sheet.cell(row, 6).fill.fgColor.rgb
-        for row in range(FIRST, LAST + 1)
-        if sheet.cell(row, 6).fill.fill_type == "solid"
-    }
-    assert fills == {
-        35: "00FFC7CE",  # 3.2.1 7月31日
-        37: "00FFC7CE",  # 4.1.1 5月31日
-        21: "00FFD8A8",  # 2.1.2 8月31日
-        28: "00FFD8A8",  # 2.3.2
-        36: "00FFD8A8",  # 3.2.2
-    }
-    assert "填写说明" in sheet.parent.sheetnames
+    # 完成时限 and 预警 coloured as of 2023-08-25: red for overdue, orange for due soon.
+    for column in (6, 9):
+        fills = {
+            row: sheet.cell(row, column).fill.fgColor.rgb
+            for row in range(FIRST, LAST + 1)
+            if sheet.cell(row, column).fill.fill_type == "solid"
+        }
+        assert fills == {
+            37: "00FFC7CE",  # 4.1.1 5月31日 (3.2.1's 7月31日 is not: 持续推进)
+            21: "00FFD8A8",  # 2.1.2 8月31日
+            28: "00FFD8A8",  # 2.3.2
+            36: "00FFD8A8",  # 3.2.2
+        }
+    help_sheet = sheet.parent["填写说明"]
+    assert help_sheet.page_setup.orientation == "portrait"
+    assert help_sheet.sheet_properties.pageSetUpPr.fitToPage is True  # fits its page
+    assert help_sheet.page_setup.fitToWidth == 1
 
 
 def test_xlsx_for_one_unit(store: Store, plan_id: str, tmp_path: Path) -> None:
@@ -204,8 +196,7 @@ def test_xlsx_for_one_unit(store: Store, plan_id: str, tmp_path: Path) -> None:
     outlines = [sheet.cell(r, 1).value for r in range(FIRST, sheet.max_row + 1)]
     expected = [i.outline for i in store.filtered_items(plan_id, ItemFilter(unit_id=fgj))]
     assert outlines == expected and len(outlines) == 23
-    # The first category's rows are still merged.
-    assert any(str(r).startswith("B4:") for r in sheet.merged_cells.ranges)
+    assert sheet["B4"].value == sheet["B5"].value == "加大主动公开力度"
 
 
 def test_hostile_text_stays_text(store: Store, plan_id: str, tmp_path: Path) -> None:
@@ -321,10 +312,10 @@ def test_import_refuses_rows_it_cannot_match_and_says_which(
         {
             "G5": "完成了",  # 1.1.2: not a status
             "H5": "已发布",
-            "K6": None,  # 1.1.3 without its id, content changed: cannot tell
+            "L6": None,  # 1.1.3 without its id, content changed: cannot tell
             "D6": "做好积极扩大有效投资相关规划（已改写）",
             "H6": "x",
-            "K7": None,  # 1.2.1 without its id, but 序号 and 具体内容 match: imported
+            "L7": None,  # 1.2.1 without its id, but 序号 and 具体内容 match: imported
             "G7": "已完成",
             "A52": "9.9.9",  # a row added at the bottom
             "D52": "新增的任务",
@@ -502,7 +493,7 @@ def test_cli_import_ledger_lists_changes_and_refusals(cli_db: Path, tmp_path: Pa
 # ---------------------------------------------------------------------- the app
 async def test_l_exports_the_ledger_with_overwrite_confirmation(store: Store, plan_id: str) -> None:
     app = TrackerApp(store, USER)
-    target = Path.home() / "台账-20230825.xlsx"
+    target = Path.home() / "2023分工表-全部-20230825.xlsx"
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("L")
         await pilot.pause()
@@ -606,8 +597,8 @@ def test_libreoffice_resaved_ledger_imports(store: Store, plan_id: str, tmp_path
     # A unit opens the file in LibreOffice (or WPS) and saves it again.
     resaved = convert(out, "xlsx", tmp_path / "lo")
     sheet = load_workbook(resaved)["台账"]
-    assert sheet.column_dimensions["K"].hidden is True
-    assert {str(r) for r in sheet.merged_cells.ranges} >= set(CATEGORY_MERGES)
+    assert sheet.column_dimensions["L"].hidden is True
+    assert sheet["B5"].value == "加大主动公开力度"
     assert sheet.data_validations.dataValidation[0].formula1 == (
         '"未启动,推进中,已完成,持续推进,暂缓/受阻"'
     )
@@ -624,5 +615,5 @@ def test_warning_of_rows_matches_the_store(store: Store, plan_id: str) -> None:
     """The coloured rows above are the store's overdue and due-soon items."""
     overdue = store.filtered_items(plan_id, ItemFilter(warnings=frozenset({DueWarning.OVERDUE})))
     due_soon = store.filtered_items(plan_id, ItemFilter(warnings=frozenset({DueWarning.DUE_SOON})))
-    assert [i.outline for i in overdue] == ["3.2.1", "4.1.1"]
+    assert [i.outline for i in overdue] == ["4.1.1"]  # 3.2.1 is 持续推进: never overdue
     assert [i.outline for i in due_soon] == ["2.1.2", "2.3.2", "3.2.2"]

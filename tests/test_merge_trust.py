@@ -298,7 +298,7 @@ async def test_merge_dialog_shows_refusals_and_stays_open(
         await pilot.pause()
         assert isinstance(app.screen, ConflictsScreen)
         said = str(app.screen.query_one("#conflicts-count", Static).render())
-        assert "另有 1 条可疑修改" in said
+        assert "另有1条可疑修改" in said
     assert app.return_code in (None, 0)
 
 

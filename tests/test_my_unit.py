@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from test_app import wait_until
 from textual.widgets import Static
 
 from tracker.app import MY_UNIT_SETTING, TrackerApp
@@ -120,7 +121,7 @@ async def test_warnings_as_of_an_injected_today(store: Store) -> None:
         assert "逾期 25 天" in str(app.screen.query_one("#item-deadline", Static).render())
         assert detail.item.id == overdue.id
         await pilot.press("3")  # done: no longer overdue
-        await pilot.pause()
+        await wait_until(pilot, lambda: "逾期" not in str(tree.node_for(overdue.id).label))
         assert "逾期" not in str(tree.node_for(overdue.id).label)
         assert "!1" in str(tree.root.label)
         app.screen.go_to_item(soon.id)

@@ -244,10 +244,10 @@ async def test_typing_into_a_long_note_saves_it(store: Store, db_path) -> None:
         notes = app.screen.query_one("#notes", TextArea)
         assert isinstance(notes, NotesArea)
         assert notes.has_focus and notes.text == note
-        assert notes.cursor_location == (0, 0)
-        await pilot.press("开", "头")
-        notes.move_cursor(notes.document.end)  # no key goes to the end of a paragraph
-        await pilot.press("完", "成", "a", "b")
+        assert notes.cursor_location == (0, len(note))  # entering: at the end of the text
+        await pilot.press("ctrl+home", "开", "头")
+        assert notes.cursor_location == (0, 2)
+        await pilot.press("ctrl+end", "完", "成", "a", "b")
         await paste(pilot, "，已整改。")
         typed = "开头" + note + "完成ab，已整改。"
         assert notes.text == typed

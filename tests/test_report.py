@@ -7,10 +7,10 @@ not with the store), with today 2023-08-25 and the default 14-day window:
 - statuses: 3 done (1.1.1-1.1.3), 2 in progress (2.1.2, 4.1.1), 1 ongoing (3.2.1),
   1 on hold (5.4.2), 40 not started; completion 3/47 = 6.38…% → 6.4%;
 - overdue: 4.1.1 (5月31日, 86 days: 30 in June + 31 in July + 25 in August; led by
-  区经信局) and 3.2.1 (7月31日, 25 days; 区政府工作部门); due soon, 6 days each: the
-  8月31日 items 2.1.2, 2.3.2, 3.2.2;
-- 区发改局 answers for 23 items (3 done, 1 ongoing, 1 on hold; 3.2.1 overdue, 3.2.2 due
-  soon) and leads 5; 区司法局 for 20 (2.1.2 in progress; 2.1.2 and 3.2.2 due soon).
+  区经信局); 3.2.1 (7月31日) is past its date but marked 持续推进 (standing work), which
+  is never overdue; due soon, 6 days each: the 8月31日 items 2.1.2, 2.3.2, 3.2.2;
+- 区发改局 answers for 23 items (3 done, 1 ongoing, 1 on hold; 3.2.2 due soon) and
+  leads 5; 区司法局 for 20 (2.1.2 in progress; 2.1.2 and 3.2.2 due soon).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from docx import Document
 from markdown_it import MarkdownIt
 from textual.widgets import Input, Static
 
@@ -59,25 +60,24 @@ STATUS_CHANGES = {
 
 SUMMARY = (
     "截至2023年8月25日，全区47项任务已完成3项，完成率6.4%；推进中2项，持续推进1项，"
-    "暂缓/受阻1项，尚未启动40项；逾期2项（4.1.1 区经信局牵头、3.2.1 区政府工作部门牵头），"
-    "临期3项（14天内到期）。"
+    "暂缓/受阻1项，尚未启动40项；逾期1项（4.1.1 区经信局牵头），临期3项（14天内到期）。"
 )
 FGJ_SUMMARY = (
     "截至2023年8月25日，区发改局负责的23项任务已完成3项，完成率13%；持续推进1项，"
-    "暂缓/受阻1项，尚未启动18项；逾期1项（3.2.1 区政府工作部门牵头），临期1项（14天内到期）。"
+    "暂缓/受阻1项，尚未启动18项；无逾期任务，临期1项（14天内到期）。"
 )
 
 # 总数 未启动 推进中 已完成 持续推进 暂缓/受阻 完成率 逾期 临期
 CATEGORY_FIGURES = {
     "加大主动公开力度": ["16", "13", "0", "3", "0", "0", "18.8%", "0", "0"],
     "推进政务公开提质增效": ["12", "11", "1", "0", "0", "0", "0%", "0", "2"],
-    "深化政务公开促进基层政府治理能力提升": ["5", "4", "0", "0", "1", "0", "0%", "1", "1"],
+    "深化政务公开促进基层政府治理能力提升": ["5", "4", "0", "0", "1", "0", "0%", "0", "1"],
     "加强平台载体信息化建设": ["6", "5", "1", "0", "0", "0", "0%", "1", "0"],
     "夯实工作基础": ["8", "7", "0", "0", "0", "1", "0%", "0", "0"],
 }
-TOTAL_FIGURES = ["47", "40", "2", "3", "1", "1", "6.4%", "2", "3"]
-FGJ_FIGURES = ["23", "18", "0", "3", "1", "1", "13%", "1", "1"]
-SFJ_FIGURES = ["20", "17", "1", "0", "1", "1", "0%", "1", "2"]
+TOTAL_FIGURES = ["47", "40", "2", "3", "1", "1", "6.4%", "1", "3"]
+FGJ_FIGURES = ["23", "18", "0", "3", "1", "1", "13%", "0", "1"]
+SFJ_FIGURES = ["20", "17", "1", "0", "1", "1", "0%", "0", "2"]
 
 
 @pytest.fixture
@@ -123,12 +123,17 @@ def test_figures_match_the_hand_count(store: Store, plan_id: str) -> None:
     assert units["区司法局"] == (SFJ_FIGURES, 2)
     assert len(units) == 39  # every concrete unit the plan names, no collective
     assert "区政府工作部门" not in units
-    assert [u.name for u in report.units][:4] == ["区保密局", "区财政局", "区档案馆", "区发改局"]
+    # In the plan's order (1.1.1 names these four first), not by pinyin.
+    assert [u.name for u in report.units][:4] == [
+        "区发改局",
+        "区经信局",
+        "区自然资源局",
+        "区商务局",
+    ]
 
     assert [(i.no, i.days, i.lead, i.deadline_text, i.status) for i in report.overdue] == [
         ("4.1.1", 86, "区经信局", "5月31日", Status.IN_PROGRESS),
-        ("3.2.1", 25, "区政府工作部门", "7月31日", Status.ONGOING),
-    ]
+    ]  # 3.2.1 (7月31日) is 持续推进: standing work is never overdue
     assert [(i.no, i.days) for i in report.due_soon] == [("2.1.2", 6), ("2.3.2", 6), ("3.2.2", 6)]
     assert report.overdue[0].content.startswith("区政府门户网站要参照省政府网站")
 
@@ -144,7 +149,7 @@ def test_report_for_one_unit(store: Store, plan_id: str) -> None:
     assert report.unit_name == "区发改局"
     assert figure_cells(report.total) == FGJ_FIGURES
     assert report.units == ()  # no per-unit table in a unit's own report
-    assert [i.no for i in report.overdue] == ["3.2.1"]
+    assert [i.no for i in report.overdue] == []
     assert [i.no for i in report.due_soon] == ["3.2.2"]
     assert report.summary == FGJ_SUMMARY
     assert sum(c.progress.total for c in report.categories) == 23
@@ -158,9 +163,9 @@ def test_summary_on_other_days(store: Store, plan_id: str) -> None:
     )
     store.today_override = date(2023, 5, 1)
     assert build_report(store, plan_id).summary.endswith("尚未启动40项；无逾期任务。")
-    store.today_override = date(2024, 1, 2)  # every open dated item is late: 5 named, 等
+    store.today_override = date(2024, 1, 2)  # every open dated item but 持续推进 3.2.1 is late
     summary = build_report(store, plan_id).summary
-    assert "；逾期14项（4.1.1 区经信局牵头、3.2.1 区政府工作部门牵头、" in summary
+    assert "；逾期13项（4.1.1 区经信局牵头、2.1.2 区司法局牵头、" in summary
     assert summary.endswith("等）。")
 
 
@@ -188,6 +193,7 @@ def _hostile_report() -> Report:
         due_date=date(2023, 5, 31),
         status=Status.IN_PROGRESS,
         days=3,
+        notes="已公开 | 见 [链接](http://x) <b>粗</b>",
     )
     progress = Progress(total=1, by_status={Status.IN_PROGRESS: 1}, overdue=1)
     return Report(
@@ -205,7 +211,8 @@ def test_markdown_escapes_plan_text() -> None:
     html = MarkdownIt("commonmark").enable("table").render(text)
     # One table row for the item: the | inside the text did not split it.
     (row,) = [row for row in html.split("<tr>") if "<td>1.1.1</td>" in row]
-    assert row.count("<td") == 6
+    assert row.count("<td") == 7  # … 状态, 逾期天数, 进展情况
+    assert "已公开 | 见 [链接](http://x) &lt;b&gt;粗&lt;/b&gt;" in row
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>" not in html and "<em>" not in html and "<code>" not in html
     assert "公开 | 链接 [/]" in html  # shown as typed, on one line
@@ -222,7 +229,7 @@ def test_html_is_self_contained_and_escaped(store: Store, plan_id: str) -> None:
     assert page.count("<style>") == 1 and "<link" not in page and "src=" not in page
     assert page.count("<table>") == page.count("</table>") == 4
     assert f'<p class="summary">{SUMMARY}</p>' in page
-    assert '<td class="num overdue">2</td>' in page  # 合计's overdue count, in red
+    assert '<td class="num overdue">1</td>' in page  # 合计's overdue count, in red
 
 
 def test_markdown_on_the_seed(store: Store, plan_id: str) -> None:
@@ -232,9 +239,9 @@ def test_markdown_on_the_seed(store: Store, plan_id: str) -> None:
     assert lines[2] == "截至 2023年8月25日"
     assert lines[4] == f"> {SUMMARY}"
     assert "| 1 | 加大主动公开力度 | 16 | 13 | 0 | 3 | 0 | 0 | 18.8% | 0 | 0 |" in lines
-    assert "|  | 合计 | 47 | 40 | 2 | 3 | 1 | 1 | 6.4% | 2 | 3 |" in lines
-    assert "| 区发改局 | 23 | 18 | 0 | 3 | 1 | 1 | 13% | 1 | 1 | 5 |" in lines
-    assert "## 逾期任务：2项" in lines
+    assert "|  | 合计 | 47 | 40 | 2 | 3 | 1 | 1 | 6.4% | 1 | 3 |" in lines
+    assert "| 区发改局 | 23 | 18 | 0 | 3 | 1 | 1 | 13% | 0 | 1 | 5 |" in lines
+    assert "## 逾期任务：1项" in lines
     assert "## 临期任务（14天内到期）：3项" in lines
 
 
@@ -300,7 +307,7 @@ async def test_r_shows_the_report_and_saves_it(store: Store, plan_id: str) -> No
         summary = screen.query_one("#report-summary", Static)
         assert str(summary.render()) == SUMMARY
         overdue = screen.query_one("#report-overdue", Static).content
-        assert overdue.renderables[0].plain == "逾期任务：2项"
+        assert overdue.renderables[0].plain == "逾期任务：1项"
 
         await pilot.press("c")
         assert app.clipboard == SUMMARY
@@ -308,8 +315,16 @@ async def test_r_shows_the_report_and_saves_it(store: Store, plan_id: str) -> No
         await pilot.press("s")
         await pilot.pause()
         assert isinstance(app.screen, PathScreen)
-        target = Path.home() / "进展报告-20230825.md"
-        assert app.screen.query_one(Input).value == str(target)
+        docx = Path.home() / "2023分工表-全部-20230825.docx"  # Word, by the export name
+        assert app.screen.query_one(Input).value == str(docx)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert SUMMARY in [p.text for p in Document(str(docx)).paragraphs]
+
+        target = Path.home() / "进展报告.md"
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
         await pilot.pause()
         assert target.read_text("utf-8").splitlines()[4] == f"> {SUMMARY}"
@@ -323,6 +338,7 @@ async def test_r_shows_the_report_and_saves_it(store: Store, plan_id: str) -> No
 
         await pilot.press("s")  # the .md again: asks before overwriting
         await pilot.pause()
+        app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -355,3 +371,83 @@ def test_report_snapshot(snap_compare, store: Store, plan_id: str) -> None:
 def test_summary_sentence_function_matches_property(store: Store, plan_id: str) -> None:
     report = build_report(store, plan_id)
     assert summary_sentence(report) == report.summary
+
+
+# ---------------------------------------------------------------------- Word (公文)
+def test_docx_in_official_style(store: Store, plan_id: str, tmp_path: Path) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    report = build_report(store, plan_id)
+    store.save_notes(report.overdue[0].item_id, "已完成栏目梳理，待迁移上线。", USER)
+    report = build_report(store, plan_id)
+    written = save_report(report, tmp_path / "报告.docx")
+    document = Document(str(written))
+
+    section = document.sections[0]
+
+    def mm(*lengths) -> list[float]:
+        return [round(length.mm) for length in lengths]
+
+    assert mm(section.page_width, section.page_height) == [210, 297]  # A4
+    margins = (section.top_margin, section.bottom_margin, section.left_margin)
+    assert mm(*margins, section.right_margin) == [37, 35, 28, 26]
+
+    paragraphs = document.paragraphs
+    title = paragraphs[0]
+    assert title.text == "2023年全区政务公开工作要点分工表\n落实情况"  # breaks before 落实情况
+    fonts = title.style.element.rPr.find(qn("w:rFonts"))
+    assert fonts.get(qn("w:eastAsia")) == "方正小标宋简体" and title.style.font.size == Pt(22)
+    normal = document.styles["Normal"]
+    assert normal.element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "仿宋_GB2312"
+    assert normal.font.size == Pt(16)  # 三号
+    texts = [p.text for p in paragraphs]
+    assert "（截至2023年8月25日）" in texts and SUMMARY in texts
+    assert "三、逾期任务（1项）" in texts
+    assert "进展情况：已完成栏目梳理，待迁移上线。" in texts  # each listed item's 进展情况
+    assert "进展情况：未填写。" in texts  # a due-soon item nobody reported on
+
+    # The fallbacks are named in the font table, where Word and WPS look for them.
+    font_table = next(
+        p for p in document.part.package.iter_parts() if p.partname == "/word/fontTable.xml"
+    ).blob.decode("utf-8")
+    assert 'w:name="方正小标宋简体"' in font_table and 'w:val="黑体,宋体"' in font_table
+    assert 'w:name="仿宋_GB2312"' in font_table and 'w:val="仿宋,FangSong"' in font_table
+
+    categories, units = document.tables
+    assert [c.text for c in categories.rows[0].cells][:3] == ["序号", "工作任务", "总数"]
+    assert [c.text for c in categories.rows[-1].cells][1:3] == ["合计", "47"]
+    assert [row.cells[0].text for row in units.rows[1:4]] == [
+        "区发改局",
+        "区经信局",
+        "区自然资源局",
+    ]
+    header = units.rows[0]._tr.trPr
+    assert header.find(qn("w:tblHeader")) is not None  # repeated on every page
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in units.rows)
+
+    footer = section.footer.paragraphs[0]._p.xml
+    assert "PAGE" in footer and "— " in footer
+
+
+def test_cli_docx_default_name(cli_db: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(
+        "--unit", "区发改局", "report", "--format", "docx", "--today", "2023-08-25", "--db", cli_db
+    )
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "2023分工表-区发改局-20230825.docx"
+    assert FGJ_SUMMARY in [p.text for p in Document(str(written)).paragraphs]
+    result = run("report", "--out", tmp_path / "月报.docx", "--db", cli_db)
+    assert result.exit_code == 0 and (tmp_path / "月报.docx").stat().st_size > 0
+
+
+def test_html_prints_on_a4(store: Store, plan_id: str) -> None:
+    page = render_html(build_report(store, plan_id))
+    assert "@page { size: A4" in page
+    assert page.count("<thead>") == page.count("<table>") == 4  # headers repeat per page
+    assert "break-inside: avoid" in page
+    assert '<td class="short">8月31日</td>' in page  # dates never wrap a character a line
+    assert "th { background: #e8e8e8; white-space: nowrap; }" in page
+    # the lists carry each item's 进展情况, as the Word report does
+    assert "<th>进展情况</th>" in page and '<td class="notes">（未填写）</td>' in page

@@ -29,8 +29,8 @@ COLLECTIVES = [
 ]
 """The plan's collectives by pinyin (bsj, gxz, qjg, qtz, qzfg, qzfx): only those it names."""
 
-GZBM_ROW = ["区政府工作部门", "集合", "13", "11", "0", "0", "1", "1", "0%", "1", "0", "13"]
-"""7月31日 ongoing (overdue), 10月31日 on hold, leads all 13."""
+GZBM_ROW = ["区政府工作部门", "集合", "13", "0%", "0", "0", "11", "0", "0", "1", "1", "13"]
+"""7月31日 ongoing (持续推进: never overdue), 10月31日 on hold, leads all 13."""
 
 
 class Picked:
@@ -63,14 +63,14 @@ async def test_every_unit_with_its_figures(store: Store) -> None:
             "责任单位",
             "类型",
             "总数",
+            "完成率",
+            "逾期",
+            "临期",
             "未启动",
             "推进中",
             "已完成",
             "持续推进",
             "暂缓/受阻",
-            "完成率",
-            "逾期",
-            "临期",
             "牵头",
         ]
         rows = table_rows(table)

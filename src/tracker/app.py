@@ -34,6 +34,7 @@ from tracker.screens.help import HelpScreen
 from tracker.screens.main import MainScreen
 from tracker.screens.recovery import RecoveryScreen
 from tracker.store import ItemFilter, Store, StoreError
+from tracker.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING
 from tracker.undo import UndoStack
 
 EXIT_DEADLINE = 0.5
@@ -100,6 +101,10 @@ class TrackerApp(App[None]):
         self.merged_now: list[str] = []
         """Items whose notes the last save had to merge with another window's."""
         self._data_version = 0
+        # The light theme is ours (readable contrast); the choice is remembered.
+        self.register_theme(LIGHT_THEME)
+        self.ansi_theme_light = LIGHT_ANSI
+        self.theme = LIGHT if store.setting(THEME_SETTING) == LIGHT else DARK
         self._exit_signals: ExitSignals | None = None
         self._ending = False
         self._exit_lock = threading.Lock()
@@ -407,8 +412,10 @@ class TrackerApp(App[None]):
             self.push_screen(HelpScreen())
 
     def action_toggle_theme(self) -> None:
-        """Switch between the dark and the light theme."""
-        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+        """Switch between the dark and the light theme (remembered in the database)."""
+        self.theme = LIGHT if self.theme == DARK else DARK
+        if not self.read_only:
+            self.store.set_setting(THEME_SETTING, self.theme)
 
 
 def _age(started_at: str, now: datetime) -> float | None:

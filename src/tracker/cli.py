@@ -484,10 +484,10 @@ def import_command(
 
 
 @main.command("export-snapshot")
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path(path_type=Path), required=False)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
 @_db_options
-def export_snapshot_command(settings: Settings, out: Path, force: bool) -> None:
+def export_snapshot_command(settings: Settings, out: Path | None, force: bool) -> None:
     """导出 SQLite 快照：一个完整、独立的数据库文件，可上报、存档或在其他电脑合并。
 
     \b
@@ -495,12 +495,20 @@ def export_snapshot_command(settings: Settings, out: Path, force: bool) -> None:
     区政府办合并（环境变量 TRACKER_UNIT 不会缩小快照的范围）。
     例：tracker export-snapshot 区发改局-2023-11.db --db 台账.db
         tracker export-snapshot 区发改局-2023-11.db --unit 区发改局   只含本单位的任务
+        tracker export-snapshot --unit 区发改局   保存为 2023分工表-区发改局-日期.db
     """
     store = open_store(settings)
     try:
         # A unit on the command line (before or after the name); TRACKER_UNIT must not
         # narrow a snapshot.
         unit_name = None if settings.unit_from_env else settings.unit
+        if out is None:  # the export name: <year>分工表-<unit or 全部>-<date>.db
+            from tracker.outfile import export_name
+
+            unit = store.unit(unit_name) if unit_name else None
+            plans = store.plans()
+            year = plans[0].year if plans else store.today().year
+            out = Path(export_name(year, unit.name if unit else None, store.today(), "db"))
         if unit_name:
             from tracker.merge import export_unit_snapshot
 
@@ -698,3 +706,7 @@ _register_ledger(main)
 from tracker.cli_merge import register as _register_merge  # noqa: E402
 
 _register_merge(main)
+
+from tracker.cli_serve import register as _register_serve  # noqa: E402
+
+_register_serve(main)

@@ -16,13 +16,14 @@ import click
 
 from tracker.cli_text import echo, require_unit
 from tracker.ledger import LedgerError, describe_import, export_ledger, import_ledger
+from tracker.outfile import export_name
 from tracker.report import (
     REPORT_FORMATS,
     ReportError,
     build_report,
     format_for,
     render,
-    write_text_file,
+    save_report,
 )
 from tracker.store import ItemFilter, Store
 
@@ -60,24 +61,31 @@ def _plan_id(store: Store, settings: Settings) -> str:
 
 def _export_ledger(db_options: Decorator) -> click.Command:
     @click.command("export-ledger")
-    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path), required=False)
     @click.option("--force", is_flag=True, help="覆盖已存在的文件")
     @db_options
-    def export_ledger_command(settings: Settings, out: Path, force: bool) -> None:
+    def export_ledger_command(settings: Settings, out: Path | None, force: bool) -> None:
         """导出工作台账：.xlsx（Excel/WPS，可打印、可交各单位填写）或 .csv（Excel 可直接打开）。
 
         \b
-        xlsx 按分工表的样式排版：工作任务、重点工作任务合并单元格，每页重复表头，A4 横向；
-        逾期的完成时限标红、临期标橙；「状态」可从下拉列表选择。各单位填好「状态」
-        「进展情况」后交回，用 tracker import-ledger 导入。
+        xlsx 按分工表的样式排版：A4 横向打印（正文约 9.5 磅），每页重复表头，每行都写明
+        工作任务、重点工作任务；「预警」列写明逾期、临期（完成时限同时标红、标橙）；
+        「状态」可从下拉列表选择。不写文件名时保存为「年份分工表-单位-日期.xlsx」。
+        各单位填好「状态」「进展情况」后交回，用 tracker import-ledger 导入。
         例：
           tracker export-ledger 台账-2023-08.xlsx --today 2023-08-25
           tracker export-ledger 区发改局台账.xlsx --unit 区发改局
           tracker export-ledger 台账.csv
+          tracker export-ledger --unit 区发改局     保存为 2023分工表-区发改局-日期.xlsx
         """
         store, unit_id = _open(settings)
         try:
             plan_id = _plan_id(store, settings)
+            if out is None:
+                whose = store.unit(unit_id) if unit_id else None
+                year = store.plan(plan_id).year
+                name = whose.name if whose else None
+                out = Path(export_name(year, name, store.today(), "xlsx"))
             written = export_ledger(store, plan_id, out, unit_id=unit_id, force=force)
             count = len(store.filtered_items(plan_id, ItemFilter(unit_id=unit_id)))
         except LedgerError as error:
@@ -143,9 +151,10 @@ def _report(db_options: Decorator) -> click.Command:
     @click.option(
         "--format",
         "fmt",
+        metavar="格式",
         type=click.Choice(REPORT_FORMATS),
-        help="md（Markdown，默认）或 html（独立网页，可用浏览器打开、打印）；"
-        "不写时按 --out 的扩展名（.html 为网页）",
+        help="md（Markdown，默认）、html（网页，可 A4 打印）或 docx（Word 公文格式）；"
+        "不写时按 --out 的扩展名；docx 不写 --out 时保存为 年份分工表-单位-日期.docx",
     )
     @click.option(
         "--out", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）"
@@ -161,18 +170,22 @@ def _report(db_options: Decorator) -> click.Command:
           tracker report --today 2023-08-25
           tracker report --unit 区发改局
           tracker report --format html --out 8月进展.html
+          tracker report --format docx --out 8月进展.docx
         """
         store, unit_id = _open(settings)
         try:
             fmt = fmt or (format_for(out) if out else "md")
-            text = render(build_report(store, _plan_id(store, settings), unit_id), fmt)
+            report = build_report(store, plan_id := _plan_id(store, settings), unit_id)
+            if out is None and fmt == "docx":
+                year = store.plan(plan_id).year
+                out = Path(export_name(year, report.unit_name, report.today, "docx"))
         finally:
             store.close()
         if out is None:  # to the terminal: its control characters shown
-            echo(text, nl=False)
+            echo(render(report, fmt), nl=False)
             return
         try:
-            write_text_file(out.expanduser(), text, force)
+            save_report(report, out, force, fmt)
         except ReportError as error:
             raise click.ClickException(str(error)) from error
         echo(f"报告已保存到：{out}")

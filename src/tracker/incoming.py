@@ -112,18 +112,18 @@ def shown(value: object, width: int = 20) -> str:
 
 
 def instant(changed_at: str) -> datetime:
-    """A change's time as an instant in UTC (a time without offset is read as UTC).
+    """A change's time as an aware datetime (a time without offset is read as UTC), so
+    times from clerks in different time zones compare as instants.
 
     Raises:
         ValueError: not an ISO 8601 time (or out of range).
     """
     try:
         when = datetime.fromisoformat(changed_at)
-        if when.tzinfo is None:  # not written by tracker; read as UTC so every machine agrees
-            when = when.replace(tzinfo=UTC)
-        return when.astimezone(UTC)
     except OverflowError as error:
         raise ValueError(str(error)) from error
+    # Aware times compare as instants whatever their offsets: no conversion needed.
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 def _is_id(value: object) -> bool:
@@ -323,9 +323,10 @@ class Source:
         sql = f'SELECT {names} FROM "{table}" {order}'
         done = 0
         try:
-            for row in self.conn.execute(sql):
-                yield row
-                done += 1
+            cursor = self.conn.execute(sql)
+            while batch := cursor.fetchmany(2000):
+                yield from batch
+                done += len(batch)
             return
         except sqlite3.OperationalError as error:
             if "decode" not in str(error):

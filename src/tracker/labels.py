@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from rich.console import JustifyMethod
 from rich.text import Text
 
 from tracker.deadlines import DueWarning
@@ -16,7 +17,7 @@ from tracker.models import Status
 
 STATUS_STYLES: dict[Status, tuple[str, str]] = {
     Status.NOT_STARTED: ("○", "dim"),
-    Status.IN_PROGRESS: ("◐", "bold dark_orange"),
+    Status.IN_PROGRESS: ("◐", "bold yellow"),
     Status.DONE: ("●", "bold green"),
     Status.ONGOING: ("↻", "bold cyan"),
     Status.ON_HOLD: ("‖", "bold red"),
@@ -24,15 +25,29 @@ STATUS_STYLES: dict[Status, tuple[str, str]] = {
 """A symbol and a style per status, so the badge reads even without colour."""
 
 
+def painted(text: str, style: str = "", justify: JustifyMethod | None = None) -> Text:
+    """``text`` in ``style``, the style applied as a span over the whole text.
+
+    Why not ``Text(text, style=…)``: Textual reads a span's style through Rich, so
+    ``yellow`` becomes the theme's ANSI yellow (readable on the light theme too), but a
+    whole ``Text``'s own style string through its own parser, where ``yellow`` is
+    #ffff00 on every theme.
+    """
+    shown = Text(text, justify=justify)
+    if style:
+        shown.stylize(style)
+    return shown
+
+
 def status_badge(status: Status) -> Text:
     """The badge for a status, e.g. ``◐推进中``."""
     symbol, style = STATUS_STYLES[status]
-    return Text(f"{symbol}{status.label}", style=style)
+    return painted(f"{symbol}{status.label}", style)
 
 
 def literal(text: str | None, style: str = "") -> Text:
     """Text exactly as typed: no markup, control characters shown, not executed."""
-    return Text(_visible(text or ""), style=style)
+    return painted(_visible(text or ""), style)
 
 
 def one_line(text: str, width: int) -> Text:
@@ -45,7 +60,7 @@ def one_line(text: str, width: int) -> Text:
 def progress_text(done: int, total: int) -> Text:
     """``done/total`` counts, green when all are done."""
     style = "green" if total and done == total else "dim"
-    return Text(f"{done}/{total}", style=style)
+    return painted(f"{done}/{total}", style)
 
 
 def mini_bar(done: int, total: int, width: int = 4) -> Text:
@@ -107,6 +122,8 @@ def stored(text: str) -> str:
 
 
 def warning_style(warning: DueWarning) -> str:
-    """The style for a due warning: red for 逾期, dark orange for 临期 (plain yellow is
-    unreadable on the light theme), green for 正常."""
-    return {"red": "red", "yellow": "dark_orange", "green": "green"}.get(warning.colour or "", "")
+    """The style for a due warning: red for 逾期, yellow for 临期, green for 正常.
+
+    ANSI colours, so each theme draws them readably (orange on the dark theme, dark
+    amber on the light one: see ``tracker.theme``)."""
+    return {"red": "red", "yellow": "yellow", "green": "green"}.get(warning.colour or "", "")

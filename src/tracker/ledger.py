@@ -1,9 +1,9 @@
 """The 工作台账 as a file: export it as xlsx or csv, and import what units filled in.
 
 Clerks hand the ledger around as an Excel/WPS sheet. :func:`export_ledger` writes it in
-the layout they know — the 分工表's columns plus 状态 and 进展情况, categories and key
-tasks as vertically merged cells, a header row repeated on every printed page,
-landscape A4 — or as a CSV that Excel on Chinese Windows opens correctly (UTF-8 with
+the layout they know — the 分工表's columns plus 状态, 进展情况 and 预警, categories and
+key tasks on every row, a header row repeated on every printed page, landscape A4 at a
+readable size — or as a CSV that Excel on Chinese Windows opens correctly (UTF-8 with
 a byte-order mark).
 
 Units that will not install anything fill in the xlsx (状态 from a drop-down list, and
@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import math
-import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -33,7 +31,7 @@ from tracker.deadlines import DueWarning
 from tracker.importers.tables import split_csv
 from tracker.importers.vet import EXCEL, FileRefused, damaged, read_text, vet_xlsx
 from tracker.models import STATUS_LABELS, Status
-from tracker.outfile import OutputRefused, check_target, move_into_place
+from tracker.outfile import OutputRefused, check_target, move_into_place, temp_beside
 from tracker.parser import PlanFormatError
 from tracker.store import ChangedUnderneath, ChangeRecord, ItemFilter, ItemRecord, Store
 
@@ -46,10 +44,15 @@ LEDGER_COLUMNS = (
     "完成时限",
     "状态",
     "进展情况",
+    "预警",
     "更新时间",
     "更新人",
 )
-"""The ledger's columns, left to right, in xlsx and csv alike."""
+"""The ledger's columns, left to right, in xlsx and csv alike. 预警 says 逾期 or 临期 in
+words (a black-and-white printer loses the colours)."""
+PRINTED_COLUMNS = LEDGER_COLUMNS.index("预警") + 1
+"""How many columns are printed: 更新时间 and 更新人 are for the screen (the printed
+page needs the room to keep its text at a readable size)."""
 ID_COLUMN = "item_id"
 """The hidden last column of the xlsx: each row's item, so a returned file matches reliably."""
 SHEET_TITLE = "台账"
@@ -62,22 +65,32 @@ FORMATS = ("xlsx", "csv")
 """The file types :func:`export_ledger` writes, chosen by the file's suffix."""
 
 COLUMN_WIDTHS = {
-    "序号": 7,
-    "工作任务": 12,
-    "重点工作任务": 16,
-    "具体内容": 52,
-    "责任单位": 24,
-    "完成时限": 11,
-    "状态": 10,
-    "进展情况": 40,
-    "更新时间": 11,
-    "更新人": 9,
+    "序号": 6,
+    "工作任务": 8,
+    "重点工作任务": 11,
+    "具体内容": 34,
+    "责任单位": 16,
+    "完成时限": 9,
+    "状态": 8.5,
+    "进展情况": 28,
+    "预警": 6,
+    "更新时间": 10,
+    "更新人": 7,
 }
-"""Column widths in Excel's units (about one Latin character; a Chinese one takes two)."""
-CENTERED = frozenset({"序号", "工作任务", "重点工作任务", "完成时限", "状态", "更新时间", "更新人"})
+"""Column widths in Excel's units (about one Latin character; a Chinese one takes two).
+
+The printed columns add up to about 126: fitting them to a landscape A4 page then
+scales the sheet to no less than about 85 % (LibreOffice's unit is the widest, about
+7.3 pt), so the 11-point body prints at 9 pt or more (``bench/print_check.py`` measures
+it); the wide columns (具体内容, 进展情况) wrap instead."""
+CENTERED = frozenset(
+    {"序号", "工作任务", "重点工作任务", "完成时限", "状态", "更新时间", "更新人", "预警"}
+)
 """Columns whose text is centred (short values and the merged labels)."""
 FONT_NAME = "宋体"
 """The font of Chinese office sheets; Excel, WPS and LibreOffice substitute it if absent."""
+BODY_SIZE = 11
+"""The body text's size in points (it prints at about 9.5 pt once fitted to A4)."""
 LINE_HEIGHT = 14.5
 """Points per wrapped line of 11-point text, for estimating row heights."""
 WARNING_FILLS = {
@@ -140,6 +153,7 @@ class LedgerRow(_Frozen):
             self.deadline_text,
             self.status.label,
             self.notes,
+            warning_word(self.warning),
             updated_label(self.updated_at),
             self.updated_by or "",
         )
@@ -157,6 +171,11 @@ class Ledger(_Frozen):
     unit_name: str | None = None
     """The unit whose items these are, or None for the whole plan."""
     rows: tuple[LedgerRow, ...] = ()
+
+
+def warning_word(warning: DueWarning) -> str:
+    """The 预警 column: 逾期 or 临期, else empty (正常 and 无时限 need no word)."""
+    return warning.label if warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON) else ""
 
 
 def updated_label(updated_at: str | None) -> str:
@@ -250,9 +269,7 @@ def export_ledger(
         raise LedgerError(f"「{out.name}」：台账只能导出为 .xlsx（Excel/WPS）或 .csv 文件")
     target = _check_target(out, force)
     ledger = build_ledger(store, plan_id, unit_id)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temp_beside(target)
     try:
         if kind == "xlsx":
             write_xlsx(ledger, tmp)
@@ -306,29 +323,32 @@ def csv_cell(text: str) -> str:
 
 
 def write_xlsx(ledger: Ledger, out: Path) -> None:
-    """Write the ledger as an Excel workbook in the 分工表's layout.
+    """Write the ledger as an Excel workbook in the 分工表's layout, made for printing.
 
     A title row, a 截至 line, the header (frozen, and repeated on every printed page),
-    then one row per item: categories and key tasks merged vertically, text wrapped,
-    完成时限 red when overdue and orange when due soon, 状态 chosen from a list of the
-    five statuses; landscape A4, fitted to the page's width. A hidden last column holds
-    each row's item id; a second sheet tells units how to fill it in.
+    then one row per item with its 工作任务 and 重点工作任务 written on every row (so a
+    page that starts inside a key task still says which one: merged cells split at a
+    page break and leave empty boxes), text wrapped, 完成时限 and 预警 red when overdue
+    and orange when due soon, 预警 saying so in words, 状态 chosen from a list of the
+    five statuses. Landscape A4 fitted to the page's width, with columns narrow enough
+    that the body prints at 9 pt or more, and a page-number footer inside the margin.
+    A hidden last column holds each row's item id; a second sheet, fitted to its page,
+    tells units how to fill it in.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
-    from openpyxl.worksheet.page import PageMargins
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE
     ncols = len(LEDGER_COLUMNS)
-    last_letter = get_column_letter(ncols)
+    last_letter = get_column_letter(PRINTED_COLUMNS)
     id_letter = get_column_letter(ncols + 1)
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    body_font = Font(name=FONT_NAME, size=11)
+    body_font = Font(name=FONT_NAME, size=BODY_SIZE)
 
     # Title and 截至 line, each merged across the table.
     title = sheet.cell(1, 1)
@@ -339,7 +359,7 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
     sheet.row_dimensions[1].height = 30
     subtitle = sheet.cell(2, 1)
     _set_text(subtitle, subtitle_text(ledger))
-    subtitle.font = Font(name=FONT_NAME, size=10)
+    subtitle.font = Font(name=FONT_NAME, size=BODY_SIZE)
     subtitle.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
     sheet.merge_cells(f"A2:{last_letter}2")
     sheet.row_dimensions[2].height = 20
@@ -347,14 +367,14 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
     header_fill = PatternFill("solid", fgColor="D9D9D9")
     for col, name in enumerate((*LEDGER_COLUMNS, ID_COLUMN), start=1):
         cell = sheet.cell(HEADER_ROW, col, name)
-        cell.font = Font(name=FONT_NAME, size=11, bold=True)
+        cell.font = Font(name=FONT_NAME, size=BODY_SIZE, bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.fill = header_fill
         cell.border = border
-    sheet.row_dimensions[HEADER_ROW].height = 22
+    sheet.row_dimensions[HEADER_ROW].height = 2 * LINE_HEIGHT + 4  # 重点工作任务 wraps
 
     first = HEADER_ROW + 1
-    heights: list[float] = []
+    warned = (LEDGER_COLUMNS.index("完成时限") + 1, LEDGER_COLUMNS.index("预警") + 1)
     for offset, row in enumerate(ledger.rows):
         r = first + offset
         lines = 1
@@ -368,34 +388,16 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
                 vertical="center",
                 wrap_text=True,
             )
-            if name not in ("工作任务", "重点工作任务"):  # merged: handled below
+            if col <= PRINTED_COLUMNS:
                 lines = max(lines, wrapped_lines(value, COLUMN_WIDTHS[name]))
         _set_text(sheet.cell(r, ncols + 1), row.item_id)
         if row.warning in WARNING_FILLS:
             fill, font = WARNING_FILLS[row.warning]
-            deadline = sheet.cell(r, LEDGER_COLUMNS.index("完成时限") + 1)
-            deadline.fill = PatternFill("solid", fgColor=fill)
-            deadline.font = Font(name=FONT_NAME, size=11, bold=True, color=font)
-        heights.append(lines * LINE_HEIGHT + 4)
-
-    # Categories and key tasks as vertically merged cells; a long title spreads the
-    # height it needs over the rows it spans.
-    for col_name, key in (("工作任务", "category_id"), ("重点工作任务", "key_task_id")):
-        col = LEDGER_COLUMNS.index(col_name) + 1
-        for start, end in runs([getattr(row, key) for row in ledger.rows]):
-            text = getattr(ledger.rows[start], "category" if col_name == "工作任务" else "key_task")
-            need = wrapped_lines(text, COLUMN_WIDTHS[col_name]) * LINE_HEIGHT + 4
-            have = sum(heights[start : end + 1])
-            if need > have:
-                extra = (need - have) / (end - start + 1)
-                for i in range(start, end + 1):
-                    heights[i] += extra
-            if end > start:
-                sheet.merge_cells(
-                    start_row=first + start, start_column=col, end_row=first + end, end_column=col
-                )
-    for offset, height in enumerate(heights):
-        sheet.row_dimensions[first + offset].height = round(height, 1)
+            for col in warned:
+                cell = sheet.cell(r, col)
+                cell.fill = PatternFill("solid", fgColor=fill)
+                cell.font = Font(name=FONT_NAME, size=BODY_SIZE, bold=True, color=font)
+        sheet.row_dimensions[r].height = round(lines * LINE_HEIGHT + 4, 1)
 
     for col, name in enumerate(LEDGER_COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = COLUMN_WIDTHS[name]
@@ -423,24 +425,43 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
     sheet.freeze_panes = f"A{first}"
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     sheet.print_area = f"A1:{last_letter}{last}"
-    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    _print_setup(sheet, landscape=True)
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    sheet.oddFooter.right.text = f"截至 {day_label(ledger.today)}"
+    for part in (sheet.oddFooter.center, sheet.oddFooter.right):
+        part.size = BODY_SIZE
+
+    notes = workbook.create_sheet(HELP_SHEET_TITLE)
+    width = 80
+    notes.column_dimensions["A"].width = width
+    for r, line in enumerate(help_lines(ledger.due_window), start=1):
+        cell = notes.cell(r, 1)
+        _set_text(cell, line)
+        cell.font = Font(name=FONT_NAME, size=14 if r == 1 else BODY_SIZE, bold=r == 1)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        notes.row_dimensions[r].height = round(
+            wrapped_lines(line, width) * LINE_HEIGHT + 6 if r > 1 else 24, 1
+        )
+    notes.print_area = f"A1:A{len(help_lines(ledger.due_window))}"
+    _print_setup(notes, landscape=False)
+    workbook.active = 0
+    workbook.save(out)
+
+
+def _print_setup(sheet, landscape: bool) -> None:
+    """A4, fitted to the page's width; margins that leave the footer whole."""
+    from openpyxl.worksheet.page import PageMargins
+
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0  # as many pages down as it takes
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.horizontalCentered = True
-    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
-
-    notes = workbook.create_sheet(HELP_SHEET_TITLE)
-    notes.column_dimensions["A"].width = 100
-    for r, line in enumerate(help_lines(), start=1):
-        cell = notes.cell(r, 1)
-        _set_text(cell, line)
-        cell.font = Font(name=FONT_NAME, size=11, bold=r == 1)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    workbook.active = 0
-    workbook.save(out)
+    # The footer sits 0.3 in from the edge, its line well inside the 0.75 in margin.
+    sheet.page_margins = PageMargins(
+        left=0.4, right=0.4, top=0.6, bottom=0.75, header=0.3, footer=0.3
+    )
 
 
 def subtitle_text(ledger: Ledger) -> str:
@@ -450,11 +471,11 @@ def subtitle_text(ledger: Ledger) -> str:
         parts.append(f"责任单位：{ledger.unit_name}（共 {len(ledger.rows)} 项）")
     else:
         parts.append(f"共 {len(ledger.rows)} 项")
-    parts.append(f"完成时限红色为逾期、橙色为{ledger.due_window}天内到期（临期）")
+    parts.append(f"预警：逾期为已过完成时限，临期为{ledger.due_window}天内到期")
     return "　".join(parts)
 
 
-def help_lines() -> list[str]:
+def help_lines(due_window: int = 14) -> list[str]:
     """The 填写说明 sheet, one paragraph a line."""
     labels = "、".join(STATUS_LABELS[s] for s in Status)
     return [
@@ -465,16 +486,10 @@ def help_lines() -> list[str]:
         "4. 请不要删除、插入或重新排列行，不要删除列；可以调整列宽和行高。",
         "5. 填好后保存为 .xlsx 文件交回（WPS 请另存为 Excel 文件 .xlsx）。",
         "6. 汇总时按隐藏的 item_id 列（或序号和具体内容）逐行核对，对不上的行会被退回并说明原因。",
+        f"7. 「预警」列由系统按导出之日填写：「逾期」为已过完成时限仍未完成，「临期」为"
+        f"{due_window}天内到期；及时公开、长期坚持等无固定时限的任务和「持续推进」的任务"
+        "不会标为逾期。",
     ]
-
-
-def runs(keys: list[str]) -> Iterator[tuple[int, int]]:
-    """The first and last index of each run of equal consecutive keys."""
-    start = 0
-    for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start]:
-            yield start, i - 1
-            start = i
 
 
 def text_width(text: str) -> int:

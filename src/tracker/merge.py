@@ -417,17 +417,17 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
             if reason:
                 skipped.add(f"第 {position} 条：{reason}")
                 continue
-            change = _Change(*values)
-            theirs_touched.add((change.item_id, change.field))
-            if change.id in seen:
+            change_id, item_id, field, _, _, changed_at, who, _, _, machine_id = row
+            theirs_touched.add((item_id, field))
+            if change_id in seen:
                 continue
-            seen.add(change.id)
-            if instant(change.changed_at) > horizon:
-                held.append((*values, QUARANTINE_REASON, merge_id, now))
+            seen.add(change_id)
+            if instant(changed_at) > horizon:
+                held.append((*row, QUARANTINE_REASON, merge_id, now))
                 continue
-            fresh.append(values)
-            touched.add((change.item_id, change.field))
-            counts[(change.by, change.machine_id or "")] += 1
+            fresh.append(row)
+            touched.add((item_id, field))
+            counts[(who, machine_id or "")] += 1
             if len(fresh) >= 5000:  # written as read: memory stays bounded
                 conn.executemany(_INSERT_CHANGE, fresh)
                 new_count += len(fresh)

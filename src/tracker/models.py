@@ -99,7 +99,7 @@ class StoredRecord(BaseModel):
             return handler(fixed)
 
 
-def _as_text(value: object) -> str:
+def as_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bytes):
@@ -116,7 +116,7 @@ def _stand_in(field: FieldInfo, value: object) -> object:
         else (annotation,)
     )
     if str in options:
-        return _as_text(value)
+        return as_text(value)
     if not field.is_required():
         return field.get_default(call_default_factory=True)
     if type(None) in options:

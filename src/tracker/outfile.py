@@ -5,6 +5,10 @@ unless asked to."""
 from __future__ import annotations
 
 import os
+import re
+import sys
+import tempfile
+from datetime import date
 from pathlib import Path
 
 
@@ -89,3 +93,43 @@ def _keep(tmp: Path, target: Path) -> Path | None:
             return None
         return kept
     return None
+
+
+def temp_beside(target: Path) -> Path:
+    """An empty temporary file beside ``target``, with the mode a new file gets.
+
+    ``mkstemp`` creates files readable by their owner only (0600); a file handed in on
+    a shared folder must open for colleagues too, so the temporary file is given the
+    mode ``open()`` would give a new file under the current umask (0644 under 022).
+    """
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        if sys.platform != "win32":  # Windows files have no such bits
+            os.fchmod(fd, 0o666 & ~current_umask())
+    finally:
+        os.close(fd)
+    return Path(name)
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def export_name(year: int, unit_name: str | None, day: date, suffix: str) -> str:
+    """The file name an export is offered under: ``2023分工表-区发改局-20230825.xlsx``.
+
+    Args:
+        year: The plan's year.
+        unit_name: The unit whose items it holds, or None for the whole plan (全部).
+        day: The day it is as of (``--today`` where given).
+        suffix: ``db``, ``xlsx``, ``docx``, ``md`` …
+    """
+    unit = _FILE_NAME_UNSAFE.sub("_", unit_name).strip(" .") if unit_name else "全部"
+    return f"{year}分工表-{unit or '全部'}-{day:%Y%m%d}.{suffix}"
+
+
+_FILE_NAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+"""Characters a Windows or Unix file name cannot hold."""

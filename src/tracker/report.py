@@ -13,20 +13,24 @@ Nothing here knows about the terminal.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import os
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from tracker import outfile
 from tracker.deadlines import DueWarning
 from tracker.ledger import day_label
 from tracker.models import Status
 from tracker.store import ItemFilter, ItemRecord, Progress, Store
 from tracker.units import Role, UnitKind
 
-REPORT_FORMATS = ("md", "html")
+REPORT_FORMATS = ("md", "html", "docx")
 """The formats :func:`render` writes."""
 SUMMARY_LIST_LIMIT = 5
 """How many overdue items the summary sentence names before saying 等."""
@@ -80,6 +84,8 @@ class DueItem(_Frozen):
     status: Status
     days: int
     """Days past the due date (overdue) or left until it (due soon)."""
+    notes: str = ""
+    """进展情况, as the clerks wrote it."""
 
 
 class Report(_Frozen):
@@ -95,7 +101,8 @@ class Report(_Frozen):
     total: Progress
     categories: tuple[ReportLine, ...] = ()
     units: tuple[ReportLine, ...] = ()
-    """Concrete units answering for at least one item, by pinyin (whole-plan reports)."""
+    """Concrete units answering for at least one item, in the order the plan names
+    them (whole-plan reports)."""
     overdue: tuple[DueItem, ...] = ()
     due_soon: tuple[DueItem, ...] = ()
 
@@ -132,9 +139,12 @@ def build_report(store: Store, plan_id: str, unit_id: str | None = None) -> Repo
     )
     units: tuple[ReportLine, ...] = ()
     if unit_id is None:
+        order = {uid: i for i, uid in enumerate(store.units_in_plan_order(plan_id))}
         units = tuple(
             ReportLine(key=u.id, name=u.name, progress=u.progress, lead=u.lead)
-            for u in sorted(store.units(plan_id), key=lambda u: (u.initials, u.name))
+            for u in sorted(
+                store.units(plan_id), key=lambda u: (order.get(u.id, len(order)), u.initials)
+            )
             if u.kind is UnitKind.CONCRETE and u.progress.total
         )
     today = store.today()
@@ -172,6 +182,7 @@ def _due_item(store: Store, item: ItemRecord, today: date) -> DueItem:
         due_date=item.due_date,
         status=item.status,
         days=abs((today - item.due_date).days),
+        notes=item.notes,
     )
 
 
@@ -256,55 +267,94 @@ def figure_cells(progress: Progress) -> list[str]:
     ]
 
 
-def _tables(report: Report) -> list[tuple[str, str, list[str], list[list[str]], int]]:
-    """The report's tables: title, note, headers, rows, and how many leading text columns."""
-    tables = []
-    total_row = ["", "合计", *figure_cells(report.total)]
-    tables.append(
-        (
-            "按工作任务",
-            "",
-            ["序号", "工作任务", *FIGURE_HEADERS],
-            [[c.no, c.name, *figure_cells(c.progress)] for c in report.categories] + [total_row],
-            2,
+NOTES_MISSING = "（未填写）"
+"""What a list shows for an item whose 进展情况 is empty."""
+
+
+class ReportTable(_Frozen):
+    """One table of the report, as every format lays it out."""
+
+    title: str
+    note: str = ""
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    text_columns: int
+    """How many leading columns hold text (the rest are figures, right-aligned)."""
+    kind: str
+    """``figures`` (counts per category or unit) or ``items`` (an overdue/due-soon list)."""
+    total_row: bool = False
+    """Whether the last row is a 合计 row."""
+
+
+def report_tables(report: Report) -> list[ReportTable]:
+    """The report's tables, in order: by category, by unit, overdue, due soon."""
+    tables = [
+        ReportTable(
+            title="按工作任务",
+            headers=("序号", "工作任务", *FIGURE_HEADERS),
+            rows=(
+                *((c.no, c.name, *figure_cells(c.progress)) for c in report.categories),
+                ("", "合计", *figure_cells(report.total)),
+            ),
+            text_columns=2,
+            kind="figures",
+            total_row=True,
         )
-    )
+    ]
     if report.units:
         tables.append(
-            (
-                "按责任单位",
-                "具体单位，含经集合单位（如区政府工作部门、各乡镇街委）分派的任务",
-                ["责任单位", *FIGURE_HEADERS, "牵头"],
-                [[u.name, *figure_cells(u.progress), str(u.lead)] for u in report.units],
-                1,
+            ReportTable(
+                title="按责任单位",
+                note="具体单位按分工表中首次出现的顺序排列，含经集合单位"
+                "（如区政府工作部门、各乡镇街委）分派的任务",
+                headers=("责任单位", *FIGURE_HEADERS, "牵头"),
+                rows=tuple((u.name, *figure_cells(u.progress), str(u.lead)) for u in report.units),
+                text_columns=1,
+                kind="figures",
             )
         )
-    for items, title, days_header in (
-        (report.overdue, "逾期任务", "逾期天数"),
-        (report.due_soon, f"临期任务（{report.due_window}天内到期）", "剩余天数"),
-    ):
-        if not items:
-            continue
+    for items, title, days_header in due_lists(report):
         tables.append(
-            (
-                f"{title}：{len(items)}项",
-                "",
-                ["序号", "具体内容", "责任单位", "完成时限", "状态", days_header],
-                [
-                    [
+            ReportTable(
+                title=f"{title}：{len(items)}项",
+                headers=(
+                    "序号",
+                    "具体内容",
+                    "责任单位",
+                    "完成时限",
+                    "状态",
+                    days_header,
+                    "进展情况",
+                ),
+                rows=tuple(
+                    (
                         item.no,
                         item.content,
                         item.units_text,
                         item.deadline_text,
                         item.status.label,
                         str(item.days),
-                    ]
+                        item.notes.strip() or NOTES_MISSING,
+                    )
                     for item in items
-                ],
-                5,
+                ),
+                text_columns=5,
+                kind="items",
             )
         )
     return tables
+
+
+def due_lists(report: Report) -> list[tuple[tuple[DueItem, ...], str, str]]:
+    """The non-empty overdue and due-soon lists: items, title, and the days column's name."""
+    return [
+        (items, title, days_header)
+        for items, title, days_header in (
+            (report.overdue, "逾期任务", "逾期天数"),
+            (report.due_soon, f"临期任务（{report.due_window}天内到期）", "剩余天数"),
+        )
+        if items
+    ]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~#!$])")
@@ -327,39 +377,71 @@ def render_markdown(report: Report) -> str:
     ]
     if not report.total.total:
         return "\n".join(lines)
-    for title, note, headers, rows, text_columns in _tables(report):
-        lines += [f"## {md_escape(title)}", ""]
-        if note:
-            lines += [md_escape(note), ""]
-        lines.append("| " + " | ".join(md_escape(h) for h in headers) + " |")
+    for table in report_tables(report):
+        lines += [f"## {md_escape(table.title)}", ""]
+        if table.note:
+            lines += [md_escape(table.note), ""]
+        lines.append("| " + " | ".join(md_escape(h) for h in table.headers) + " |")
         lines.append(
             "| "
-            + " | ".join("---" if i < text_columns else "---:" for i in range(len(headers)))
+            + " | ".join(
+                "---:" if _is_figure(table, i) else "---" for i in range(len(table.headers))
+            )
             + " |"
         )
-        lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in rows]
+        lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in table.rows]
         lines.append("")
     if not report.overdue:
         lines += ["## 逾期任务", "", "无。", ""]
     return "\n".join(lines)
 
 
+def _is_figure(table: ReportTable, column: int) -> bool:
+    """Whether a column holds a number (right-aligned); 进展情况 after the figures is text."""
+    return column >= table.text_columns and table.headers[column] != "进展情况"
+
+
+# Printed on A4 (Chromium would otherwise pick US Letter); table headers repeat on every
+# page (thead), rows never split across pages, and short columns (dates, statuses,
+# figures) never wrap one character a line.
 _CSS = """
-body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", SimSun, sans-serif;
+body { font-family: "FangSong", "仿宋", "STFangsong", "Microsoft YaHei", "PingFang SC",
+       "Noto Serif CJK SC", "Noto Sans CJK SC", SimSun, serif;
        margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; line-height: 1.5; }
 h1 { font-size: 1.5em; text-align: center; }
 .as-of { text-align: center; color: #555; }
 .summary { border-left: 4px solid #2b6cb0; background: #f0f5fb; padding: .6em 1em; }
 table { border-collapse: collapse; width: 100%; margin: .5em 0 1.5em; }
-th, td { border: 1px solid #999; padding: .25em .5em; vertical-align: top; }
-th { background: #e8e8e8; }
-td.num { text-align: right; white-space: nowrap; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+th, td { border: 1px solid #999; padding: .25em .4em; vertical-align: top; }
+th { background: #e8e8e8; white-space: nowrap; }
+td.num, td.short { white-space: nowrap; }
+td.num { text-align: right; }
+td.no { white-space: nowrap; }
+td.content { min-width: 12em; }
+td.notes { min-width: 10em; }
+td.units { min-width: 8em; }
 td.overdue { color: #c00; font-weight: bold; }
 td.due-soon { color: #b45f06; font-weight: bold; }
 tr.total td { font-weight: bold; }
 .note { color: #555; font-size: .9em; }
-@media print { body { margin: 0; max-width: none; } }
+h2 { break-after: avoid; page-break-after: avoid; }
+@page { size: A4; margin: 18mm 15mm 20mm; }
+@media print {
+  body { margin: 0; max-width: none; padding: 0; font-size: 10.5pt; }
+  .summary { background: none; border-left: 2pt solid #000; }
+  th { background: #eee; }
+}
 """
+
+_SHORT_COLUMNS = frozenset({"完成时限", "状态", "序号", "逾期天数", "剩余天数", "牵头"})
+_HTML_CLASSES = {
+    "具体内容": "content",
+    "工作任务": "content",
+    "进展情况": "notes",
+    "责任单位": "units",
+}
 
 
 def render_html(report: Report) -> str:
@@ -379,17 +461,26 @@ def render_html(report: Report) -> str:
         f'<p class="summary">{esc(report.summary)}</p>',
     ]
     if report.total.total:
-        for title, note, headers, rows, text_columns in _tables(report):
-            parts.append(f"<h2>{esc(title)}</h2>")
-            if note:
-                parts.append(f'<p class="note">{esc(note)}</p>')
+        for table in report_tables(report):
+            parts.append(f"<h2>{esc(table.title)}</h2>")
+            if table.note:
+                parts.append(f'<p class="note">{esc(table.note)}</p>')
             parts.append("<table>")
-            parts.append("<tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr>")
-            for row in rows:
+            parts.append(
+                "<thead><tr>"
+                + "".join(f"<th>{esc(h)}</th>" for h in table.headers)
+                + "</tr></thead>"
+            )
+            parts.append("<tbody>")
+            for index, row in enumerate(table.rows):
                 cells = []
                 for i, cell in enumerate(row):
-                    classes = [] if i < text_columns else ["num"]
-                    header = headers[i]
+                    header = table.headers[i]
+                    classes = ["num"] if _is_figure(table, i) else []
+                    if header in _SHORT_COLUMNS and not classes:
+                        classes.append("short")
+                    if header in _HTML_CLASSES:
+                        classes.append(_HTML_CLASSES[header])
                     if header == DueWarning.OVERDUE.label and cell != "0":
                         classes.append("overdue")
                     elif header == DueWarning.DUE_SOON.label and cell != "0":
@@ -397,15 +488,18 @@ def render_html(report: Report) -> str:
                     attr = f' class="{" ".join(classes)}"' if classes else ""
                     text = esc(cell).replace("\n", "<br>")
                     cells.append(f"<td{attr}>{text}</td>")
-                total = ' class="total"' if row[:2] == ["", "合计"] else ""
+                total = ' class="total"' if table.total_row and index == len(table.rows) - 1 else ""
                 parts.append(f"<tr{total}>" + "".join(cells) + "</tr>")
+            parts.append("</tbody>")
             parts.append("</table>")
+        if not report.overdue:
+            parts += ["<h2>逾期任务</h2>", "<p>无。</p>"]
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
 
 
 def render(report: Report, fmt: str = "md") -> str:
-    """The report in a format of :data:`REPORT_FORMATS`."""
+    """The report as text, in ``md`` or ``html`` (a .docx is written by :func:`save_report`)."""
     if fmt == "html":
         return render_html(report)
     if fmt == "md":
@@ -414,21 +508,41 @@ def render(report: Report, fmt: str = "md") -> str:
 
 
 def format_for(path: Path) -> str:
-    """The format a file name asks for: ``html`` for .html/.htm, else ``md``."""
-    return "html" if path.suffix.lower() in (".html", ".htm") else "md"
+    """The format a file name asks for: ``html`` for .html/.htm, ``docx`` for .docx, else ``md``."""
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        return "html"
+    return "docx" if suffix == ".docx" else "md"
 
 
-def save_report(report: Report, out: Path | str, force: bool = False) -> Path:
-    """Write the report to ``out`` (UTF-8; HTML for .html/.htm, else Markdown).
+def save_report(
+    report: Report, out: Path | str, force: bool = False, fmt: str | None = None
+) -> Path:
+    """Write the report to ``out``: Word for .docx, HTML for .html/.htm, else Markdown.
+
+    The file is written under a temporary name beside ``out`` and moved into place
+    when complete (see :mod:`tracker.outfile`).
+
+    Args:
+        report: The report.
+        out: The file to write.
+        force: Replace ``out`` if it exists.
+        fmt: The format (default: by the suffix, see :func:`format_for`).
 
     Returns:
-        The file written.
+        The file written (resolved).
 
     Raises:
         ReportError: an existing file without ``force``, a folder, or a failed write.
     """
     out = Path(out).expanduser()
-    return write_text_file(out, render(report, format_for(out)), force)
+    fmt = fmt or format_for(out)
+    if fmt == "docx":
+        from tracker.report_docx import write_docx
+
+        return write_output(out, lambda tmp: write_docx(report, tmp), force)
+    text = render(report, fmt)
+    return write_text_file(out, text, force)
 
 
 def write_text_file(out: Path, text: str, force: bool = False) -> Path:
@@ -437,13 +551,35 @@ def write_text_file(out: Path, text: str, force: bool = False) -> Path:
     Raises:
         ReportError: an existing file without ``force``, a folder, or a failed write.
     """
-    if out.is_dir():
-        raise ReportError(f"「{out}」是一个文件夹，请给出文件名")
-    try:
-        with open(out, "w" if force else "x", encoding="utf-8", newline="\n") as handle:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-    except FileExistsError as error:
-        raise ReportError(f"文件「{out}」已存在，未覆盖；如确需覆盖，请加 --force") from error
+
+    return write_output(out, write, force)
+
+
+def write_output(out: Path, write: Callable[[Path], None], force: bool = False) -> Path:
+    """Write a file with ``write(temporary_path)``, then move it into place.
+
+    Raises:
+        ReportError: an existing file without ``force``, a folder, or a failed write.
+    """
+    try:
+        target = outfile.check_target(out, force, example="进展报告.docx")
+    except outfile.OutputRefused as refused:
+        raise ReportError(str(refused)) from None
+    tmp = outfile.temp_beside(target)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        outfile.move_into_place(tmp, target, force)
+    except outfile.OutputRefused as refused:
+        raise ReportError(str(refused)) from None
     except OSError as error:
         raise ReportError(f"写入「{out}」失败：{error.strerror or error}") from error
-    return out
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return target

@@ -304,8 +304,8 @@ def _progress_index(db: Database) -> None:
 def _issued_aliases_no_deadline(db: Database) -> None:
     """Plans' issue dates (deadlines such as 6个月 run from them), the clerk's unit
     aliases, and the ``none`` deadline kind for items without a deadline."""
-    db["plans"].add_column("issued", str)
-    db["unit_aliases"].create({"alias": str, "name": str}, pk="alias", not_null={"name"})
+    db.table("plans").add_column("issued", str)
+    db.table("unit_aliases").create({"alias": str, "name": str}, pk="alias", not_null={"name"})
     db.execute(
         "UPDATE items SET deadline_kind = 'none' "
         "WHERE trim(coalesce(deadline_text, ''), ' ' || char(9, 10, 13, 12288)) = ''"

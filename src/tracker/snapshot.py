@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import tempfile
 from pathlib import Path
 
 from tracker import outfile
@@ -58,9 +57,7 @@ def export_snapshot(
         SnapshotError: if the target is refused or the copy fails; nothing is left behind.
     """
     target = check_target(source, out, force)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = outfile.temp_beside(target)
     try:
         copy = sqlite3.connect(tmp)
         try:

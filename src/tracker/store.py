@@ -27,7 +27,7 @@ from tracker.deadlines import Deadline, DeadlineKind, DueWarning, next_due, pars
 from tracker.derive import derive_items, ensure_unit, fts_rowid, searchable
 from tracker.derive import unit_id as unit_id_of
 from tracker.drafts import merge_notes
-from tracker.models import Plan, Status, StoredRecord, stable_id
+from tracker.models import Plan, Status, StoredRecord, as_text, stable_id
 from tracker.units import Role, UnitKind, canonical_name
 
 BUSY_TIMEOUT_MS = 5000
@@ -35,9 +35,9 @@ BUSY_TIMEOUT_MS = 5000
 DEFAULT_DUE_WINDOW = 14
 """Days before a due date when an open item turns yellow (临期), unless configured."""
 REVIEW_PERIODS = ("month", "quarter")
+"""Reporting periods in which standing work must be reviewed once."""
 LEDGER_FIELDS = ("status", "notes", "last_reviewed")
 """The item fields a clerk edits; every change to them is logged in ``changes``."""
-"""Reporting periods in which standing work must be reviewed once."""
 
 Clock = Callable[[], datetime]
 
@@ -904,6 +904,35 @@ class Store:
         )
         return [_with_progress(UnitRecord, row) for row in rows]
 
+    def units_in_plan_order(self, plan_id: str) -> list[str]:
+        """The ids of the units a plan names, in the order the plan first names them.
+
+        A unit reached only through a collective (a township through 各乡镇街委) comes
+        where the plan first names that collective, after the units named there, by
+        pinyin initials.
+        """
+        rows = self.db.execute(
+            "WITH direct AS (SELECT item_units.unit_id AS unit_id, "
+            "min(printf('%08d.%08d.%08d.%04d', categories.seq, key_tasks.seq, items.seq, "
+            "item_units.position)) AS place "
+            "FROM item_units JOIN items ON items.id = item_units.item_id "
+            "JOIN key_tasks ON key_tasks.id = items.key_task_id "
+            "JOIN categories ON categories.id = key_tasks.category_id "
+            "WHERE categories.plan_id = ? GROUP BY item_units.unit_id) "
+            "SELECT unit_id, place, '' FROM direct UNION ALL "
+            "SELECT unit_members.member_id, direct.place || '~', "
+            "coalesce(units.initials, '') || units.name FROM unit_members "
+            "JOIN direct ON direct.unit_id = unit_members.collective_id "
+            "JOIN units ON units.id = unit_members.member_id WHERE unit_members.member = 1",
+            [plan_id],
+        ).fetchall()
+        first: dict[str, tuple[str, str]] = {}
+        for unit_id, place, tie in rows:
+            key = (place, tie)
+            if unit_id not in first or key < first[unit_id]:
+                first[unit_id] = key
+        return sorted(first, key=first.__getitem__)
+
     def unit(self, name_or_id: str) -> UnitRecord | None:
         """A unit by its name or id (no progress figures), or None."""
         row = self.db.execute(
@@ -924,7 +953,7 @@ class Store:
             "AND unit_members.member = 1 ORDER BY units.name",
             {"u": unit_id},
         ).fetchall()
-        return [row[0] for row in rows]
+        return [as_text(row[0]) for row in rows]  # a merged file may hold a non-text name
 
     def add_unit(self, name: str) -> UnitRecord:
         """Add a unit (e.g. a township the plan names only as 各乡镇街委), with its
@@ -1248,8 +1277,9 @@ _DUE = (
     "WHEN typeof(items.due_date) = 'text' AND items.due_date GLOB "
     "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN items.due_date END)"
 )
+# Done work and work the clerk marked 持续推进 (standing) are never overdue or due soon.
 _WARNING = (
-    f"(CASE WHEN items.status = 'done' OR {_DUE} IS NULL THEN 'none' "
+    f"(CASE WHEN items.status IN ('done', 'ongoing') OR {_DUE} IS NULL THEN 'none' "
     f"WHEN {_DUE} < :today THEN 'overdue' WHEN {_DUE} <= :soon THEN 'due_soon' "
     "ELSE 'on_track' END)"
 )
@@ -1258,8 +1288,9 @@ _PROGRESS = ", ".join(
     [
         "count(*) AS total",
         *(f"coalesce(sum(status = '{s.value}'), 0) AS s_{s.value}" for s in Status),
-        "coalesce(sum(status != 'done' AND due < :today), 0) AS overdue",
-        "coalesce(sum(status != 'done' AND due >= :today AND due <= :soon), 0) AS due_soon",
+        "coalesce(sum(status NOT IN ('done', 'ongoing') AND due < :today), 0) AS overdue",
+        "coalesce(sum(status NOT IN ('done', 'ongoing') AND due >= :today AND due <= :soon), 0)"
+        " AS due_soon",
     ]
 )
 

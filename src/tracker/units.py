@@ -323,6 +323,7 @@ _DUTY = re.compile(
 )
 # X等部门（单位）, X等重点部门, X等政府各有关部门, X等市有关单位, X等相关区直部门.
 _ETC = re.compile(r"等(?:[^等]{0,10}?(?:部门|单位)(?:（(?:单位|部门)）|和单位|及单位|和部门)?)?$")
+_AND_EACH = re.compile(r"(?:和|及|以及)各")
 _GENERIC = frozenset({"单位", "部门", "科室", "处室", "股室", "单位（部门）", "部门（单位）"})
 """Words that, after a collective (各科室、单位), widen it rather than name a unit."""
 _MARKER_ROLES = {"牵头": Role.LEAD, "配合": Role.COOPERATING, "协助": Role.COOPERATING}
@@ -338,9 +339,9 @@ def _split(text: str) -> list[str]:
     depth = 0
     balanced = True
     for ch in text:
-        if ch == "（":
+        if ch in "（〔":
             depth += 1
-        elif ch == "）":
+        elif ch in "）〕":
             depth -= 1
             if depth < 0:
                 balanced = False
@@ -350,9 +351,9 @@ def _split(text: str) -> list[str]:
     current: list[str] = []
     depth = 0
     for ch in text:
-        if balanced and ch == "（":
+        if balanced and ch in "（〔":
             depth += 1
-        elif balanced and ch == "）":
+        elif balanced and ch in "）〕":
             depth -= 1
         if ch in _SEPARATORS and depth == 0:
             tokens.append("".join(current))
@@ -420,7 +421,10 @@ def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMe
     marks: list[Role | None] = []
     pending: list[int] = []  # unmarked tokens a following group marker applies to
     section: Role | None = None
-    for raw in _split(unicodedata.normalize("NFKC", text).translate(_BRACKETS)):
+    normalised = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+    # X和各Y / X及各Y: 和 and 及 join a collective on (not inside 发展和改革局).
+    normalised = _AND_EACH.sub("、各", normalised)
+    for raw in _split(normalised):
         token = _clean(raw)
         if label := _SECTION_LABEL.match(token):
             section = _SECTION_ROLES[label.group(1)]

@@ -214,6 +214,21 @@ def _assign(blocks: list[_Block], units: str, deadline: str) -> None:
         _merge(block, units, deadline)
 
 
+def _item(block: _Block, parts: list[str]) -> Item:
+    return Item(
+        content="\n".join(parts),
+        units_text=block.units or "",
+        deadline_text=block.deadline or "",
+        line=block.line,
+    )
+
+
+def _headed(blocks: list[_Block], style: str) -> bool:
+    """Whether every block of a style is a heading followed by its own text."""
+    mine = [b for b in blocks if b.style == style]
+    return bool(mine) and all(len(b.parts) > 1 and b.assigned for b in mine)
+
+
 def _build(blocks: list[_Block], title: str, year: int, issued, source: str) -> Plan:
     assigned = Counter(b.style for b in blocks if b.assigned and b.style != "plain")
     order: list[str] = []
@@ -226,8 +241,27 @@ def _build(blocks: list[_Block], title: str, year: int, issued, source: str) -> 
     else:
         item_style = max(assigned, key=lambda s: (assigned[s], -order.index(s)))
         above = order[: order.index(item_style)]
+    if not above and _headed(blocks, item_style):
+        # Each top-level heading is followed by its text (一、标题 / 正文（单位）): the
+        # heading is the category, the text its one task.
+        return Plan(
+            title=title,
+            year=year,
+            source=source,
+            issued=issued,
+            categories=tuple(
+                Category(
+                    no=split_numbering(b.parts[0])[0] or str(n),
+                    title=split_numbering(b.parts[0])[1],
+                    key_tasks=(KeyTask(title="", items=(_item(b, b.parts[1:]),)),),
+                )
+                for n, b in enumerate((b for b in blocks if b.style == item_style), start=1)
+            ),
+        )
     if not above:
-        first = next(b for b in blocks if b.assigned)
+        first = next((b for b in blocks if b.assigned), blocks[0] if blocks else None)
+        if first is None:
+            raise PlanFormatError(0, "未找到任务：标题之后应有「一、…」分类和写明责任单位的任务")
         raise PlanFormatError(
             first.line,
             f"任务「{first.text[:20]}…」之上没有「一、…」这样的分类标题，无法分出工作任务",
@@ -249,14 +283,7 @@ def _build(blocks: list[_Block], title: str, year: int, issued, source: str) -> 
             key_tasks = categories[-1][2]
             if not key_tasks:
                 key_tasks.append(("", []))
-            key_tasks[-1][1].append(
-                Item(
-                    content="\n".join(block.parts),
-                    units_text=block.units or "",
-                    deadline_text=block.deadline or "",
-                    line=block.line,
-                )
-            )
+            key_tasks[-1][1].append(_item(block, block.parts))
     built = tuple(
         Category(
             no=no,

@@ -148,7 +148,7 @@ def format_preview(preview: PlanPreview, width: int = CONTENT_WIDTH) -> str:
         content = " ".join(item.content.split())
         if len(content) > width:
             content = content[:width] + "…"
-        units = "、".join([*(f"★{name}" for name in item.leads), *item.cooperating]) or "（无）"
+        units = "；".join([*(f"★{name}" for name in item.leads), *item.cooperating]) or "（无）"
         lines += [
             f"  {item.outline} {content}",
             f"      责任单位：{units}",

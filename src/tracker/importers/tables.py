@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker.importers.vet import (
+    MAX_PARAGRAPHS,
     MAX_ROWS,
     FileRefused,
     SheetExtent,
@@ -141,6 +142,10 @@ def read_docx(path: Path) -> SourceTable:
             if isinstance(block, Paragraph):
                 if not rows:
                     preamble.append(block.text)
+                    if len(preamble) > MAX_PARAGRAPHS:
+                        raise too_large(
+                            "Word 文档的段落数", f"超过 {MAX_PARAGRAPHS} 段", f"{MAX_PARAGRAPHS} 段"
+                        )
             elif isinstance(block, Table):
                 for row in _docx_rows(block):
                     rows.append(replace(row, number=len(rows) + 1))

@@ -23,6 +23,7 @@ read buffer.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import posixpath
 import zipfile
 import zlib
@@ -39,6 +40,10 @@ MAX_FILE_BYTES = 100 * MB
 """The largest .docx/.xlsx file on disk."""
 MAX_TEXT_BYTES = 10 * MB
 """The largest .csv/.txt file."""
+MAX_TEXT_LINES = 100_000
+"""The most lines in a .csv/.txt file (the text dump of a 47-item plan has 337)."""
+MAX_PARAGRAPHS = 50_000
+"""The most paragraphs read from a Word document (a list-style plan has hundreds)."""
 MAX_ZIP_ENTRIES = 2000
 """The most members a .docx/.xlsx may hold (a real one has 10–50; a few hundred with images)."""
 MAX_UNCOMPRESSED = 100 * MB
@@ -568,7 +573,8 @@ def read_text(path: Path, expected: str, accepted: tuple[str, ...] = (WORD, EXCE
         accepted: See :func:`mislabelled`.
 
     Raises:
-        FileRefused: too large, or a binary file (Word, Excel, PDF, …) named as text.
+        FileRefused: too large (bytes or lines), or a binary file (Word, Excel, PDF, …)
+            named as text.
         PlanFormatError: in none of the encodings.
         OSError: the file cannot be read.
     """
@@ -579,9 +585,13 @@ def read_text(path: Path, expected: str, accepted: tuple[str, ...] = (WORD, EXCE
     if kind is not None:
         raise mislabelled(path, kind, expected, accepted)
     raw = path.read_bytes()
+    text = None
     if raw.startswith(_UTF16_BOMS):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass  # not UTF-16 after all: let the other encodings try
-    return decode_plan_bytes(raw)
+        with contextlib.suppress(UnicodeDecodeError):  # else not UTF-16: try the others
+            text = raw.decode("utf-16")
+    if text is None:
+        text = decode_plan_bytes(raw)
+    lines = max(text.count("\n"), text.count("\r"))
+    if lines > MAX_TEXT_LINES:
+        raise too_large("文本的行数", f"{lines} 行", f"{MAX_TEXT_LINES} 行")
+    return text

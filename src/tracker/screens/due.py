@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from tracker.deadlines import DueWarning
-from tracker.labels import one_line, status_badge
+from tracker.labels import one_line, painted, status_badge
 from tracker.models import Status
 from tracker.store import ItemFilter, ItemRecord, Store
 
@@ -43,10 +43,10 @@ def days_left(due: date, today: date, warning: DueWarning) -> Text:
     """``逾期 N 天`` (red), ``今天到期`` / ``N 天`` (yellow inside the window), or ``N 天``."""
     days = (due - today).days
     if days < 0:
-        return Text(f"逾期 {-days} 天", style="bold red", justify="right")
+        return painted(f"逾期 {-days} 天", "bold red", justify="right")
     label = "今天到期" if days == 0 else f"{days} 天"
-    style = "bold dark_orange" if warning is DueWarning.DUE_SOON or days == 0 else ""
-    return Text(label, style=style, justify="right")
+    style = "bold yellow" if warning is DueWarning.DUE_SOON or days == 0 else ""
+    return painted(label, style, justify="right")
 
 
 def summary(today: date, items: list[ItemRecord], filtered: bool) -> Text:
@@ -60,7 +60,7 @@ def summary(today: date, items: list[ItemRecord], filtered: bool) -> Text:
         text.append(f"共 {len(items)} 项未完成的有时限任务，其中")
         text.append(f"逾期 {overdue} 项", style="bold red" if overdue else "")
         text.append("、")
-        text.append(f"临期 {due_soon} 项", style="bold dark_orange" if due_soon else "")
+        text.append(f"临期 {due_soon} 项", style="bold yellow" if due_soon else "")
     if filtered:
         text.append("（当前筛选范围内）", style="dim")
     return text
@@ -123,27 +123,32 @@ class DueScreen(ModalScreen[str | None]):
             if item.due_date
         ]
         status_cells = [status_badge(item.status) for item in self.items]
-        headers = ["完成时限", "剩余", "状态"]
+        # The outline number (1.2.1) is how a clerk names an item in a report.
+        outline_cells = [Text(item.outline) for item in self.items]
+        headers = ["序号", "完成时限", "剩余", "状态"]
         fixed = [
             max([cell_len(header), *(cell.cell_len for cell in cells)])
-            for header, cells in zip(headers, [due_cells, left_cells, status_cells], strict=True)
+            for header, cells in zip(
+                headers, [outline_cells, due_cells, left_cells, status_cells], strict=True
+            )
         ]
-        free = width - sum(fixed) - 2 * CELL_PADDING * 5
+        free = width - sum(fixed) - 2 * CELL_PADDING * 6
         content_width = max(MIN_FLEX_WIDTH, int(free * CONTENT_SHARE))
         units_width = max(MIN_FLEX_WIDTH, free - content_width)
 
         table.clear(columns=True)
         for header, key, column_width in zip(
             [*headers, "任务", "责任单位"],
-            ["due", "left", "status", "content", "units"],
+            ["outline", "due", "left", "status", "content", "units"],
             [*fixed, content_width, units_width],
             strict=True,
         ):
             table.add_column(Text(header, style="bold"), key=key, width=column_width)
-        for item, due, left, status in zip(
-            self.items, due_cells, left_cells, status_cells, strict=True
+        for item, outline, due, left, status in zip(
+            self.items, outline_cells, due_cells, left_cells, status_cells, strict=True
         ):
             table.add_row(
+                outline,
                 due,
                 left,
                 status,

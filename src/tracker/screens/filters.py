@@ -18,7 +18,7 @@ from textual.widgets import Button, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from tracker.deadlines import DueWarning
-from tracker.labels import status_badge, warning_style
+from tracker.labels import painted, status_badge, warning_style
 from tracker.models import Status
 from tracker.store import ItemFilter
 
@@ -28,7 +28,7 @@ T = TypeVar("T")
 def warning_label(warning: DueWarning) -> Text:
     """A warning's label in its colour (逾期 red, 临期 orange, 正常 green)."""
     style = warning_style(warning)
-    return Text(warning.label, style=f"bold {style}" if style else "dim")
+    return painted(warning.label, f"bold {style}" if style else "dim")
 
 
 class ChoiceList(SelectionList[T]):

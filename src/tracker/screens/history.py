@@ -37,7 +37,7 @@ def change_text(change: ChangeRecord, with_item: str | None = None) -> Text:
         literal(change.by, "cyan"),
         "　",
         (FIELD_LABELS.get(change.field, change.field), "bold"),
-        (KIND_LABELS.get(change.kind, ""), "dark_orange"),
+        (KIND_LABELS.get(change.kind, ""), "yellow"),
     )
     if with_item:
         head.append("　")

@@ -22,7 +22,7 @@ from textual.widgets import Button, Input, Static
 
 from tracker.importers import read_plan
 from tracker.importers.preview import format_preview, preview_plan
-from tracker.labels import literal
+from tracker.labels import literal, painted
 from tracker.models import Plan
 from tracker.parser import PlanFormatError
 from tracker.revisions import import_plan_or_revision
@@ -86,12 +86,12 @@ class ImportPlanScreen(ModalScreen[str | None]):
         """Read the file and show what would be imported."""
         raw = self.query_one("#import-path", Input).value.strip().strip("\"'")
         if not raw:
-            self._say(Text("请填写分工表文件的路径", style="bold dark_orange"))
+            self._say(painted("请填写分工表文件的路径", "bold yellow"))
             return
         year_text = self.query_one("#import-year", Input).value.strip()
         year = int(year_text) if year_text.isdigit() else None
         if year is not None and not 1900 <= year <= 2999:
-            self._say(Text("年份应在 1900 到 2999 之间", style="bold dark_orange"))
+            self._say(painted("年份应在 1900 到 2999 之间", "bold yellow"))
             return
         path = Path(raw).expanduser()
         try:
@@ -100,9 +100,9 @@ class ImportPlanScreen(ModalScreen[str | None]):
             if "--year" in error.reason and year is None:
                 self.query_one("#import-year", Input).focus()
                 self._say(
-                    Text(
+                    painted(
                         "文件中没有写明年份：请在「年份」中填写（如 2024），再按 Enter 预览",
-                        style="bold dark_orange",
+                        "bold yellow",
                     )
                 )
                 return

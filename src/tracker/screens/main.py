@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -27,7 +27,9 @@ from textual.widgets import ContentSwitcher, Footer, Static, TextArea, Tree
 from tracker.deadlines import DeadlineKind
 from tracker.labels import literal
 from tracker.models import Status
+from tracker.outfile import export_name
 from tracker.screens.export import ConfirmScreen, ExportScreen
+from tracker.screens.search import SearchScreen
 from tracker.snapshot import SnapshotError
 from tracker.store import (
     CategoryRecord,
@@ -36,7 +38,7 @@ from tracker.store import (
     ItemRecord,
     StoreError,
 )
-from tracker.widgets.folded import Folded
+from tracker.widgets.folded import FoldedLine
 from tracker.widgets.item_detail import ItemDetail
 from tracker.widgets.node_summary import NodeSummary
 from tracker.widgets.plan_tree import NodeRef, PlanTree
@@ -56,7 +58,32 @@ nothing typed more than 2 s ago is lost, and a timer may fire late on a busy mac
 KEY_REPEAT_SECONDS = 0.05
 """Highlights closer together than this are a key held down: the panes follow when it stops."""
 
+SHORT_HEIGHT = 32
+"""Below this many rows the item's path and content take less room, for the notes."""
+
 KIND_LABELS = {"plan": "分工表", "category": "工作任务", "key_task": "重点工作任务"}
+
+# Typing in the tree. Clerks type through a Chinese input method, which commits a whole
+# phrase (「于2023年8月」) at once: the terminal writes it in one go, Textual's input
+# thread reads it in one ``os.read`` and its parser makes one Key event per character,
+# each stamped (``Message.time``, monotonic) as it is made — a few hundredths of a
+# millisecond apart (measured in tmux: 0.05–0.25 ms). A person's separate key presses
+# are tens of milliseconds apart at the very least (key repeat ≈ 30 ms). So keys whose
+# stamps are within BURST_GAP of each other came in one read: they are text, never
+# commands. The stamps are used rather than arrival times because the keys reach this
+# screen through several message queues, at whatever pace the app is running.
+#
+# A key that is a command on its own but could start such a phrase (the status keys
+# 1–5, s, r: keys that write) waits up to LONE_KEY_WAIT for the rest of the burst; if
+# none comes, or a non-text key (↓, Enter…) follows, it was a lone keystroke and its
+# command runs. Any other printable key no binding claims (a Chinese character, 年, 7,
+# punctuation) is text at once. Other command keys (j, k, /, o, q…) act at once as before.
+BURST_GAP = 0.01
+"""Keys made less than this many seconds apart came in one read from the terminal."""
+LONE_KEY_WAIT = 0.06
+"""Seconds a status key waits for the rest of a burst before it counts as a lone keystroke."""
+HELD_ACTIONS = frozenset({"set_status", "cycle_status", "mark_reviewed"})
+"""The commands whose keys wait to see whether they start a burst of text."""
 
 
 class MainScreen(Screen[None]):
@@ -65,6 +92,9 @@ class MainScreen(Screen[None]):
     app: TrackerApp
 
     BINDINGS = [
+        # The app's help and quit keys, first so the footer shows them at any width.
+        Binding("question_mark", "app.help", "帮助", key_display="?"),
+        Binding("q", "app.quit", "退出"),
         # One footer entry stands for the five status keys.
         *(
             Binding(
@@ -108,6 +138,14 @@ class MainScreen(Screen[None]):
         self._stored_notes: dict[str, str] = {}
         self._last_highlight = 0.0
         self._show_timer: Timer | None = None
+        self._held: list[events.Key] = []
+        """A status key (and what followed it in the same burst) not yet known to be alone."""
+        self._held_timer: Timer | None = None
+        self._last_key_time = 0.0
+        """When the last printable key typed in the tree was made (``Message.time``)."""
+        self._text_target: NodeRef | SearchScreen | None = None
+        """Where text typed in the tree goes until the tree has the focus again: an
+        item's notes, or the search box (text typed on a category or key task)."""
         self.set_reactive(MainScreen.flt, flt or ItemFilter())
 
     def compose(self) -> ComposeResult:
@@ -126,11 +164,18 @@ class MainScreen(Screen[None]):
             with ContentSwitcher(initial="node-summary", id="panes"):
                 yield NodeSummary(id="node-summary")
                 yield ItemDetail(id="item-detail")
-        yield Static(id="save-state")
+        yield FoldedLine(id="save-state")
         yield Footer()
 
+    def on_resize(self, event: events.Resize) -> None:
+        # A short terminal (80×24) keeps at least five lines of notes in view.
+        self.set_class(event.size.height < SHORT_HEIGHT, "-short")
+
     def on_mount(self) -> None:
-        self.query_one(PlanTree).border_title = "目录"
+        store = self.app.store
+        # With --today the figures are as of another day: say which.
+        as_of = f"　截至 {store.today():%Y-%m-%d}" if store.today_override is not None else ""
+        self.query_one(PlanTree).border_title = f"目录{as_of}"
         # What is built so far lives as long as the screen: keep it out of the garbage
         # collector's full passes, which otherwise stall a key press now and then.
         self.call_after_refresh(gc.freeze)
@@ -146,6 +191,15 @@ class MainScreen(Screen[None]):
         self._current = None
         self.query_one(PlanTree).set_filter(flt)
         self._show_filter()
+        # The cursor may stay on the same line (no NodeHighlighted): show the node
+        # under it now, with the counts under the new filter.
+        self.call_after_refresh(self._show_cursor_node)
+
+    def _show_cursor_node(self) -> None:
+        node = self.query_one(PlanTree).cursor_node
+        if node is not None and node.data is not None:
+            self._current = node.data
+            self._show(node.data)
 
     def _show_filter(self) -> None:
         flt = self.flt
@@ -225,15 +279,14 @@ class MainScreen(Screen[None]):
         self._save_now()
         self.app.push_screen(OverviewScreen(self.app.store, self.plan_id))
 
-    @work
-    async def action_search(self) -> None:
+    def action_search(self) -> None:
         """Search the plan; Enter jumps to the item."""
-        from tracker.screens.search import SearchScreen
-
         self._save_now()
-        chosen = await self.app.push_screen_wait(
-            SearchScreen(self.app.store, self.plan_id, self.flt)
-        )
+        self._open_search(SearchScreen(self.app.store, self.plan_id, self.flt))
+
+    @work
+    async def _open_search(self, search: SearchScreen) -> None:
+        chosen = await self.app.push_screen_wait(search)
         if chosen:
             self.go_to_item(chosen)
 
@@ -258,7 +311,7 @@ class MainScreen(Screen[None]):
         tree.focus()
 
     def _show_save_message(self, message: Text) -> None:
-        self.query_one("#save-state", Static).update(Folded(message))  # never a bare ⚠
+        self.query_one("#save-state", FoldedLine).show(message)  # never a bare ⚠
 
     # ------------------------------------------------------------------ tree
     @on(Tree.NodeHighlighted, "#plan-tree")
@@ -348,6 +401,113 @@ class MainScreen(Screen[None]):
         ref = node.data if node is not None else None
         return ref.id if ref is not None and ref.kind == "item" else None
 
+    # ------------------------------------------------------------------ typing in the tree
+    async def on_key(self, event: events.Key) -> None:
+        # Keys reach here from the focused widget, before the bindings are looked up
+        # (see BURST_GAP above for the rule).
+        tree = self.query_one(PlanTree)
+        if self.focused is not tree and not self._held and self._text_target is None:
+            return
+        if not event.is_printable or event.character is None:
+            # ↓, Enter, Esc… never belong to a phrase: a held status key was alone.
+            await self._release_held()
+            return
+        follows = event.time - self._last_key_time <= BURST_GAP
+        self._last_key_time = event.time
+        if self._text_target is not None and self.app.read_only and not follows:
+            self._text_target = None  # the refused phrase is over
+        if self._text_target is not None:
+            # Text is going somewhere already; keys still on their way to the tree
+            # (typed before the focus moved) follow it there.
+            event.stop()
+            self._deliver(event.character)
+            return
+        if self._held:
+            if follows:
+                event.stop()
+                self._stop_held_timer()
+                text = "".join(key.character or "" for key in self._held) + event.character
+                self._held = []
+                self._start_text(text)
+                return
+            await self._release_held()
+        binding = self.active_bindings.get(event.key)
+        if binding is not None and binding.binding.action.split("(")[0] in HELD_ACTIONS:
+            event.stop()
+            self._held = [event]
+            self._held_timer = self.set_timer(LONE_KEY_WAIT, self._release_held)
+            return
+        if binding is not None:
+            return  # j, k, /, o, q, space…: a command, as always
+        event.stop()
+        self._start_text(event.character)
+
+    def on_paste(self, event: events.Paste) -> None:
+        # A paste into the tree (bracketed paste) is text too.
+        if self.focused is self.query_one(PlanTree) and event.text:
+            event.stop()
+            if self._text_target is not None:
+                self._deliver(event.text)
+            else:
+                self._start_text(event.text)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Typed text follows into the notes it went to, while they have the focus;
+        # back in the tree (or in another pane) typing starts afresh.
+        if event.widget.id != "notes":
+            self._text_target = None
+
+    def _stop_held_timer(self) -> None:
+        if self._held_timer is not None:
+            self._held_timer.stop()
+            self._held_timer = None
+
+    async def _release_held(self) -> None:
+        """The held status key was a lone keystroke: run its command now."""
+        self._stop_held_timer()
+        held, self._held = self._held, []
+        for key in held:
+            binding = self.active_bindings.get(key.key)
+            if binding is not None:
+                await self.app.run_action(binding.binding.action, binding.node)
+
+    def _start_text(self, text: str) -> None:
+        """Text typed in the tree: into the highlighted item's notes, else the search box."""
+        node = self.query_one(PlanTree).cursor_node
+        ref = node.data if node is not None else None
+        if ref is not None and ref.kind == "item":
+            if self.app.refuse_if_read_only():
+                self._text_target = ref  # swallow the rest of the phrase, not as commands
+                return
+            if self._current != ref or self._show_timer is not None:
+                self._current = ref
+                if self._show_timer is not None:
+                    self._show_timer.stop()
+                    self._show_timer = None
+                self._show(ref)
+            self._text_target = ref
+            self.query_one(ItemDetail).type_into_notes(text)
+            return
+        # On a category or key task the text has no notes to go to: keep it in the
+        # search box, where it finds the items it is about.
+        self._save_now()
+        search = SearchScreen(self.app.store, self.plan_id, self.flt, query=text)
+        self._text_target = search
+        self.notify(
+            "进展情况只能写在具体任务上：用 ↑↓ 选中一项具体任务再输入。",
+            title="文字已放入搜索框",
+            severity="warning",
+            timeout=8,
+        )
+        self._open_search(search)
+
+    def _deliver(self, text: str) -> None:
+        target = self._text_target
+        if isinstance(target, SearchScreen):
+            target.type_text(text)
+        elif target is not None and not self.app.read_only:
+            self.query_one(ItemDetail).type_into_notes(text)
+
     # ------------------------------------------------------------------ status
     @on(ItemDetail.StatusChosen)
     def status_chosen(self, event: ItemDetail.StatusChosen) -> None:
@@ -398,6 +558,9 @@ class MainScreen(Screen[None]):
         if change is not None:
             self.app.undo.record(change)
             self.app.show_saved()
+            # Say what changed and how to take it back: a status key is one keystroke.
+            outline = store.item(item_id).outline
+            self.notify(f"已将 {outline} 设为 {status.label}（Ctrl+Z 撤销）", markup=False)
         self._refresh_item(item_id)
 
     def _refresh_item(self, item_id: str) -> None:
@@ -572,7 +735,9 @@ class MainScreen(Screen[None]):
     async def action_export_snapshot(self) -> None:
         """Ask where, then write a snapshot of the database."""
         self._save_now()
-        default = Path.home() / f"tracker-snapshot-{self.app.store.clock():%Y%m%d-%H%M}.db"
+        store = self.app.store
+        year = store.plan(self.plan_id).year if self.plan_id else store.today().year
+        default = Path.home() / export_name(year, None, store.today(), "db")
         target = await self.app.push_screen_wait(ExportScreen(default))
         if target is None:
             return

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tracker.labels import literal, one_line
+from tracker.labels import literal, one_line, painted
 from tracker.merge import (
     FIELD_LABELS,
     BatchResult,
@@ -51,10 +51,10 @@ def summary_text(batch: BatchResult) -> Text:
     for result in batch.merged:
         line = literal(result.summary())
         if result.conflicts:
-            line.stylize("dark_orange")
+            line.stylize("yellow")
         lines.append(line)
         for warning in result.warnings():
-            lines.append(Text.assemble(("  ⚠ ", "bold dark_orange"), literal(warning)))
+            lines.append(Text.assemble(("  ⚠ ", "bold yellow"), literal(warning)))
     for _, reason in batch.refused:
         lines.append(Text.assemble(("✗ ", "bold red"), literal(reason, "red")))
     lines.append(Text(batch.total(), style="bold"))
@@ -157,7 +157,7 @@ def conflict_text(conflict: Conflict) -> Text:
     field = conflict.field
     parts = [
         Text.assemble(
-            (FIELD_LABELS.get(field, field), "bold dark_orange"),
+            (FIELD_LABELS.get(field, field), "bold yellow"),
             "　",
             one_line(conflict.item_content, 60),
         ),
@@ -212,10 +212,11 @@ class ConflictsScreen(ModalScreen[bool]):
         count = self.query_one("#conflicts-count", Static)
         held = quarantined_count(self.store)
         note = (
-            Text(
-                f"\n另有 {held} 条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用；"
-                "tracker conflicts 可列出。",
-                style="dark_orange",
+            painted(
+                # No spaces: the sentence then wraps between characters, not at the number.
+                f"\n另有{held}条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用，"
+                "可用命令tracker conflicts列出。",
+                "yellow",
             )
             if held
             else Text()
@@ -228,7 +229,7 @@ class ConflictsScreen(ModalScreen[bool]):
             options.display = True
             options.focus()
         else:
-            count.update(Text("没有待处理的冲突。", style="green") + note)
+            count.update(painted("没有待处理的冲突。", "green") + note)
             options.display = False
 
     def action_resolve(self, keep: str) -> None:

@@ -2,7 +2,8 @@
 
 :class:`ReportScreen` shows what ``tracker report`` prints: the summary sentence, the
 figures per category and per unit, and the overdue and due-soon items; ``c`` copies the
-sentence, ``s`` saves the whole report (Markdown, or HTML for a name ending in .html).
+sentence, ``s`` saves the whole report (Word for .docx, the default; HTML for .html;
+else Markdown).
 :func:`export_ledger_dialog` asks where to write the 工作台账 (xlsx or csv), confirms
 before overwriting, and writes it. Both follow the main screen's my-unit filter. Every
 text from the plan or a clerk is shown literally.
@@ -24,8 +25,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal, warning_style
+from tracker.labels import literal, painted, warning_style
 from tracker.ledger import FORMATS, LedgerError, day_label, export_ledger
+from tracker.outfile import export_name
 from tracker.report import (
     FIGURE_HEADERS,
     DueItem,
@@ -37,7 +39,7 @@ from tracker.report import (
     save_report,
 )
 from tracker.screens.export import ConfirmScreen
-from tracker.store import ItemFilter, Store
+from tracker.store import ItemFilter, Progress, Store
 
 
 class PathScreen(ModalScreen[Path | None]):
@@ -128,7 +130,8 @@ async def export_ledger_dialog(
         "交回后用 tracker import-ledger 导入。\n",
         ".csv：UTF-8 文本，Excel 可直接打开。",
     )  # fmt: skip
-    default = Path.home() / f"台账-{store.today():%Y%m%d}.xlsx"
+    year = store.plan(plan_id).year
+    default = Path.home() / export_name(year, unit.name if unit else None, store.today(), "xlsx")
     asked = await ask_target(screen, PathScreen("导出工作台账", explanation, default, FORMATS))
     if asked is None:
         return None
@@ -143,6 +146,27 @@ async def export_ledger_dialog(
 
 
 # ---------------------------------------------------------------------- the report
+_LEADING = ("总数", "完成率", DueWarning.OVERDUE.label, DueWarning.DUE_SOON.label)
+SCREEN_ORDER = tuple(
+    [FIGURE_HEADERS.index(header) for header in _LEADING]
+    + [i for i, header in enumerate(FIGURE_HEADERS) if header not in _LEADING]
+)
+"""On screen the figures a report leads with (total, rate, overdue, due soon) come first,
+so they stay in view at 80 columns; the counts by status follow."""
+
+
+def _screen_cells(progress: Progress, style: str = "") -> list[Text]:
+    values = figure_cells(progress)
+    cells = [painted(values[i], style, justify="right") for i in SCREEN_ORDER]
+    for cell, count, warning in (
+        (cells[2], progress.overdue, DueWarning.OVERDUE),
+        (cells[3], progress.due_soon, DueWarning.DUE_SOON),
+    ):
+        if count:
+            cell.stylize(f"bold {warning_style(warning)}")
+    return cells
+
+
 def _figures_table(
     first_headers: tuple[str, ...], rows: list[tuple[tuple[Text, ...], ReportLine]], lead: bool
 ) -> Table:
@@ -150,20 +174,13 @@ def _figures_table(
     table = Table(box=None, header_style="bold underline", pad_edge=False)
     for header in first_headers:
         table.add_column(header, overflow="fold", min_width=4, max_width=24)
-    for header in FIGURE_HEADERS:
-        table.add_column(header, justify="right", no_wrap=True)
+    for index in SCREEN_ORDER:
+        table.add_column(FIGURE_HEADERS[index], justify="right", no_wrap=True)
     if lead:
         table.add_column("牵头", justify="right", no_wrap=True)
     for names, line in rows:
-        cells = [Text(value, justify="right") for value in figure_cells(line.progress)]
-        for cell, count, warning in (
-            (cells[-2], line.progress.overdue, DueWarning.OVERDUE),
-            (cells[-1], line.progress.due_soon, DueWarning.DUE_SOON),
-        ):
-            if count:
-                cell.stylize(f"bold {warning_style(warning)}")
         extra = [Text(str(line.lead), justify="right")] if lead else []
-        table.add_row(*names, *cells, *extra)
+        table.add_row(*names, *_screen_cells(line.progress), *extra)
     return table
 
 
@@ -174,13 +191,12 @@ def category_table(report: Report) -> Table:
     ]
     table = _figures_table(("序号", "工作任务"), rows, lead=False)
     total = ReportLine(key="total", name="合计", progress=report.total)
-    cells = [Text(value, "bold", justify="right") for value in figure_cells(total.progress)]
-    table.add_row(Text(""), Text("合计", style="bold"), *cells)
+    table.add_row(Text(""), Text("合计", style="bold"), *_screen_cells(total.progress, "bold"))
     return table
 
 
 def unit_table(report: Report) -> Table:
-    """按责任单位 (concrete units, by pinyin)."""
+    """按责任单位 (concrete units, in the plan's order)."""
     return _figures_table(("责任单位",), [((literal(u.name),), u) for u in report.units], True)
 
 
@@ -202,7 +218,7 @@ def due_table(items: tuple[DueItem, ...], days_header: str, warning: DueWarning)
             literal(item.lead or item.units_text),
             literal(item.deadline_text, warning_style(warning)),
             Text(item.status.label),
-            Text(str(item.days), style=warning_style(warning), justify="right"),
+            painted(str(item.days), warning_style(warning), justify="right"),
         )
     return table
 
@@ -294,13 +310,17 @@ class ReportScreen(Screen[None]):
 
     @work
     async def action_save(self) -> None:
-        """Ask where, then save the report (HTML for .html, else Markdown)."""
-        default = Path.home() / f"进展报告-{self.report.today:%Y%m%d}.md"
+        """Ask where, then save the report (Word for .docx, HTML for .html, else Markdown)."""
+        year = self.store.plan(self.plan_id).year
+        name = export_name(year, self.report.unit_name, self.report.today, "docx")
+        default = Path.home() / name
         explanation = Text(
-            "以 .md 结尾保存为 Markdown 文本；以 .html 结尾保存为网页（可用浏览器打开、打印）。"
+            "以 .docx 结尾保存为 Word 文件（公文格式，可直接报送）；以 .html 结尾保存为网页"
+            "（可用浏览器打开、A4 打印）；以 .md 结尾保存为 Markdown 文本。"
         )
         asked = await ask_target(
-            self, PathScreen("保存进展报告", explanation, default, ("md", "html", "htm", "txt"))
+            self,
+            PathScreen("保存进展报告", explanation, default, ("docx", "md", "html", "htm", "txt")),
         )
         if asked is None:
             return

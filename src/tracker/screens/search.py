@@ -9,6 +9,7 @@ the highlighted one (the first, until the clerk moves), Esc gives up.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on
@@ -20,7 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal, one_line, status_badge, warning_style
+from tracker.labels import literal, one_line, painted, status_badge, warning_style
 from tracker.search import search
 from tracker.store import ItemFilter, ItemRecord, Store
 
@@ -36,7 +37,7 @@ PLACEHOLDER = "搜索任务内容、重点工作任务、责任单位、进展�
 def warning_mark(item: ItemRecord) -> Text:
     """``!逾期`` / ``!临期`` in their colours for an open item that needs attention, else empty."""
     if item.warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON):
-        return Text(f"!{item.warning.label}", style=f"bold {warning_style(item.warning)}")
+        return painted(f"!{item.warning.label}", f"bold {warning_style(item.warning)}")
     return Text("")
 
 
@@ -48,30 +49,87 @@ def item_path(item: ItemRecord) -> str:
     return f"{number}{item.category_title} › {item.key_task_title}"
 
 
-def result_prompt(item: ItemRecord, query: str = "") -> Text:
+def result_prompt(
+    item: ItemRecord, query: str = "", unit_names: Callable[[], list[str]] | None = None
+) -> Text:
     """One result: badge, warning and content on the first line, its place (dim) below.
 
-    When the words were found only in the notes, a third line shows them there.
+    When the words were not found there, a third line says why the item was found: the
+    units it names that match (by name or pinyin initials, ``fgj`` → 区**发改局**), or
+    the notes.
+
+    Args:
+        item: The item found.
+        query: What the clerk typed.
+        unit_names: The names of the units the item names (asked only when needed).
     """
     content = one_line(item.content, FLAT_WIDTH)
     path = one_line(item_path(item), FLAT_WIDTH)
     path.stylize("dim")
-    snippet: Text | None = None
+    why: Text | None = None
     needle = query.strip()
     if needle:
         pattern = re.compile(re.escape(needle), re.IGNORECASE)
         found = content.highlight_regex(pattern, MATCH_STYLE)
         found += path.highlight_regex(pattern, MATCH_STYLE)
-        if not found and pattern.search(item.notes):
+        units = unit_line(unit_names(), needle) if not found and unit_names else None
+        if units is not None:
+            why = Text.assemble(Text("  单位：", style="dim"), units)
+        elif not found and pattern.search(item.notes):
             snippet = notes_snippet(item.notes, pattern)
             snippet.highlight_regex(pattern, MATCH_STYLE)
+            why = Text.assemble(Text("  进展：", style="dim"), snippet)
     lines = [
         Text.assemble(status_badge(item.status), warning_mark(item), " ", content),
         Text.assemble("  ", path),
     ]
-    if snippet is not None:
-        lines.append(Text.assemble(Text("  进展：", style="dim"), snippet))
+    if why is not None:
+        lines.append(why)
     return Text("\n").join(lines)
+
+
+def unit_line(names: list[str], query: str) -> Text | None:
+    """The units among ``names`` that ``query`` finds, the matched part highlighted.
+
+    A unit is found by a piece of its name (发改) or of its pinyin initials (``fgj``:
+    the characters those letters stand for are highlighted). None if none is found.
+    """
+    parts: list[Text] = []
+    for name in names:
+        shown = literal(name)
+        at = name.lower().find(query.lower())
+        span = (at, at + len(query)) if at >= 0 else initials_span(name, query)
+        if span is None:
+            continue
+        shown.stylize(MATCH_STYLE, *span)
+        parts.append(shown)
+    return Text("、").join(parts) if parts else None
+
+
+def initials_span(name: str, query: str) -> tuple[int, int] | None:
+    """The characters of ``name`` whose pinyin initials spell ``query``: 区发改局, fgj → (1, 4).
+
+    Uses the readings search matches by (pypinyin, in context). None when the query is not
+    Latin letters or not found.
+    """
+    letters = "".join(query.split()).lower()
+    if not letters.isascii() or not letters.isalpha():
+        return None
+    from pypinyin import Style, lazy_pinyin
+
+    initials = lazy_pinyin(
+        name,
+        style=Style.FIRST_LETTER,
+        errors=lambda run: [c.lower() if c.isascii() and c.isalnum() else "" for c in run],
+    )
+    if len(initials) != len(name):
+        return None
+    # Which character each letter of the joined initials comes from.
+    owner = [index for index, initial in enumerate(initials) for _ in initial.lower()]
+    at = "".join(initials).lower().find(letters)
+    if at < 0:
+        return None
+    return owner[at], owner[at + len(letters) - 1] + 1
 
 
 def notes_snippet(notes: str, pattern: re.Pattern[str], before: int = 12) -> Text:
@@ -118,13 +176,26 @@ class SearchScreen(ModalScreen[str | None]):
         with Vertical(id="search-dialog", classes="dialog") as dialog:
             dialog.border_title = "搜索"
             dialog.border_subtitle = "↑↓ 选择　Enter 打开　Esc 取消"
-            yield Input(self.initial_query, placeholder=PLACEHOLDER, id="search-input")
+            # Text typed in the tree arrives here: what is typed next follows it.
+            yield Input(
+                self.initial_query,
+                placeholder=PLACEHOLDER,
+                id="search-input",
+                select_on_focus=False,
+            )
             yield Static(id="search-count")
             yield OptionList(id="search-results")
 
     def on_mount(self) -> None:
         self.query_one("#search-input", Input).focus()
         self.show_results(self.initial_query)
+
+    def type_text(self, text: str) -> None:
+        """Add text at the cursor of the search box (text typed in the tree)."""
+        if not self.is_mounted:
+            self.initial_query += text
+            return
+        self.query_one("#search-input", Input).insert_text_at_cursor(text)
 
     @on(Input.Changed, "#search-input")
     def search_as_typed(self, event: Input.Changed) -> None:
@@ -136,19 +207,25 @@ class SearchScreen(ModalScreen[str | None]):
         found = search(self.store, self.plan_id, query, self.flt, limit=RESULT_LIMIT + 1)
         self.results = found[:RESULT_LIMIT]
         results = self.query_one("#search-results", OptionList)
-        results.set_options(Option(result_prompt(item, query), id=item.id) for item in self.results)
+        results.set_options(
+            Option(result_prompt(item, query, self._unit_names(item.id)), id=item.id)
+            for item in self.results
+        )
         if self.results:
             results.highlighted = 0
         self.query_one("#search-count", Static).update(
             self._count_line(query, more=len(found) > RESULT_LIMIT)
         )
 
+    def _unit_names(self, item_id: str) -> Callable[[], list[str]]:
+        return lambda: [unit.name for unit in self.store.item_units(item_id)]
+
     def _count_line(self, query: str, more: bool) -> Text:
         scope = "" if self.flt.is_empty else "（当前筛选范围内）"
         if not query.strip():
             return Text(f"输入关键词开始搜索{scope}", style="dim")
         if not self.results:
-            return Text(f"没有找到{scope}", style="bold dark_orange")
+            return painted(f"没有找到{scope}", "bold yellow")
         text = Text(f"找到 {len(self.results)} 项{scope}", style="bold")
         if more:
             text.append(f"，只列出前 {RESULT_LIMIT} 项，请再输入几个字", style="dim")

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tracker.labels import literal
+from tracker.labels import literal, painted
 from tracker.store import Store, UnitRecord
 from tracker.units import UnitKind, matches_initials
 
@@ -135,7 +135,7 @@ class UnitPickerScreen(ModalScreen[str | None]):
         elif shown:
             count.update(Text(f"找到 {len(shown)} 个单位", style="bold"))
         else:
-            count.update(Text("没有找到", style="bold dark_orange"))
+            count.update(painted("没有找到", "bold yellow"))
 
     @on(Input.Submitted, "#unit-input")
     def choose_highlighted(self, event: Input.Submitted) -> None:

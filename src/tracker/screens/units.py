@@ -76,7 +76,7 @@ class UnitsScreen(Screen[str | None]):
         yield Static(id="units-title")
         yield Static(Text(HINT), id="units-hint")
         with Vertical(id="units-box", classes="progress-box") as box:
-            box.border_title = "全部责任单位"
+            box.border_title = "本分工表的责任单位"
             yield ProgressTable(UNIT_LIST_COLUMNS, id="units-table")
         yield Footer()
 

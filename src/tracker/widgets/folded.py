@@ -12,6 +12,8 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.text import Text
+from textual.geometry import Size
+from textual.widgets import Static
 
 
 class Folded:
@@ -45,3 +47,29 @@ class Folded:
             line.rstrip()
             yield from line.render(console)
             yield Segment.line()
+
+
+class FoldedLine(Static):
+    """A status line that shows its message through :class:`Folded`.
+
+    The folded lines are handed to Textual as one ``Text``, not as segments, so their
+    colours are resolved by the theme like any other text (segments kept ANSI names
+    that the theme never saw: the saved state lost its green).
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._message = Text()
+
+    def show(self, message: Text) -> None:
+        self._message = message
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        width = self.content_size.width
+        if width <= 0 or not self._message.plain:
+            return self._message
+        return Text("\n").join(Folded(self._message).lines(width))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(1, len(Folded(self._message).lines(width))) if self._message.plain else 1

@@ -57,7 +57,10 @@ class ItemDetail(Vertical):
             super().__init__()
             self.item_id = item_id
 
-    BINDINGS = [Binding("escape", "screen.focus_tree", "返回目录", key_display="Esc")]
+    BINDINGS = [
+        Binding("escape", "screen.focus_tree", "返回目录", key_display="Esc"),
+        Binding("f2", "zoom_notes", "放大/还原进展", key_display="F2"),
+    ]
 
     item: var[ItemRecord | None] = var(None, always_update=True)
     """The item shown; its ``notes`` is the text to edit (a pending draft, if any)."""
@@ -73,6 +76,10 @@ class ItemDetail(Vertical):
     """The reporting period in which standing work must be reviewed (set before :attr:`item`)."""
 
     _reload_notes: bool = False
+
+    _cursor_placed: bool = False
+    """Whether the cursor was put in the notes since they were loaded: entering them
+    first puts it at the end of the text (where a clerk adds the latest progress)."""
 
     def show(
         self,
@@ -121,7 +128,7 @@ class ItemDetail(Vertical):
             (f"{new.outline}　" if new.outline else "", "bold"),
             literal(f"{new.category_no} " if new.category_no else ""),
             literal(new.category_title),
-            (" › " if new.key_task_title.strip() else "", "dim"),
+            " › " if new.key_task_title.strip() else "",  # the path is muted already
             literal(new.key_task_title),
         )
         self.query_one("#item-path", Static).update(path)
@@ -147,9 +154,28 @@ class ItemDetail(Vertical):
             if old is None or old.id != new.id or self._reload_notes:
                 self._reload_notes = False
                 self._notes_shown = new.notes
+                self._cursor_placed = False
                 # Control characters (ESC…) are shown as stand-ins, never sent to the
                 # terminal; they are turned back when the notes are saved.
                 self.query_one("#notes", TextArea).load_text(editable(new.notes))
+
+    def type_into_notes(self, text: str) -> None:
+        """Text typed elsewhere (in the tree): into the notes, which take the focus."""
+        notes = self.query_one("#notes", TextArea)
+        if not self._cursor_placed:
+            self._cursor_placed = True
+            notes.move_cursor(notes.document.end)
+        notes.insert(text)
+        notes.focus()
+
+    def action_zoom_notes(self) -> None:
+        """Let the notes fill the screen (F2 again or Esc: back)."""
+        notes = self.query_one("#notes", TextArea)
+        if self.screen.maximized is notes:
+            self.screen.minimize()
+            return
+        notes.focus()
+        self.screen.maximize(notes, container=False)
 
     @on(Select.Changed, "#status")
     def choose_status(self, event: Select.Changed) -> None:
@@ -171,6 +197,13 @@ class ItemDetail(Vertical):
         if text != self._notes_shown:
             self._notes_shown = text
             self.post_message(self.NotesEdited(item.id, text))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "notes" and not self._cursor_placed:
+            self._cursor_placed = True
+            notes = self.query_one("#notes", TextArea)
+            if notes.selection.end == (0, 0):  # not placed by a click meanwhile
+                notes.move_cursor(notes.document.end)
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if self.item is not None and event.widget.id == "notes":
@@ -208,7 +241,7 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
         elif days < 0:
             text.append(f"（逾期 {-days} 天）", style="bold red")
         elif item.warning is DueWarning.DUE_SOON:
-            text.append(f"（还剩 {days} 天）", style="bold dark_orange")
+            text.append(f"（还剩 {days} 天）", style="bold yellow")
         else:
             text.append(f"（还剩 {days} 天）", style="green")
     if kind is DeadlineKind.DATE_THEN_STANDING and item.status is Status.DONE:
@@ -220,20 +253,20 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
         text.append(f"　（{kind.label}）", style="dim")
         period = "本季度" if review_period == "quarter" else "本月"
         if item.last_reviewed is None:
-            text.append(f"\n　尚未检查；按 r 记录{period}已检查", style="dark_orange")
+            text.append(f"\n　尚未检查；按 r 记录{period}已检查", style="yellow")
         elif needs_review(item.last_reviewed, today, review_period):  # type: ignore[arg-type]
             text.append(
                 f"\n　上次检查 {item.last_reviewed.isoformat()}，{period}尚未检查；按 r 记录",
-                style="dark_orange",
+                style="yellow",
             )
         else:
             text.append(f"\n　{period}已检查（{item.last_reviewed.isoformat()}）", style="green")
     elif kind is DeadlineKind.UNKNOWN:
-        text.append("　⚠ 无法识别的时限，请人工确认", style="bold dark_orange")
+        text.append("　⚠ 无法识别的时限，请人工确认", style="bold yellow")
     elif kind is DeadlineKind.RELATIVE and _months(item):
         text.append(
             f"　⚠ 自印发之日起 {_months(item)} 个月，分工表未写明印发日期，请人工确认",
-            style="bold dark_orange",
+            style="bold yellow",
         )
     else:
         text.append(f"　（{kind.label}）", style="dim")

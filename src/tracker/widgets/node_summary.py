@@ -41,7 +41,7 @@ class NodeSummary(Static):
                 ("逾期 ", "bold"),
                 (str(progress.overdue), "bold red" if progress.overdue else ""),
                 ("　临期 ", "bold"),
-                (str(progress.due_soon), "bold dark_orange" if progress.due_soon else ""),
+                (str(progress.due_soon), "bold yellow" if progress.due_soon else ""),
             ),
             Text(""),
         ]

@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.strip import Strip
 from textual.widgets import TextArea
 
@@ -61,7 +62,45 @@ class NotesArea(TextArea):
     Drop-in: same constructor, messages, bindings and CSS (``TextArea`` selectors
     match it), and the same rows on screen; only the cost of drawing a row of a long
     paragraph changes, from O(paragraph) to O(row).
+
+    Beside that: Ctrl+Home / Ctrl+End go to the start / end of the whole text (with
+    Shift, selecting), and when the text is taller than the pane its bottom border says
+    how many rows are above and below (a scroll mark that reads in any theme).
     """
+
+    BINDINGS = [
+        Binding("ctrl+home", "cursor_text_start", "到开头", show=False),
+        Binding("ctrl+end", "cursor_text_end", "到末尾", show=False),
+        Binding("ctrl+shift+home", "cursor_text_start(True)", "选到开头", show=False),
+        Binding("ctrl+shift+end", "cursor_text_end(True)", "选到末尾", show=False),
+    ]
+
+    def on_mount(self) -> None:
+        self.watch(self, "scroll_y", self._show_scroll_mark, init=False)
+        self.watch(self, "virtual_size", self._show_scroll_mark, init=False)
+
+    def on_resize(self) -> None:
+        self._show_scroll_mark()
+
+    def action_cursor_text_start(self, select: bool = False) -> None:
+        """Move the cursor to the start of the text."""
+        self.move_cursor(self.document.start, select=select)
+
+    def action_cursor_text_end(self, select: bool = False) -> None:
+        """Move the cursor to the end of the text."""
+        self.move_cursor(self.document.end, select=select)
+
+    def _show_scroll_mark(self) -> None:
+        rows = self.wrapped_document.height
+        shown = self.scrollable_content_region.height
+        above = round(self.scroll_y)
+        below = max(0, rows - above - shown)
+        marks = []
+        if above > 0:
+            marks.append(f"↑ 上面还有 {above} 行")
+        if below > 0:
+            marks.append(f"↓ 下面还有 {below} 行")
+        self.border_subtitle = "　".join(marks) or None
 
     def _render_line(self, y: int) -> Strip:
         strip = self._render_long_line_row(y)

@@ -21,6 +21,7 @@ from tracker.labels import (
     literal,
     mini_bar,
     one_line,
+    painted,
     progress_text,
     status_badge,
     warning_style,
@@ -72,9 +73,9 @@ def item_label(item: ItemRecord) -> Text:
     """An item's status badge, due warning, lead mark and the start of its content."""
     parts: list[Text | str] = [status_badge(item.status)]
     if item.warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON):
-        parts.append(Text(f"!{item.warning.label}", style=f"bold {warning_style(item.warning)}"))
+        parts.append(painted(f"!{item.warning.label}", f"bold {warning_style(item.warning)}"))
     if item.unit_role == "lead":
-        parts.append(Text("★", style="bold magenta"))
+        parts.append(painted("★", "bold magenta"))
     parts += [" ", one_line(item.content, ITEM_LABEL_WIDTH)]
     return Text.assemble(*parts)
 

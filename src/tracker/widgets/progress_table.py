@@ -26,7 +26,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from tracker.deadlines import DueWarning
-from tracker.labels import literal, warning_style
+from tracker.labels import literal, painted, warning_style
 from tracker.models import Status
 from tracker.store import Progress
 
@@ -62,12 +62,14 @@ class TableRow:
 
 PROGRESS_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("total", "总数"),
-    *(ColumnSpec(status.value, status.label) for status in Status),
     ColumnSpec("rate", "完成率"),
     ColumnSpec("overdue", DueWarning.OVERDUE.label),
     ColumnSpec("due_soon", DueWarning.DUE_SOON.label),
+    *(ColumnSpec(status.value, status.label) for status in Status),
 )
-"""The figures every progress row has, in order: total, each status, rate, warnings."""
+"""The figures every progress row has, in order: total, rate, warnings, each status.
+
+The figures a report leads with come first, so they stay on screen at 80 columns."""
 
 
 def percent(done: int, total: int) -> int:
@@ -92,7 +94,7 @@ def heading(name: str, plan_title: str, today: date) -> Text:
 
 def figure(value: int, style: str = "") -> Text:
     """A right-aligned count."""
-    return Text(str(value), style=style, justify="right")
+    return painted(str(value), style, justify="right")
 
 
 def progress_cells(progress: Progress, style: str = "") -> tuple[list[Text], list[Any]]:
@@ -104,20 +106,23 @@ def progress_cells(progress: Progress, style: str = "") -> tuple[list[Text], lis
         progress: The items' counts, as the store gives them.
         style: A style for every cell (bold for the 合计 row).
     """
-    counts = [progress.total, *(progress.by_status.get(status, 0) for status in Status)]
-    cells = [figure(count, style) for count in counts]
-    values: list[Any] = list(counts)
+    cells = [figure(progress.total, style)]
+    values: list[Any] = [progress.total]
     if progress.total:
-        cells.append(Text(f"{percent(progress.done, progress.total)}%", style, justify="right"))
+        cells.append(painted(f"{percent(progress.done, progress.total)}%", style, justify="right"))
         values.append(Fraction(progress.done, progress.total))
     else:
-        cells.append(Text("-", f"{style} dim", justify="right"))
+        cells.append(painted("-", f"{style} dim", justify="right"))
         values.append(Fraction(-1))
     for count, warning in (
         (progress.overdue, DueWarning.OVERDUE),
         (progress.due_soon, DueWarning.DUE_SOON),
     ):
         cells.append(figure(count, f"{style} bold {warning_style(warning)}" if count else style))
+        values.append(count)
+    for status in Status:
+        count = progress.by_status.get(status, 0)
+        cells.append(figure(count, style))
         values.append(count)
     return cells, values
 
