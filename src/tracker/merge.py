@@ -417,15 +417,15 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
             if reason:
                 skipped.add(f"第 {position} 条：{reason}")
                 continue
-            change_id, item_id, field, _, _, changed_at, who, _, _, machine_id = row
+            change_id, item_id, field, _, _, changed_at, who, _, _, machine_id = values
             theirs_touched.add((item_id, field))
             if change_id in seen:
                 continue
             seen.add(change_id)
             if instant(changed_at) > horizon:
-                held.append((*row, QUARANTINE_REASON, merge_id, now))
+                held.append((*values, QUARANTINE_REASON, merge_id, now))
                 continue
-            fresh.append(row)
+            fresh.append(values)
             touched.add((item_id, field))
             counts[(who, machine_id or "")] += 1
             if len(fresh) >= 5000:  # written as read: memory stays bounded

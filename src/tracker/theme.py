@@ -56,13 +56,13 @@ LIGHT_THEME = Theme(
 def _ansi_light() -> TerminalTheme:
     # Alabaster (Textual's light ANSI theme) with green, yellow and cyan darkened: theirs
     # are 4.0, 2.5 and 4.3 to 1 on a light background.
-    colors = list(ALABASTER.ansi_colors)
+    colors = list(ALABASTER.ansi_colors)  # type: ignore[call-overload]  # a Palette iterates
     darker = {2: "#2E6B12", 3: "#6B4600", 6: "#005F80", 10: "#2E6B12", 11: "#6B4600", 14: "#005F80"}
     for index, hex_color in darker.items():
         colors[index] = RichColor.parse(hex_color).get_truecolor()
     theme = TerminalTheme(
-        tuple(ALABASTER.background_color),
-        tuple(ALABASTER.foreground_color),
+        tuple(ALABASTER.background_color),  # type: ignore[arg-type]
+        tuple(ALABASTER.foreground_color),  # type: ignore[arg-type]
         [tuple(c) for c in colors[:8]],
         [tuple(c) for c in colors[8:]],
     )

@@ -120,7 +120,7 @@ def initials_span(name: str, query: str) -> tuple[int, int] | None:
     initials = lazy_pinyin(
         name,
         style=Style.FIRST_LETTER,
-        errors=lambda run: [c.lower() if c.isascii() and c.isalnum() else "" for c in run],
+        errors=lambda run: [c.lower() if c.isascii() and c.isalnum() else "" for c in run],  # type: ignore[arg-type, return-value]  # pypinyin accepts a list
     )
     if len(initials) != len(name):
         return None
