@@ -148,6 +148,23 @@ async def test_text_on_a_category_is_kept_in_the_search_box(store: Store) -> Non
     }
 
 
+async def test_a_second_phrase_after_closing_the_search_box_opens_it_again(
+    store: Store,
+) -> None:
+    """The search box a phrase opened is closed; the next phrase on a category opens a
+    new one instead of typing into the closed one (it crashed the app)."""
+    app = TrackerApp(store, USER)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_burst(pilot, "发改局")
+        await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await type_burst(pilot, "材料")
+        await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        search = app.screen.query_one("#search-input", Input)
+        await wait_until(pilot, lambda: search.value == "材料")
+
+
 async def test_read_only_refuses_the_phrase_without_setting_a_status(store: Store) -> None:
     item = first_item(store)
     app = TrackerApp(store, USER)

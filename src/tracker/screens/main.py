@@ -501,8 +501,23 @@ class MainScreen(Screen[None]):
         )
         self._open_search(search)
 
+    def on_screen_resume(self) -> None:
+        # Back from the search box that typed text opened: the next phrase starts afresh
+        # (the tree may have had the focus all along, so no focus event says so).
+        if isinstance(self._text_target, SearchScreen):
+            self._text_target = None
+
     def _deliver(self, text: str) -> None:
         target = self._text_target
+        if (
+            isinstance(target, SearchScreen)
+            and target.is_mounted
+            and target not in self.app.screen_stack
+        ):
+            # The search box was closed while the phrase was still arriving.
+            self._text_target = None
+            self._start_text(text)
+            return
         if isinstance(target, SearchScreen):
             target.type_text(text)
         elif target is not None and not self.app.read_only:
