@@ -78,15 +78,10 @@ def close_terminal(term: Terminal, pid: int) -> float:
 
 
 def type_query(term: Terminal, query: str, title: str) -> None:
-    """Type into the dialog's input (again, should the first keys beat its focus)."""
-    for _attempt in range(5):
-        term.type(query)
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline:
-            if query in term.capture().split(title, 1)[-1]:
-                return
-            time.sleep(0.05)
-    raise AssertionError(f"the query {query!r} never showed:\n{term.capture()}")
+    """Type into the search box once it is ready (its hint shows)."""
+    term.wait_for("输入关键词开始搜索", "the search box ready")
+    term.type(query)
+    term.wait_for(lambda s: query in s.split(title, 1)[-1], f"the query {query!r} typed")
 
 
 def sessions(db: Path) -> list[tuple[str | None, int]]:
