@@ -47,7 +47,7 @@ DIALOGS = {
     "search": ("/", "搜索", "公开"),
     "help": ("?", "按键说明", None),
     "overview": ("o", "按工作任务", None),
-    "units": ("U", "全部责任单位", None),
+    "units": ("U", "本分工表的责任单位", None),
     "due": ("d", "按完成时限", None),
     "report": ("R", "总结", None),
     "history": ("h", "修改历史", None),
