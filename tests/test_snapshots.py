@@ -23,6 +23,10 @@ async def _write_note(pilot: Pilot) -> None:
     await pilot.pause()
     await pilot.press("ctrl+s")
     await pilot.pause()
+    # Toasts expire by the wall clock: on a busy machine the status toast was gone or
+    # still there by the time of the picture. What they say is tested in test_typing.
+    pilot.app.clear_notifications()
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
