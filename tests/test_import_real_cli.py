@@ -140,3 +140,13 @@ def test_a_district_collective_counts_for_each_department(tmp_path: Path) -> Non
         assert "各乡镇街道" in names and "各乡镇街委" not in names  # kept as written
     finally:
         store.close()
+
+
+def test_list_shows_an_item_without_a_deadline_as_undated(tmp_path: Path) -> None:
+    [path] = lishan_2023.build(tmp_path)
+    db = tmp_path / "t.db"
+    assert run("import", str(path), "--db", str(db)).exit_code == 0
+    listed = run("list", "--db", str(db))
+    assert listed.exit_code == 0, listed.output
+    rows = [line for line in listed.output.splitlines() if line.startswith("1.1.")]
+    assert len(rows) == 6 and all("未定时限" in row for row in rows), listed.output

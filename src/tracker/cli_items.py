@@ -11,7 +11,7 @@ import json
 import click
 
 from tracker.cli_text import echo, json_safe, one_line, require_unit, table
-from tracker.deadlines import DueWarning
+from tracker.deadlines import DEADLINE_KIND_LABELS, DeadlineKind, DueWarning
 from tracker.models import STATUS_LABELS, Status
 from tracker.store import ItemFilter, ItemRecord, Store, StoreError
 
@@ -117,7 +117,9 @@ def register(main: click.Group) -> None:
                 item.outline,
                 item.status.label,
                 marks.get(item.warning.value, ""),
-                item.deadline_text,
+                DEADLINE_KIND_LABELS[DeadlineKind.NONE]
+                if item.deadline_kind is DeadlineKind.NONE
+                else item.deadline_text,
                 item.content,
             ]
             for item in items
