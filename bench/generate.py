@@ -242,7 +242,7 @@ DEADLINE_FORMS = (
 )
 """Every deadline form of the domain notes, weighted roughly as in the seed."""
 DEADLINE_KINDS = ("date", "standing", "as_needed", "recurring", "relative", "unknown")
-"""The deadline kinds every data set contains (``tracker.deadlines.DeadlineKind`` values)."""
+"""The deadline kinds every data set contains (``tracker.domain.deadlines.DeadlineKind`` values)."""
 
 
 @dataclass(frozen=True)
@@ -440,7 +440,7 @@ def build_db(size: int, log=None) -> Path:
     target = folder / f"tracker-{size}.db"
     if target.exists():
         return target
-    from tracker.parser import read_plan_file
+    from tracker.importers.parser import read_plan_file
     from tracker.store import Store
 
     plans = write_plans(size, cache_dir() / "plans")

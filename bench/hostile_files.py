@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import crafted
 import fuzz_files
 
-from tracker.locations import bundled_plan_path
+from tracker.store.locations import bundled_plan_path
 
 MB = 1024 * 1024
 

@@ -132,12 +132,12 @@ def make_outputs(workdir: Path) -> tuple[Path, Path]:
     """The bundled plan's ledger (.xlsx) and report (.docx) as of 2023-08-25."""
     from datetime import date
 
+    from tracker.domain.models import Status
+    from tracker.importers.parser import read_plan_file
     from tracker.ledger import export_ledger
-    from tracker.locations import bundled_plan_path
-    from tracker.models import Status
-    from tracker.parser import read_plan_file
-    from tracker.report import build_report, save_report
+    from tracker.services.report import build_report, save_report
     from tracker.store import Store
+    from tracker.store.locations import bundled_plan_path
 
     store = Store.open(workdir / "print.db")
     try:

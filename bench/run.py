@@ -237,7 +237,7 @@ class Suite:
     # -- 1 and 7: first paint and its memory --
     def first_paint(self, size: int) -> None:
         from tracker.store import Store
-        from tracker.widgets.plan_tree import category_label, plan_label
+        from tracker.ui.widgets.plan_tree import category_label, plan_label
 
         db = self.copy(size, f"paint-{size}")
         store = Store.open(db)
@@ -421,7 +421,7 @@ class Suite:
 
     # -- 3: status and notes saves --
     def saves(self, size: int) -> None:
-        from tracker.models import Status
+        from tracker.domain.models import Status
         from tracker.store import Store
 
         db = self.copy(size, f"save-{size}")
@@ -500,7 +500,7 @@ class Suite:
 
     # -- 4: search --
     def search(self, size: int) -> None:
-        from tracker.search import search
+        from tracker.services.search import search
         from tracker.store import Store
 
         db = self.copy(size, f"search-{size}")
@@ -597,7 +597,7 @@ class Suite:
     def import_plan(self) -> None:
         from sqlite_utils import Database
 
-        from tracker.parser import read_plan_file
+        from tracker.importers.parser import read_plan_file
         from tracker.store import Store
 
         plan_file = generate.write_import_plan(generate.cache_dir() / "plans")

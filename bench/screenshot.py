@@ -53,11 +53,11 @@ def fix_text_lengths(svg: str) -> str:
 
 async def take(db: Path) -> str:
     """The app's SVG screenshot on the demo database."""
-    from tracker.app import TrackerApp
-    from tracker.locations import bundled_plan_path
-    from tracker.models import Status
-    from tracker.parser import read_plan_file
+    from tracker.domain.models import Status
+    from tracker.importers.parser import read_plan_file
     from tracker.store import Store
+    from tracker.store.locations import bundled_plan_path
+    from tracker.ui.app import TrackerApp
 
     moment = datetime(2023, 8, 25, 9, 30, tzinfo=timezone(timedelta(hours=8)))
     store = Store.open(db, clock=lambda: moment)

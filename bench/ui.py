@@ -24,7 +24,7 @@ labels, in the same place on a 120×40 screen.
 characters, one paragraph, in the notes pane (soft wrap on, as the app has it).
 The floors: the same ``TextArea`` configuration, empty (``bare-empty``) and holding
 the same note (``bare-long``), alone on a screen of the same size. The notes pane is
-the product's ``NotesArea`` (``tracker.widgets.notes_area``): ``bare-notesarea`` is it
+the product's ``NotesArea`` (``tracker.ui.widgets.notes_area``): ``bare-notesarea`` is it
 alone, and ``tracker-textarea``, its baseline, the tracker with Textual's plain
 ``TextArea`` in the notes pane instead (``tracker-notesarea`` is the same as ``tracker``).
 """
@@ -46,7 +46,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static, TextArea, Tree
 
-from tracker.widgets.notes_area import NotesArea
+from tracker.ui.widgets.notes_area import NotesArea
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from firstpaint import peak_rss_kb
@@ -126,7 +126,7 @@ def main_plan(db: Path) -> str:
 
 def outline(db: Path, plan_id: str) -> list[tuple[str, list[tuple[str, list[str]]]]]:
     """The plan's categories, key tasks and item labels, for the bare tree."""
-    from tracker.labels import one_line
+    from tracker.ui.labels import one_line
 
     conn = sqlite3.connect(db)
     try:
@@ -188,7 +188,7 @@ def defer_detail_pane() -> None:
     ``MainScreen._show`` (the queries and the repaint of the right-hand pane) waits until
     no key has moved the cursor for :data:`PANE_DELAY` seconds.
     """
-    from tracker.screens.main import MainScreen
+    from tracker.ui.screens.main import MainScreen
 
     show = MainScreen._show
 
@@ -219,8 +219,8 @@ async def run_keys(args) -> dict:
     plan_id = main_plan(db)
     setup = time.perf_counter()
     if args.side == "tracker":
-        from tracker.app import TrackerApp
         from tracker.store import Store
+        from tracker.ui.app import TrackerApp
 
         store = Store.open(db)
         app: App = TrackerApp(store, "bench")
@@ -300,11 +300,11 @@ async def run_typing(args) -> dict:
     db = Path(args.db) if args.db else None
     note = long_note(args.note_chars)
     if args.side.startswith("tracker"):
-        from tracker.app import TrackerApp
         from tracker.store import Store
+        from tracker.ui.app import TrackerApp
 
         if args.side == "tracker-textarea":
-            import tracker.widgets.item_detail as item_detail
+            import tracker.ui.widgets.item_detail as item_detail
 
             item_detail.NotesArea = TextArea  # what ItemDetail.compose yields for the notes
         assert db is not None

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tracker.locations import bundled_plan_path
-from tracker.parser import read_plan_file
+from tracker.importers.parser import read_plan_file
 from tracker.store import Store
+from tracker.store.locations import bundled_plan_path
 
 TZ = timezone(timedelta(hours=8))
 """The clerks' time zone (UTC+8), so stored times look as they would in the office."""

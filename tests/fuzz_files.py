@@ -22,8 +22,8 @@ import crafted
 from hypothesis import strategies as st
 
 from tracker.importers import read_plan
+from tracker.importers.parser import PlanFormatError
 from tracker.ledger import LedgerError, build_ledger, export_ledger, import_ledger
-from tracker.parser import PlanFormatError
 from tracker.store import Store
 
 SUFFIXES = (".xlsx", ".docx", ".csv", ".txt")
@@ -280,7 +280,7 @@ def check_ledger_file(folder: Path, suffix: str, data: bytes, template_db: Path)
 
 def ledger_template(folder: Path, seed_path: Path) -> tuple[Path, dict[str, bytes]]:
     """A database holding the seed plan, and its ledger as xlsx and csv (the bases)."""
-    from tracker.parser import read_plan_file
+    from tracker.importers.parser import read_plan_file
 
     db = folder / "template.db"
     store = Store.open(db)

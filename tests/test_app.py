@@ -14,16 +14,16 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
-from tracker.app import TrackerApp
-from tracker.drafts import NoteDrafts
-from tracker.models import Status
-from tracker.parser import parse_plan_text
-from tracker.screens.export import ConfirmScreen, ExportScreen
-from tracker.screens.help import HelpScreen
+from tracker.domain.models import Status
+from tracker.importers.parser import parse_plan_text
+from tracker.services.drafts import NoteDrafts
 from tracker.store import Store
-from tracker.widgets.item_detail import ItemDetail
-from tracker.widgets.node_summary import NodeSummary
-from tracker.widgets.plan_tree import PlanTree
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.export import ConfirmScreen, ExportScreen
+from tracker.ui.screens.help import HelpScreen
+from tracker.ui.widgets.item_detail import ItemDetail
+from tracker.ui.widgets.node_summary import NodeSummary
+from tracker.ui.widgets.plan_tree import PlanTree
 
 USER = "李四"
 NOTE = "已召开专题会议，部署推进：【三城三地】“双随机、一公开”。"

@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 from conftest import FixedClock
 
-from tracker import schema
-from tracker.models import Status
-from tracker.store import Store, StoreBusy, StoreError, StoreReadOnly, _storage_error
+from tracker.domain.models import Status
+from tracker.store import Store, StoreBusy, StoreError, StoreReadOnly, _storage_error, schema
 
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
 
@@ -196,8 +195,8 @@ def every_write(store: Store, item_id: str) -> dict[str, Callable[[], object]]:
     """Each of the store's write methods, called as the app or CLI would."""
     from datetime import date
 
-    from tracker.locations import bundled_plan_path
-    from tracker.parser import read_plan_file
+    from tracker.importers.parser import read_plan_file
+    from tracker.store.locations import bundled_plan_path
 
     unit = store.unit("区发改局")
     group = store.unit("区政府工作部门")
@@ -421,7 +420,7 @@ def test_deleted_folder_fails_the_save_instead_of_losing_it(
     tmp_path: Path, clock: FixedClock, seed_path: Path
 ) -> None:
     """With the folder gone, SQLite would happily write on into the deleted files."""
-    from tracker.parser import read_plan_file
+    from tracker.importers.parser import read_plan_file
 
     path = tmp_path / "U盘" / "台账.db"
     store = Store.open(path, clock=clock)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tracker.deadlines import parse_deadline
-from tracker.parser import read_plan_file
-from tracker.units import parse_units
+from tracker.domain.deadlines import parse_deadline
+from tracker.domain.units import parse_units
+from tracker.importers.parser import read_plan_file
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))

@@ -18,9 +18,9 @@ from click.testing import CliRunner, Result
 from conftest import seeded_db
 
 from tracker.cli import Settings, _db_options, main
-from tracker.drafts import NoteDrafts
-from tracker.locations import default_db_path
+from tracker.services.drafts import NoteDrafts
 from tracker.store import Store
+from tracker.store.locations import default_db_path
 
 BAD_PLAN = "\n".join(
     [
@@ -350,9 +350,9 @@ class FakeApp:
 
 @pytest.fixture
 def fake_app(monkeypatch: pytest.MonkeyPatch) -> type[FakeApp]:
-    module = types.ModuleType("tracker.app")
+    module = types.ModuleType("tracker.ui.app")
     module.TrackerApp = FakeApp
-    monkeypatch.setitem(sys.modules, "tracker.app", module)
+    monkeypatch.setitem(sys.modules, "tracker.ui.app", module)
     monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     monkeypatch.setattr(FakeApp, "instances", [])
     return FakeApp
@@ -637,9 +637,9 @@ def test_notes_that_cannot_be_saved_at_exit_are_shown_not_lost(
             super().run()
             shutil.rmtree(db.parent)
 
-    module = types.ModuleType("tracker.app")
+    module = types.ModuleType("tracker.ui.app")
     module.TrackerApp = PulledStick
-    monkeypatch.setitem(sys.modules, "tracker.app", module)
+    monkeypatch.setitem(sys.modules, "tracker.ui.app", module)
     monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     result = runner.invoke(main, ["--db", str(db), "--user", "李四"])
     assert isinstance(result.exception, SystemExit), result.exception

@@ -19,8 +19,8 @@ from conftest import seeded_db
 from rich.cells import cell_len
 
 from tracker.cli import main
-from tracker.cli_text import table, unit_suggestions, wrap_cells
-from tracker.locations import bundled_plan_path, default_db_path
+from tracker.cli.text import table, unit_suggestions, wrap_cells
+from tracker.store.locations import bundled_plan_path, default_db_path
 
 TODAY = "2023-08-25"
 
@@ -75,9 +75,9 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         def __init__(self, *args: object, **kwargs: object) -> None:
             started.append(self)
 
-    module = types.ModuleType("tracker.app")
+    module = types.ModuleType("tracker.ui.app")
     module.TrackerApp = NeverStarted
-    monkeypatch.setitem(sys.modules, "tracker.app", module)
+    monkeypatch.setitem(sys.modules, "tracker.ui.app", module)
     monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     return started
 

@@ -21,9 +21,9 @@ from click.testing import CliRunner, Result
 from conftest import seeded_db
 
 from tracker.cli import main
-from tracker.labels import printable
-from tracker.locations import bundled_plan_path
 from tracker.store import Store
+from tracker.store.locations import bundled_plan_path
+from tracker.ui.labels import printable
 
 OSC52 = "\x1b]52;c;cm0gLXJmIH4=\x07"
 OSC0 = "\x1b]0;已被篡改\x1b\\"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tracker.deadlines import (
+from tracker.domain.deadlines import (
     Deadline,
     DeadlineKind,
     DueWarning,
@@ -20,8 +20,8 @@ from tracker.deadlines import (
     parse_deadline,
     period_start,
 )
-from tracker.locations import bundled_plan_path
-from tracker.parser import read_plan_file
+from tracker.importers.parser import read_plan_file
+from tracker.store.locations import bundled_plan_path
 
 YEAR = 2023
 

@@ -14,7 +14,7 @@ import fuzz_files
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tracker.locations import bundled_plan_path
+from tracker.store.locations import bundled_plan_path
 
 CI = settings(
     max_examples=30,

@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 
 from tracker.cli import main
 from tracker.importers import read_plan
+from tracker.importers.parser import PlanFormatError, read_plan_file
 from tracker.importers.vet import (
     MAX_PARAGRAPHS,
     MAX_ROWS,
@@ -32,7 +33,6 @@ from tracker.importers.vet import (
     MAX_ZIP_ENTRIES,
 )
 from tracker.ledger import LISTED, export_ledger, import_ledger, read_ledger_file
-from tracker.parser import PlanFormatError, read_plan_file
 from tracker.store import Store
 
 HOSTILE = crafted.HOSTILE_DIR

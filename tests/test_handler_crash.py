@@ -1,6 +1,6 @@
 """An uncaught error in a handler ends the app; what the clerk typed must still be saved.
 
-The draft lives in the app's model (:class:`tracker.drafts.NoteDrafts`), not only in
+The draft lives in the app's model (:class:`tracker.services.drafts.NoteDrafts`), not only in
 the notes widget, and ``tracker.cli.run_app`` flushes it in a ``finally`` after
 ``App.run`` returns or raises. These tests make a real handler fail while a note is
 typed and not yet saved, then check both halves: the draft survives the crash in
@@ -27,12 +27,12 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-import tracker.app
-import tracker.screens.main
-from tracker.app import TrackerApp
+import tracker.ui.app
+import tracker.ui.screens.main
 from tracker.cli import Settings, run_app
-from tracker.screens.main import MainScreen
 from tracker.store import Store
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.main import MainScreen
 
 USER = "赵六"
 NOTE = "进展：[bold]初稿[/]已报送，（待审）。处理程序出错前输入，尚未自动保存。"
@@ -45,8 +45,8 @@ class HandlerBug(RuntimeError):
 @pytest.fixture(autouse=True)
 def _no_autosave(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the crash path may save: the pause and the every-2-s saves are an hour away."""
-    monkeypatch.setattr(tracker.screens.main, "SAVE_AFTER_PAUSE", 3600.0)
-    monkeypatch.setattr(tracker.screens.main, "SAVE_AT_LEAST_EVERY", 3600.0)
+    monkeypatch.setattr(tracker.ui.screens.main, "SAVE_AFTER_PAUSE", 3600.0)
+    monkeypatch.setattr(tracker.ui.screens.main, "SAVE_AT_LEAST_EVERY", 3600.0)
 
 
 def _broken_show_item(self: MainScreen, item_id: str, reload_notes: bool = False) -> None:
@@ -127,7 +127,7 @@ def test_the_command_line_saves_the_draft_after_an_error_in_a_handler(
         when_run_returned.append(notes_of_first_item(db_path))
         return result
 
-    monkeypatch.setattr(tracker.app.TrackerApp, "run", headless_run)
+    monkeypatch.setattr(tracker.ui.app.TrackerApp, "run", headless_run)
     monkeypatch.setattr("tracker.cli._isatty", lambda stream: True)  # as in a terminal
     seeded_db(db_path)  # ``--db`` names an existing database
 

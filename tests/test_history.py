@@ -10,13 +10,13 @@ from test_app import wait_until
 from textual import events
 from textual.widgets import Select, Static, TextArea
 
-from tracker.app import TrackerApp
-from tracker.drafts import merge_notes
-from tracker.models import Status
-from tracker.screens.history import HistoryScreen
-from tracker.screens.recovery import RecoveryScreen
+from tracker.domain.models import Status
+from tracker.services.drafts import merge_notes
 from tracker.store import ChangedUnderneath, Store
-from tracker.widgets.plan_tree import PlanTree
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.history import HistoryScreen
+from tracker.ui.screens.recovery import RecoveryScreen
+from tracker.ui.widgets.plan_tree import PlanTree
 
 FIRST_ITEM = ("right", "right", "right", "right")
 

@@ -22,12 +22,12 @@ from test_app import FIRST_ITEM, paste, wait_until
 from test_parser import HEADER, body, build, rendered_plans
 from textual.widgets import Static, TextArea
 
-from tracker.app import TrackerApp
-from tracker.labels import stored
-from tracker.parser import parse_plan_text
-from tracker.search import search
+from tracker.importers.parser import parse_plan_text
+from tracker.services.search import search
 from tracker.store import ItemRecord, Store
-from tracker.widgets.plan_tree import PlanTree
+from tracker.ui.app import TrackerApp
+from tracker.ui.labels import stored
+from tracker.ui.widgets.plan_tree import PlanTree
 
 USER = "王五"
 

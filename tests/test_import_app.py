@@ -12,13 +12,13 @@ from pathlib import Path
 from textual import events
 from textual.widgets import Button, Input, Static
 
-from tracker.app import TrackerApp
-from tracker.models import Status
-from tracker.screens.import_plan import ImportPlanScreen
-from tracker.screens.plans import PlanPickerScreen
+from tracker.domain.models import Status
 from tracker.store import ItemRecord, Store
-from tracker.widgets.item_detail import deadline_text
-from tracker.widgets.plan_tree import PlanTree
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.import_plan import ImportPlanScreen
+from tracker.ui.screens.plans import PlanPickerScreen
+from tracker.ui.widgets.item_detail import deadline_text
+from tracker.ui.widgets.plan_tree import PlanTree
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from real import chizhou_xfj
@@ -94,7 +94,7 @@ async def test_a_bad_file_is_refused_and_nothing_is_written(store: Store, tmp_pa
 
 
 def _item(deadline: str, status: str = "not_started", **extra) -> ItemRecord:
-    from tracker.deadlines import parse_deadline
+    from tracker.domain.deadlines import parse_deadline
 
     parsed = parse_deadline(deadline, 2023)
     return ItemRecord(

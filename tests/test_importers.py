@@ -19,13 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.cli import main
+from tracker.domain.models import Plan
+from tracker.domain.units import Role, parse_units
 from tracker.importers import SUPPORTED_SUFFIXES, UnrecognisedLayout, read_plan
 from tracker.importers.layout import split_numbering, split_sub_items, title_and_year
+from tracker.importers.parser import PlanFormatError, read_plan_file
 from tracker.importers.tables import read_docx
-from tracker.models import Plan
-from tracker.parser import PlanFormatError, read_plan_file
 from tracker.store import Store
-from tracker.units import Role, parse_units
 
 TITLE = "2024年全区政务公开工作要点分工表"
 Merge = tuple[int, int, int, int]

@@ -6,15 +6,15 @@ import subprocess
 import sys
 
 DATA_LAYER = [
-    "models",
-    "parser",
-    "schema",
+    "domain.models",
+    "importers.parser",
+    "store.schema",
     "store",
-    "snapshot",
-    "incoming",
+    "store.snapshot",
+    "merge.incoming",
     "merge",
-    "drafts",
-    "locations",
+    "services.drafts",
+    "store.locations",
     "cli",
 ]
 
@@ -36,6 +36,6 @@ def test_importing_does_no_work(tmp_path) -> None:
     home = tmp_path / "clean-home"
     home.mkdir()
     env = {"HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "PATH": ""}
-    code = "".join(f"import tracker.{name}\n" for name in [*DATA_LAYER, "app"])
+    code = "".join(f"import tracker.{name}\n" for name in [*DATA_LAYER, "ui.app"])
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     assert list(home.iterdir()) == []

@@ -21,9 +21,10 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from textual.widgets import Input
 
-from tracker.app import TrackerApp
 from tracker.cli import main
-from tracker.deadlines import DueWarning
+from tracker.domain.deadlines import DueWarning
+from tracker.domain.models import Status
+from tracker.importers.parser import read_plan_file
 from tracker.ledger import (
     HEADER_ROW,
     ID_COLUMN,
@@ -35,11 +36,10 @@ from tracker.ledger import (
     import_ledger,
     read_ledger_file,
 )
-from tracker.models import Status
-from tracker.parser import read_plan_file
-from tracker.screens.export import ConfirmScreen
-from tracker.screens.report import PathScreen
 from tracker.store import ItemFilter, Store
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.export import ConfirmScreen
+from tracker.ui.screens.report import PathScreen
 
 TODAY = date(2023, 8, 25)
 WARNING_WORDS = {DueWarning.OVERDUE: "逾期", DueWarning.DUE_SOON: "临期"}

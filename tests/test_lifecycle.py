@@ -25,12 +25,12 @@ from textual.drivers._writer_thread import WriterThread
 from textual.geometry import Region
 from textual.widgets import Static
 
-from tracker import exits
-from tracker.app import TrackerApp
-from tracker.exits import ExitSignals, exit_signals, pid_alive, rescue_notes
-from tracker.screens.export import ConfirmScreen
 from tracker.store import Store
-from tracker.widgets.folded import Folded
+from tracker.ui import exits
+from tracker.ui.app import TrackerApp
+from tracker.ui.exits import ExitSignals, exit_signals, pid_alive, rescue_notes
+from tracker.ui.screens.export import ConfirmScreen
+from tracker.ui.widgets.folded import Folded
 
 USER = "李四"
 NOTE = "已召开专题会议，部署推进：【三城三地】“双随机、一公开”。"
@@ -60,7 +60,7 @@ def test_exit_signals_by_platform(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_app_imports_without_sighup() -> None:
     """Windows has no signal.SIGHUP: nothing may read it when the app is imported."""
-    code = "import signal; del signal.SIGHUP; import tracker.app, tracker.cli; print('ok')"
+    code = "import signal; del signal.SIGHUP; import tracker.ui.app, tracker.cli; print('ok')"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
@@ -178,7 +178,7 @@ class DeadTerminal(io.StringIO):
 
 def test_the_writer_never_blocks_on_a_dead_terminal() -> None:
     """Textual's writer thread died on EIO and its full queue blocked the app for ever."""
-    from tracker.posix_driver import TerminalOutput
+    from tracker.ui.posix_driver import TerminalOutput
 
     lost: list[str] = []
     output = TerminalOutput(DeadTerminal(), lost.append)
@@ -195,7 +195,7 @@ def test_the_writer_never_blocks_on_a_dead_terminal() -> None:
 async def test_eof_on_the_terminal_ends_the_input_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """At EOF the input thread stops (Textual's looped on select for ever) and the app is
     told at once, from that thread, then on the loop."""
-    from tracker.posix_driver import HangupAwareDriver
+    from tracker.ui.posix_driver import HangupAwareDriver
 
     calls: list[str] = []
 
@@ -306,7 +306,7 @@ async def test_a_disk_full_message_stays_readable_at_120_columns(store: Store) -
 async def test_q_with_the_database_folder_deleted(tmp_path: Path, seed_path: Path) -> None:
     """The database's folder is deleted while the app runs: q offers to keep the note in
     a text file in the home folder, then quits."""
-    from tracker.parser import read_plan_file
+    from tracker.importers.parser import read_plan_file
 
     folder = tmp_path / "共享 盘" / "台账"
     folder.mkdir(parents=True)
@@ -385,7 +385,7 @@ def test_a_ledger_held_open_is_kept_beside_it(
 def test_a_snapshot_held_open_is_kept_beside_it(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tracker.snapshot import SnapshotError
+    from tracker.store.snapshot import SnapshotError
 
     target = tmp_path / "快照 2023.db"
     target.write_bytes(b"old")
@@ -429,7 +429,7 @@ def test_folded_lines_are_filled_and_keep_every_character() -> None:
 async def test_a_hang_up_with_the_database_gone_keeps_the_note_in_a_file(
     tmp_path: Path, seed_path: Path
 ) -> None:
-    from tracker.parser import read_plan_file
+    from tracker.importers.parser import read_plan_file
 
     folder = tmp_path / "U盘"
     folder.mkdir()

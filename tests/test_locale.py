@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import seeded_db
 
-from tracker.terminal import locale_charset, non_utf8_encoding
+from tracker.ui.terminal import locale_charset, non_utf8_encoding
 
 GBK_ENV = {"LANG": "zh_CN.GBK", "LC_ALL": "zh_CN.GBK", "PYTHONIOENCODING": "gbk"}
 

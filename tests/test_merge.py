@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from textual import events
 from textual.widgets import Input, OptionList, Static
 
-from tracker.app import TrackerApp
 from tracker.cli import main
+from tracker.domain.models import Status
+from tracker.importers.parser import parse_plan_text
 from tracker.merge import (
     Keep,
     SnapshotRefused,
@@ -36,10 +37,9 @@ from tracker.merge import (
     resolve_conflict,
     unresolved_count,
 )
-from tracker.models import Status
-from tracker.parser import parse_plan_text
 from tracker.store import ChangeRecord, ItemFilter, Store
-from tracker.widgets.plan_tree import PlanTree
+from tracker.ui.app import TrackerApp
+from tracker.ui.widgets.plan_tree import PlanTree
 
 START = datetime(2023, 6, 15, 9, 30, tzinfo=TZ)
 TINY_PLAN = "\n".join(
@@ -58,8 +58,8 @@ TINY_PLAN = "\n".join(
 @pytest.fixture(scope="module")
 def template() -> Iterator[Path]:
     """A snapshot of a fresh database holding the seed (copied for every clerk)."""
-    from tracker.locations import bundled_plan_path
-    from tracker.parser import read_plan_file
+    from tracker.importers.parser import read_plan_file
+    from tracker.store.locations import bundled_plan_path
 
     with tempfile.TemporaryDirectory() as temp:
         store = Store.open(Path(temp) / "seed.db", clock=FixedClock(START))
@@ -136,7 +136,7 @@ def pair(template: Path, tmp_path: Path) -> Iterator[tuple[Store, Store, FixedCl
 # ---------------------------------------------------------------------- merging
 def test_merging_loads_no_textual() -> None:
     code = (
-        "import sys, tracker.merge, tracker.cli_merge\n"
+        "import sys, tracker.merge, tracker.cli.merge\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))\n"
     )
     result = subprocess.run(
@@ -550,7 +550,7 @@ def test_unit_snapshot_holds_only_its_items(store: Store, tmp_path: Path) -> Non
 
 
 def test_unit_snapshot_refusals(store: Store, tmp_path: Path) -> None:
-    from tracker.snapshot import SnapshotError
+    from tracker.store.snapshot import SnapshotError
 
     with pytest.raises(SnapshotError, match="未找到单位"):
         export_unit_snapshot(store, tmp_path / "x.db", "不存在局")
@@ -900,7 +900,7 @@ FIRST_ITEM = ("right", "right", "right", "right")
 
 
 async def test_merge_screen_merges_and_refreshes(pair, tmp_path: Path) -> None:
-    from tracker.screens.merge import MergeScreen
+    from tracker.ui.screens.merge import MergeScreen
 
     office, unit, _ = pair
     item = items_of(unit)[0]
@@ -935,7 +935,7 @@ async def test_merge_screen_merges_and_refreshes(pair, tmp_path: Path) -> None:
 
 
 async def test_conflicts_screen_resolves(pair, tmp_path: Path) -> None:
-    from tracker.screens.merge import ConflictsScreen
+    from tracker.ui.screens.merge import ConflictsScreen
 
     office, unit, clock = pair
     first, second = items_of(unit)[:2]

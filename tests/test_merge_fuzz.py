@@ -27,11 +27,10 @@ from fixtures import hostile_snapshots as hostile
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tracker import schema
-from tracker.locations import bundled_plan_path
+from tracker.importers.parser import read_plan_file
 from tracker.merge import SnapshotRefused, list_conflicts, list_quarantined, merge_one
-from tracker.parser import read_plan_file
-from tracker.store import Store, StoreError
+from tracker.store import Store, StoreError, schema
+from tracker.store.locations import bundled_plan_path
 
 EXAMPLES = int(os.environ.get("TRACKER_FUZZ_EXAMPLES", "10"))
 NOW = datetime(2023, 6, 20, 9, 0, tzinfo=TZ)

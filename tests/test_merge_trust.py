@@ -17,13 +17,12 @@ from click.testing import CliRunner
 from conftest import TZ, FixedClock
 from fixtures import hostile_snapshots as hostile
 
-from tracker import incoming, schema
-from tracker.app import TrackerApp
 from tracker.cli import main
-from tracker.locations import bundled_plan_path
-from tracker.merge import SnapshotRefused, list_quarantined, merge_many, merge_one
-from tracker.parser import read_plan_file
-from tracker.store import Store
+from tracker.importers.parser import read_plan_file
+from tracker.merge import SnapshotRefused, incoming, list_quarantined, merge_many, merge_one
+from tracker.store import Store, schema
+from tracker.store.locations import bundled_plan_path
+from tracker.ui.app import TrackerApp
 
 NOW = datetime(2023, 6, 20, 9, 0, tzinfo=TZ)
 """The merging clerk's clock: a few days after the crafted changes."""
@@ -260,7 +259,7 @@ async def test_merge_dialog_shows_refusals_and_stays_open(
     from textual.widgets import Input, Static
 
     import tracker.merge as merge_module
-    from tracker.screens.merge import ConflictsScreen, MergeScreen
+    from tracker.ui.screens.merge import ConflictsScreen, MergeScreen
 
     good1 = hostile.craft(base, "garbage_date", tmp_path / "good1.db")
     bad = hostile.craft(base, "missing_machines", tmp_path / "bad.db")

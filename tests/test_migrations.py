@@ -2,7 +2,7 @@
 
 Each ``fixtures/schema-v<N>.db`` was written by the code of schema version N (see
 ``fixtures/make_fixtures.py``); a new schema version only adds a file. Opening a copy
-must upgrade it to :data:`tracker.schema.SCHEMA_VERSION`, keep every row of the old
+must upgrade it to :data:`tracker.store.schema.SCHEMA_VERSION`, keep every row of the old
 file byte for byte, fill what the new schema derives, and first keep a checked copy
 of the old file beside it, once.
 """
@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import TZ, FixedClock
 
-from tracker import schema, snapshot
-from tracker.store import Store, StoreError, StoreReadOnly
+from tracker.store import Store, StoreError, StoreReadOnly, schema, snapshot
 
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
 

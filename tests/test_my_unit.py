@@ -7,12 +7,12 @@ from datetime import date
 from test_app import wait_until
 from textual.widgets import Static
 
-from tracker.app import MY_UNIT_SETTING, TrackerApp
-from tracker.deadlines import DueWarning
-from tracker.models import Status
+from tracker.domain.deadlines import DueWarning
+from tracker.domain.models import Status
 from tracker.store import ItemFilter, Store
-from tracker.widgets.item_detail import ItemDetail
-from tracker.widgets.plan_tree import PlanTree
+from tracker.ui.app import MY_UNIT_SETTING, TrackerApp
+from tracker.ui.widgets.item_detail import ItemDetail
+from tracker.ui.widgets.plan_tree import PlanTree
 
 AUG_25 = date(2023, 8, 25)
 
@@ -96,8 +96,8 @@ async def test_membership_changes_what_a_unit_sees(store: Store) -> None:
     after = store.plan(plan_id, ItemFilter(unit_id=library.id)).progress.total
     assert before - after == 13 - 0  # the 13 cells naming only 区政府工作部门 among its groups
     # Re-importing the plan does not bring the default back.
-    from tracker.locations import bundled_plan_path
-    from tracker.parser import read_plan_file
+    from tracker.importers.parser import read_plan_file
+    from tracker.store.locations import bundled_plan_path
 
     store.import_plan(read_plan_file(bundled_plan_path()))
     assert store.plan(plan_id, ItemFilter(unit_id=library.id)).progress.total == after

@@ -1,6 +1,6 @@
 """NotesArea: the notes pane draws exactly what Textual's TextArea draws, faster.
 
-:class:`tracker.widgets.notes_area.NotesArea` draws a row of a long paragraph from
+:class:`tracker.ui.widgets.notes_area.NotesArea` draws a row of a long paragraph from
 that row's slice of the text instead of from the whole paragraph. Here both widgets
 hold the same text, in the same state, side by side in one app, and every visible
 row (``render_line``) must be the same segments — text and style — for long Chinese,
@@ -21,9 +21,9 @@ from textual.strip import Strip
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
-import tracker.widgets.notes_area as notes_area
+import tracker.ui.widgets.notes_area as notes_area
 from tracker.store import Store
-from tracker.widgets.notes_area import NotesArea
+from tracker.ui.widgets.notes_area import NotesArea
 
 SENTENCE = (
     "本单位对照分工表逐项梳理任务，及时在区政府门户网站公开政策文件和解读材料，"

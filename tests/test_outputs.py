@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tracker.ledger import export_ledger
-from tracker.outfile import export_name
-from tracker.report import build_report, save_report
+from tracker.services.report import build_report, save_report
 from tracker.store import Store
+from tracker.store.outfile import export_name
 
 
 @pytest.fixture

@@ -21,12 +21,12 @@ from datetime import date
 import pytest
 from textual.pilot import Pilot
 
-from tracker.app import TrackerApp
-from tracker.models import Status
-from tracker.screens.main import MainScreen
-from tracker.screens.overview import OverviewScreen
+from tracker.domain.models import Status
 from tracker.store import Store
-from tracker.widgets.progress_table import ProgressTable, percent
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.main import MainScreen
+from tracker.ui.screens.overview import OverviewScreen
+from tracker.ui.widgets.progress_table import ProgressTable, percent
 
 TODAY = date(2023, 8, 25)
 USER = "张三"

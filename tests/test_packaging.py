@@ -80,7 +80,7 @@ def inside_site(path):
 
 import tracker
 import tracker.cli
-from tracker import locations
+from tracker.store import locations
 
 assert inside_site(tracker.__file__), f"tracker imported from {tracker.__file__}, not {site}"
 for found in (locations.stylesheet_path(), locations.bundled_plan_path()):
@@ -95,7 +95,7 @@ with sqlite3.connect(out) as snapshot:
     items = snapshot.execute("SELECT count(*) FROM items").fetchone()[0]
 assert items > 0, "the snapshot holds no items: the bundled plan did not load"
 
-from tracker.app import TrackerApp
+from tracker.ui.app import TrackerApp
 from tracker.store import Store
 
 

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.locations import bundled_plan_path
-from tracker.models import Plan, stable_id
-from tracker.parser import (
+from tracker.domain.models import Plan, stable_id
+from tracker.importers.parser import (
     PlanFormatError,
     decode_plan_bytes,
     parse_plan_text,
     read_plan_file,
 )
+from tracker.store.locations import bundled_plan_path
 
 SEED_TITLE = "2023年全区政务公开工作要点分工表"
 HEADER = ("序号", "工作任务", "重点工作任务", "责任单位", "完成时限")

@@ -23,15 +23,15 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, OptionList, SelectionList, Static
 
-from tracker.deadlines import DueWarning
-from tracker.locations import stylesheet_path
-from tracker.models import Status
-from tracker.screens.due import DueScreen
-from tracker.screens.filters import FilterScreen
-from tracker.screens.search import SearchScreen
-from tracker.screens.unit_picker import ALL_UNITS_OPTION, UnitPickerScreen
+from tracker.domain.deadlines import DueWarning
+from tracker.domain.models import Status
+from tracker.domain.units import UnitKind
 from tracker.store import ItemFilter, ItemRecord, Store
-from tracker.units import UnitKind
+from tracker.store.locations import stylesheet_path
+from tracker.ui.screens.due import DueScreen
+from tracker.ui.screens.filters import FilterScreen
+from tracker.ui.screens.search import SearchScreen
+from tracker.ui.screens.unit_picker import ALL_UNITS_OPTION, UnitPickerScreen
 
 USER = "李四"
 AUG_25 = date(2023, 8, 25)

@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 from textual.widgets import Static
 
-from tracker.app import TrackerApp
 from tracker.cli import main
-from tracker.models import Status
-from tracker.parser import parse_plan_text
-from tracker.screens.plans import PlanPickerScreen
+from tracker.domain.models import Status
+from tracker.importers.parser import parse_plan_text
 from tracker.store import Store
-from tracker.widgets.plan_tree import PlanTree
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.plans import PlanPickerScreen
+from tracker.ui.widgets.plan_tree import PlanTree
 
 PLAN_2024 = "\n".join(
     [

@@ -21,15 +21,14 @@ import pytest
 from click.testing import CliRunner
 from conftest import TZ, FixedClock
 
-from tracker import schema
-from tracker.app import TrackerApp
 from tracker.cli import main
-from tracker.locations import bundled_plan_path
-from tracker.models import Status
-from tracker.parser import read_plan_file
-from tracker.screens.recovery import RecoveryScreen
-from tracker.store import Store
-from tracker.widgets.plan_tree import PlanTree
+from tracker.domain.models import Status
+from tracker.importers.parser import read_plan_file
+from tracker.store import Store, schema
+from tracker.store.locations import bundled_plan_path
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.recovery import RecoveryScreen
+from tracker.ui.widgets.plan_tree import PlanTree
 
 START = datetime(2023, 6, 15, 9, 30, tzinfo=TZ)
 PLAN_ID = read_plan_file(bundled_plan_path()).id

@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import Static, TextArea
 
-from tracker.app import TrackerApp
-from tracker.models import Status
+from tracker.domain.models import Status
 from tracker.store import Store
+from tracker.ui.app import TrackerApp
 
 
 async def test_read_only_database_refuses_edits_and_says_why(store: Store) -> None:

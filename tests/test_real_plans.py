@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tracker.deadlines import parse_deadline
+from tracker.domain.deadlines import parse_deadline
+from tracker.domain.units import Role, parse_units
 from tracker.importers import read_plan
-from tracker.parser import PlanFormatError
-from tracker.units import Role, parse_units
+from tracker.importers.parser import PlanFormatError
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from real import GENERATORS

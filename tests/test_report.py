@@ -24,11 +24,10 @@ from docx import Document
 from markdown_it import MarkdownIt
 from textual.widgets import Input, Static
 
-from tracker.app import TrackerApp
 from tracker.cli import main
-from tracker.models import Status
-from tracker.parser import read_plan_file
-from tracker.report import (
+from tracker.domain.models import Status
+from tracker.importers.parser import read_plan_file
+from tracker.services.report import (
     DueItem,
     Report,
     build_report,
@@ -40,9 +39,10 @@ from tracker.report import (
     save_report,
     summary_sentence,
 )
-from tracker.screens.export import ConfirmScreen
-from tracker.screens.report import PathScreen, ReportScreen
 from tracker.store import ItemFilter, Progress, Store
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.export import ConfirmScreen
+from tracker.ui.screens.report import PathScreen, ReportScreen
 
 TODAY = date(2023, 8, 25)
 USER = "张三"

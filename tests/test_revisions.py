@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from tracker.cli import main
-from tracker.models import Category, Item, KeyTask, Plan, Status
-from tracker.parser import read_plan_file
-from tracker.revisions import (
+from tracker.domain.models import Category, Item, KeyTask, Plan, Status
+from tracker.importers.parser import read_plan_file
+from tracker.services.revisions import (
     ARCHIVE_MARK,
     base_title,
     changed_excerpts,
@@ -25,7 +25,7 @@ from tracker.revisions import (
     revision_target,
     stored_items,
 )
-from tracker.search import matching_item_ids
+from tracker.services.search import matching_item_ids
 from tracker.store import Store
 
 SEED_TITLE = "2023年全区政务公开工作要点分工表"
@@ -356,9 +356,9 @@ def test_a_failed_revision_writes_nothing(
     def broken(*args, **kwargs):
         raise RuntimeError("disk gone")
 
-    import tracker.revisions
+    import tracker.services.revisions
 
-    monkeypatch.setattr(tracker.revisions, "_archive_superseded", broken)
+    monkeypatch.setattr(tracker.services.revisions, "_archive_superseded", broken)
     with pytest.raises(RuntimeError):
         import_revision(store, revised(seed), by="李四")
     assert before == {

@@ -10,11 +10,11 @@ from test_app import FIRST_ITEM, USER, first_item
 from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 from textual.widgets._footer import FooterKey
 
-from tracker.app import TrackerApp
-from tracker.screens.search import MATCH_STYLE
 from tracker.store import Store
-from tracker.widgets.node_summary import NodeSummary
-from tracker.widgets.plan_tree import PlanTree
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.search import MATCH_STYLE
+from tracker.ui.widgets.node_summary import NodeSummary
+from tracker.ui.widgets.plan_tree import PlanTree
 
 
 def summary_text(app: TrackerApp) -> str:

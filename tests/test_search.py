@@ -18,9 +18,9 @@ from datetime import date
 
 import pytest
 
-from tracker.deadlines import DueWarning
-from tracker.models import Status
-from tracker.search import search
+from tracker.domain.deadlines import DueWarning
+from tracker.domain.models import Status
+from tracker.services.search import search
 from tracker.store import ItemFilter, ItemRecord, Store
 
 USER = "李四"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.models import Status
+from tracker.domain.models import Status
 from tracker.serve import metadata, publish_copy
 from tracker.store import Store
 

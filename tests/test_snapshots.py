@@ -10,8 +10,8 @@ import pytest
 from textual import events
 from textual.pilot import Pilot
 
-from tracker.app import TrackerApp
 from tracker.store import Store
+from tracker.ui.app import TrackerApp
 
 FIRST_ITEM = ["right", "right", "right", "right"]
 NOTE = "5月已召开专题会议部署，[bold]不是标记[/]，已在门户网站公开3条。"

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import TZ, FixedClock
 
-from tracker import schema
-from tracker.models import STATUS_LABELS, Status
-from tracker.parser import read_plan_file
-from tracker.snapshot import SnapshotError
-from tracker.store import ItemRecord, Store, StoreError
+from tracker.domain.models import STATUS_LABELS, Status
+from tracker.importers.parser import read_plan_file
+from tracker.store import ItemRecord, Store, StoreError, schema
+from tracker.store.snapshot import SnapshotError
 
 T0 = "2023-06-15T09:30:00+08:00"
 """The conftest clock's start, as the store writes it."""

@@ -12,11 +12,11 @@ from textual.color import Color
 from textual.constants import DIM_FACTOR
 from textual.widget import Widget
 
-from tracker.app import TrackerApp
-from tracker.deadlines import DueWarning
-from tracker.labels import STATUS_STYLES, warning_style
+from tracker.domain.deadlines import DueWarning
 from tracker.store import Store
-from tracker.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, contrast
+from tracker.ui.app import TrackerApp
+from tracker.ui.labels import STATUS_STYLES, warning_style
+from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, contrast
 
 TEXT = 4.5
 GRAPHICS = 3.0

@@ -16,12 +16,12 @@ from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from tracker.app import TrackerApp
-from tracker.models import Status
-from tracker.screens.main import LONE_KEY_WAIT, MainScreen
-from tracker.screens.search import SearchScreen
+from tracker.domain.models import Status
 from tracker.store import Store
-from tracker.widgets.plan_tree import PlanTree
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.main import LONE_KEY_WAIT, MainScreen
+from tracker.ui.screens.search import SearchScreen
+from tracker.ui.widgets.plan_tree import PlanTree
 
 PHRASE = "于2023年8月"
 """What a clerk's input method commits in one go (the digits are not status keys here)."""

@@ -6,9 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker.locations import bundled_plan_path
-from tracker.parser import read_plan_file
-from tracker.units import (
+from tracker.domain.units import (
     ALIASES,
     COLLECTIVES,
     Role,
@@ -22,6 +20,8 @@ from tracker.units import (
     parse_units,
     pinyin_initials,
 )
+from tracker.importers.parser import read_plan_file
+from tracker.store.locations import bundled_plan_path
 
 DEPARTMENT_DEFAULTS = {
     "区政府工作部门",
@@ -509,6 +509,6 @@ def test_concrete_units_stay_concrete(name: str) -> None:
     ],
 )
 def test_default_members_by_level(collective: str, member: str, joins: bool) -> None:
-    from tracker.units import collective_levels, unit_level
+    from tracker.domain.units import collective_levels, unit_level
 
     assert (unit_level(member) in collective_levels(collective)) is joins

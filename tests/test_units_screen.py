@@ -13,11 +13,11 @@ import pytest
 from test_overview import FGJ_ROW, USER, set_statuses, table_rows
 from textual.pilot import Pilot
 
-from tracker.app import TrackerApp
-from tracker.screens.main import MainScreen
-from tracker.screens.units import HINT, UnitsScreen
 from tracker.store import Store
-from tracker.widgets.progress_table import ProgressTable
+from tracker.ui.app import TrackerApp
+from tracker.ui.screens.main import MainScreen
+from tracker.ui.screens.units import HINT, UnitsScreen
+from tracker.ui.widgets.progress_table import ProgressTable
 
 COLLECTIVES = [
     "被审计区级部门（单位）",

@@ -3,8 +3,8 @@
 :func:`read_plan` picks the reader by the file's extension. Word (.docx), Excel
 (.xlsx) and CSV files are read as rows of cells (:mod:`tracker.importers.tables`) and
 their layout is recognised from the header (:mod:`tracker.importers.layout`); the text
-dump (.txt) goes to :mod:`tracker.parser`. Every path ends in the same
-:class:`~tracker.models.Plan`, or in a :class:`~tracker.parser.PlanFormatError` that says
+dump (.txt) goes to :mod:`tracker.importers.parser`. Every path ends in the same
+:class:`~tracker.domain.models.Plan`, or in a :class:`~tracker.importers.parser.PlanFormatError` that says
 which row is wrong and why.
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tracker.domain.models import Plan
 from tracker.importers.layout import UnrecognisedLayout, recognise
+from tracker.importers.parser import PlanFormatError, parse_plan_text
 from tracker.importers.tables import SourceRow, SourceTable, read_csv, read_docx, read_xlsx
 from tracker.importers.vet import FileRefused, read_text
-from tracker.models import Plan
-from tracker.parser import PlanFormatError, parse_plan_text
 
 TABLE_SUFFIXES = (".docx", ".xlsx", ".csv")
 """The table formats read here."""

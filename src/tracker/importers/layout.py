@@ -1,4 +1,4 @@
-"""Recognise the layout of a 分工表 table and build a :class:`~tracker.models.Plan` from it.
+"""Recognise the layout of a 分工表 table and build a :class:`~tracker.domain.models.Plan` from it.
 
 Districts lay the same table out differently (see the domain notes). The recogniser
 finds the header row by the usual column names, compared in their normalised form
@@ -46,9 +46,9 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
+from tracker.domain.models import Category, Item, KeyTask, Plan
+from tracker.importers.parser import PlanFormatError, is_blank, normalise
 from tracker.importers.tables import SourceRow, SourceTable
-from tracker.models import Category, Item, KeyTask, Plan
-from tracker.parser import PlanFormatError, is_blank, normalise
 
 
 class Role(StrEnum):

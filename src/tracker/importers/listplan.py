@@ -24,9 +24,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from tracker.domain.models import Category, Item, KeyTask, Plan
 from tracker.importers.layout import issue_date, split_numbering, title_and_year
-from tracker.models import Category, Item, KeyTask, Plan
-from tracker.parser import PlanFormatError, is_blank, normalise
+from tracker.importers.parser import PlanFormatError, is_blank, normalise
 
 UNIT_LABELS = (
     "牵头单位",

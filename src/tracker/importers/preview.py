@@ -1,7 +1,7 @@
 """What an import would bring in, before anything is written: the preview that
 ``tracker import --dry-run`` prints and the app's import dialog shows.
 
-It reads only the parsed :class:`~tracker.models.Plan`: its levels, its counts, the first
+It reads only the parsed :class:`~tracker.domain.models.Plan`: its levels, its counts, the first
 items with their units (lead ★) and deadlines as the store would read them, and the
 warnings a clerk should see first (items without units, deadlines that cannot be read or
 need the issue date, collectives that have no default members).
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tracker.deadlines import DeadlineKind, parse_deadline
-from tracker.models import Plan
-from tracker.units import Role, UnitKind, collective_levels, parse_units
+from tracker.domain.deadlines import DeadlineKind, parse_deadline
+from tracker.domain.models import Plan
+from tracker.domain.units import Role, UnitKind, collective_levels, parse_units
 
 FIRST_ITEMS = 5
 """How many items the preview lists."""

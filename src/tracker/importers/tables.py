@@ -22,6 +22,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracker.importers.parser import PlanFormatError
 from tracker.importers.vet import (
     MAX_PARAGRAPHS,
     MAX_ROWS,
@@ -33,7 +34,6 @@ from tracker.importers.vet import (
     vet_docx,
     vet_xlsx,
 )
-from tracker.parser import PlanFormatError
 
 if TYPE_CHECKING:
     from docx.table import Table

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from tracker.parser import decode_plan_bytes
+from tracker.importers.parser import decode_plan_bytes
 
 MB = 1024 * 1024
 

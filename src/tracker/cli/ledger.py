@@ -1,0 +1,205 @@
+"""Commands to hand the ledger in and gather it: ``export-ledger``, ``import-ledger``, ``report``.
+
+Registered on the main group by :func:`register`, called at the end of :mod:`tracker.cli`;
+the commands are built there, so this module imports :mod:`tracker.cli` only once that
+is loaded (either may be imported first). Like every command they take ``--db``,
+``--user``, ``--unit``, ``--today`` and ``--plan`` before or after their name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tracker.cli.text import echo, require_unit
+from tracker.ledger import LedgerError, describe_import, export_ledger, import_ledger
+from tracker.services.report import (
+    REPORT_FORMATS,
+    ReportError,
+    build_report,
+    format_for,
+    render,
+    save_report,
+)
+from tracker.store import ItemFilter, Store
+from tracker.store.outfile import export_name
+
+if TYPE_CHECKING:
+    from tracker.cli import Settings
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _open(settings: Settings) -> tuple[Store, str | None]:
+    """The store (today fixed by ``--today``) and the id of the ``--unit`` (if any).
+
+    Raises:
+        click.ClickException: for an unknown unit, with suggestions.
+    """
+    from tracker.cli import open_store
+
+    store = open_store(settings)
+    if not settings.unit:
+        return store, None
+    try:
+        return store, require_unit(store, settings.unit).id
+    except BaseException:
+        store.close()
+        raise
+
+
+def _plan_id(store: Store, settings: Settings) -> str:
+    """The plan ``--plan`` names (default: the newest, as the app opens it)."""
+    try:
+        return store.resolve_plan(settings.plan).id
+    except KeyError as error:
+        raise click.ClickException(str(error.args[0])) from error
+
+
+def _export_ledger(db_options: Decorator) -> click.Command:
+    @click.command("export-ledger")
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path), required=False)
+    @click.option("--force", is_flag=True, help="覆盖已存在的文件")
+    @db_options
+    def export_ledger_command(settings: Settings, out: Path | None, force: bool) -> None:
+        """导出工作台账：.xlsx（Excel/WPS，可打印、可交各单位填写）或 .csv（Excel 可直接打开）。
+
+        \b
+        xlsx 按分工表的样式排版：A4 横向打印（正文约 9.5 磅），每页重复表头，每行都写明
+        工作任务、重点工作任务；「预警」列写明逾期、临期（完成时限同时标红、标橙）；
+        「状态」可从下拉列表选择。不写文件名时保存为「年份分工表-单位-日期.xlsx」。
+        各单位填好「状态」「进展情况」后交回，用 tracker import-ledger 导入。
+        例：
+          tracker export-ledger 台账-2023-08.xlsx --today 2023-08-25
+          tracker export-ledger 区发改局台账.xlsx --unit 区发改局
+          tracker export-ledger 台账.csv
+          tracker export-ledger --unit 区发改局     保存为 2023分工表-区发改局-日期.xlsx
+        """
+        store, unit_id = _open(settings)
+        try:
+            plan_id = _plan_id(store, settings)
+            if out is None:
+                whose = store.unit(unit_id) if unit_id else None
+                year = store.plan(plan_id).year
+                name = whose.name if whose else None
+                out = Path(export_name(year, name, store.today(), "xlsx"))
+            written = export_ledger(store, plan_id, out, unit_id=unit_id, force=force)
+            count = len(store.filtered_items(plan_id, ItemFilter(unit_id=unit_id)))
+        except LedgerError as error:
+            raise click.ClickException(str(error)) from error
+        finally:
+            store.close()
+        echo(f"台账已导出（{count} 项任务）：{written}")
+
+    return export_ledger_command
+
+
+def _import_ledger(db_options: Decorator) -> click.Command:
+    @click.command("import-ledger")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option(
+        "--by", "by_unit", required=True, help="填写该台账的单位，记入修改日志（如 区发改局）"
+    )
+    @click.option("--dry-run", is_flag=True, help="只检查并列出将要做的修改，不写入")
+    @click.option(
+        "--allow-clear",
+        is_flag=True,
+        help="「进展情况」被清空的行也清空原有进展（默认保留原有进展并列出这些行）",
+    )
+    @db_options
+    def import_ledger_command(
+        settings: Settings, file: Path, by_unit: str, dry_run: bool, allow_clear: bool
+    ) -> None:
+        """导入各单位交回的 xlsx 台账：「状态」「进展情况」有变化的，记为该单位的修改。
+
+        \b
+        每行先按隐藏的 item_id 列、否则按「序号」和「具体内容」对应到任务；所有行检查完毕
+        后才写入。对不上的行、状态或进展情况是公式的行、状态不是五种之一的行、修改了不归
+        该单位负责的任务的行不导入，并列出行号和原因；「进展情况」被清空的，原有进展保留
+        并列出（加 --allow-clear 才清空）。此时退出码为 1，其余照常导入；改正后可再次导入，
+        不会重复。
+        例：
+          tracker import-ledger 区发改局台账.xlsx --by 区发改局
+          tracker import-ledger 区发改局台账.xlsx --by 区发改局 --dry-run
+        """
+        from tracker.cli import open_store
+
+        store = open_store(settings)
+        try:
+            require_unit(store, by_unit)  # a mistyped --by gets suggestions
+            result = import_ledger(store, file, by_unit, dry_run=dry_run, allow_clear=allow_clear)
+        except LedgerError as error:
+            raise click.ClickException(str(error)) from error
+        finally:
+            store.close()
+        for line in describe_import(result):
+            echo(line)
+        if result.refused or result.kept:
+            parts = [f"{len(result.refused)} 行未导入"] if result.refused else []
+            if result.kept:
+                parts.append(f"{len(result.kept)} 行的原有进展未清空")
+            raise click.ClickException(f"有 {'、'.join(parts)}，见上面的列表")
+
+    return import_ledger_command
+
+
+def _report(db_options: Decorator) -> click.Command:
+    @click.command("report")
+    @click.option(
+        "--format",
+        "fmt",
+        metavar="格式",
+        type=click.Choice(REPORT_FORMATS),
+        help="md（Markdown，默认）、html（网页，可 A4 打印）或 docx（Word 公文格式）；"
+        "不写时按 --out 的扩展名；docx 不写 --out 时保存为 年份分工表-单位-日期.docx",
+    )
+    @click.option(
+        "--out", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）"
+    )
+    @click.option("--force", is_flag=True, help="覆盖已存在的文件")
+    @db_options
+    def report_command(settings: Settings, fmt: str | None, out: Path | None, force: bool) -> None:
+        """进展报告：按工作任务、按责任单位统计各状态数量、完成率、逾期和临期，列出逾期、
+        临期任务，并生成一句总结（可直接用于月报或年度报告的落实情况）。
+
+        \b
+        例：
+          tracker report --today 2023-08-25
+          tracker report --unit 区发改局
+          tracker report --format html --out 8月进展.html
+          tracker report --format docx --out 8月进展.docx
+        """
+        store, unit_id = _open(settings)
+        try:
+            fmt = fmt or (format_for(out) if out else "md")
+            report = build_report(store, plan_id := _plan_id(store, settings), unit_id)
+            if out is None and fmt == "docx":
+                year = store.plan(plan_id).year
+                out = Path(export_name(year, report.unit_name, report.today, "docx"))
+        finally:
+            store.close()
+        if out is None:  # to the terminal: its control characters shown
+            echo(render(report, fmt), nl=False)
+            return
+        try:
+            save_report(report, out, force, fmt)
+        except ReportError as error:
+            raise click.ClickException(str(error)) from error
+        echo(f"报告已保存到：{out}")
+
+    return report_command
+
+
+def register(group: click.Group) -> None:
+    """Add ``export-ledger``, ``import-ledger`` and ``report`` to the ``tracker`` group.
+
+    Called at the end of :mod:`tracker.cli`, whose ``--db``/``--user`` handling the
+    commands share (it is loaded by then).
+    """
+    from tracker.cli import _db_options
+
+    for build in (_export_ledger, _import_ledger, _report):
+        group.add_command(build(_db_options))

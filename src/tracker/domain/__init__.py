@@ -1,0 +1,1 @@
+"""The plan's vocabulary: items, units, deadlines. Knows no storage and no screen."""

@@ -1,0 +1,193 @@
+"""What the store derives from an item's cells: its units, its deadline, its search text.
+
+Kept apart from the import so the same code fills new items and upgrades databases
+written by an older schema (the migration backfills every item through here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from functools import lru_cache
+
+from sqlite_utils import Database
+
+from tracker.domain.deadlines import DATED_KINDS, DeadlineKind, parse_deadline
+from tracker.domain.models import stable_id
+from tracker.domain.units import (
+    UnitKind,
+    UnitMention,
+    classify,
+    collective_levels,
+    parse_units,
+    pinyin_initials,
+    unit_level,
+)
+
+
+def unit_id(name: str) -> str:
+    """A unit's deterministic id (its canonical name)."""
+    return stable_id("unit", name)
+
+
+def fts_rowid(item_id: str) -> int:
+    """The search index's rowid for an item: stable, derived from the item's id.
+
+    Derived rather than borrowed from ``items.rowid``, which ``VACUUM`` may renumber.
+    """
+    return int(item_id[:15], 16)
+
+
+_parsed_deadline = lru_cache(maxsize=4096)(parse_deadline)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_units(units_text: str, aliases: tuple[tuple[str, str], ...]) -> tuple[UnitMention, ...]:
+    # Plans repeat the same 责任单位 cells many times.
+    return tuple(parse_units(units_text, dict(aliases)))
+
+
+def unit_aliases(db: Database) -> tuple[tuple[str, str], ...]:
+    """The clerk's alias table (alias → name), hashable for caching."""
+    if not db["unit_aliases"].exists():
+        return ()
+    return tuple(sorted(db.execute("SELECT alias, name FROM unit_aliases").fetchall()))
+
+
+def searchable(text: str | None) -> str:
+    """Text as indexed for search: FTS5 stops at NUL, so NUL becomes a space."""
+    return (text or "").replace("\x00", " ")
+
+
+def ensure_unit(db: Database, name: str, kind: UnitKind | None = None) -> str:
+    """Create a unit if it is new, with its default collective memberships.
+
+    Defaults follow the collective's form and the concrete unit's level
+    (:func:`~tracker.domain.units.collective_levels`, :func:`~tracker.domain.units.unit_level`): a new
+    district department joins every district collective already known (区直有关单位,
+    区政府工作部门…), a new 各科室 takes every known office (办公室, 财务科…), and so on.
+    Defaults are written only where no row says otherwise, so a clerk's configuration
+    survives re-imports; collectives no plan names are not created.
+
+    Returns:
+        The unit's id.
+    """
+    uid = unit_id(name)
+    kind = kind or classify(name)
+    created = db.execute(
+        "INSERT OR IGNORE INTO units (id, name, kind, initials) VALUES (?, ?, ?, ?)",
+        [uid, name, kind.value, pinyin_initials(name)],
+    ).rowcount
+    if not created:
+        return uid
+    if kind is UnitKind.CONCRETE:
+        level = unit_level(name)
+        if level is None:
+            return uid
+        rows = db.execute("SELECT id, name FROM units WHERE kind = 'collective'").fetchall()
+        pairs = [(cid, uid) for cid, cname in rows if level in collective_levels(cname)]
+    else:
+        levels = collective_levels(name)
+        if not levels:
+            return uid
+        rows = db.execute("SELECT id, name FROM units WHERE kind = 'concrete'").fetchall()
+        pairs = [(uid, mid) for mid, mname in rows if unit_level(mname) in levels]
+    for collective_id, member_id in pairs:
+        db.execute(
+            "INSERT OR IGNORE INTO unit_members (collective_id, member_id, member, source) "
+            "VALUES (?, ?, 1, 'default')",
+            [collective_id, member_id],
+        )
+    return uid
+
+
+def derive_items(db: Database, item_ids: Iterable[str]) -> None:
+    """(Re)compute units, deadline and search text of the given items.
+
+    Runs inside the caller's transaction.
+    """
+    ids = list(item_ids)
+    # Units are shared by many items: create each (and its default memberships) once.
+    known_units: dict[str, str] = {}
+    aliases = unit_aliases(db)
+    has_issued = "issued" in db["plans"].columns_dict
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            "SELECT items.id, items.units_text, items.deadline_text, items.content, items.notes, "
+            "key_tasks.title, categories.title, plans.year, "
+            + ("plans.issued " if has_issued else "NULL ")
+            + "FROM items "
+            "JOIN key_tasks ON key_tasks.id = items.key_task_id "
+            "JOIN categories ON categories.id = key_tasks.category_id "
+            "JOIN plans ON plans.id = categories.plan_id "
+            f"WHERE items.id IN ({marks})",
+            chunk,
+        ).fetchall()
+        for (
+            item_id,
+            units_text,
+            deadline_text,
+            content,
+            notes,
+            key_task,
+            category,
+            year,
+            issued,
+        ) in rows:
+            when = _issued(issued)
+            _derive_one(
+                db, item_id, units_text or "", deadline_text or "", year, when, known_units, aliases
+            )
+            db.execute("DELETE FROM items_fts WHERE rowid = ?", [fts_rowid(item_id)])
+            db.execute(
+                "INSERT INTO items_fts (rowid, item_id, content, key_task, category, units, notes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    fts_rowid(item_id),
+                    item_id,
+                    *(searchable(v) for v in (content, key_task, category, units_text, notes)),
+                ],
+            )
+
+
+def _issued(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _derive_one(
+    db: Database,
+    item_id: str,
+    units_text: str,
+    deadline_text: str,
+    year: int,
+    issued: date | None,
+    known_units: dict[str, str],
+    aliases: tuple[tuple[str, str], ...] = (),
+):
+    deadline = _parsed_deadline(deadline_text, year, issued)
+    db.execute(
+        "UPDATE items SET deadline_kind = ?, due_date = ? WHERE id = ?",
+        [
+            deadline.kind.value,
+            deadline.due_date.isoformat()
+            if deadline.due_date
+            and (deadline.kind in DATED_KINDS or deadline.kind is DeadlineKind.RECURRING)
+            else None,
+            item_id,
+        ],
+    )
+    db.execute("DELETE FROM item_units WHERE item_id = ?", [item_id])
+    for mention in _parsed_units(units_text, aliases):
+        uid = known_units.get(mention.name)
+        if uid is None:
+            uid = known_units[mention.name] = ensure_unit(db, mention.name, mention.kind)
+        db.execute(
+            "INSERT OR IGNORE INTO item_units (item_id, unit_id, role, position) "
+            "VALUES (?, ?, ?, ?)",
+            [item_id, uid, mention.role.value, mention.position],
+        )

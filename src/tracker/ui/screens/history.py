@@ -1,0 +1,79 @@
+"""An item's history: every change of its status, notes and reviews, newest first."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tracker.domain.models import Status
+from tracker.store import ChangeRecord, Store
+from tracker.ui.labels import literal, one_line
+
+FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
+KIND_LABELS = {"edit": "", "undo": "（撤销）", "redo": "（重做）", "carried": "（修订带入）"}
+
+
+def _value(field: str, value: str | None) -> Text:
+    if value is None or value == "":
+        return Text("（空）", style="dim")
+    if field == "status":
+        try:
+            return Text(Status(value).label)
+        except ValueError:
+            return literal(value)
+    return literal(value)
+
+
+def change_text(change: ChangeRecord, with_item: str | None = None) -> Text:
+    """One change as a clerk reads it: when, who, what, from → to."""
+    when = change.changed_at[:19].replace("T", " ")
+    head = Text.assemble(
+        (when, "bold"),
+        "　",
+        literal(change.by, "cyan"),
+        "　",
+        (FIELD_LABELS.get(change.field, change.field), "bold"),
+        (KIND_LABELS.get(change.kind, ""), "yellow"),
+    )
+    if with_item:
+        head.append("　")
+        head.append_text(one_line(with_item, 40))
+    if change.field == "notes":
+        body = Text.assemble(("改为：\n", "dim"), _value(change.field, change.new_value))
+    else:
+        body = Text.assemble(
+            _value(change.field, change.old_value),
+            (" → ", "dim"),
+            _value(change.field, change.new_value),
+        )
+    return Text.assemble(head, "\n", body)
+
+
+class HistoryScreen(ModalScreen[None]):
+    """Every change of one item, newest first, with time and clerk."""
+
+    BINDINGS = [Binding("escape,q,h", "close", "关闭")]
+
+    def __init__(self, store: Store, item_id: str) -> None:
+        super().__init__()
+        self.store = store
+        self.item_id = item_id
+
+    def compose(self) -> ComposeResult:
+        item = self.store.item(self.item_id)
+        changes = self.store.changes(self.item_id)
+        with VerticalScroll(id="history-dialog", classes="dialog") as dialog:
+            dialog.border_title = "修改历史"
+            dialog.border_subtitle = "Esc 关闭"
+            yield Static(one_line(item.content, 70), classes="history-item")
+            if not changes:
+                yield Static(Text("尚无修改记录", style="dim"))
+            for change in changes:
+                yield Static(change_text(change), classes="history-entry")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,118 @@
+"""The progress overview: the figures a clerk copies into the monthly report.
+
+Two tables, both straight from the store: one row per category (工作任务) with a 合计
+row for the whole plan, and one row per concrete unit that answers for at least one
+item (named in it, or through a collective such as 区政府工作部门).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tracker.domain.units import UnitKind
+from tracker.store import CategoryRecord, Store, UnitRecord
+from tracker.ui.labels import literal
+from tracker.ui.widgets.progress_table import (
+    PROGRESS_COLUMNS,
+    ColumnSpec,
+    ProgressTable,
+    TableRow,
+    figure,
+    heading,
+    progress_cells,
+)
+
+CATEGORY_COLUMNS = (ColumnSpec("category", "序号 工作任务", numeric=False), *PROGRESS_COLUMNS)
+"""按工作任务: the category, then its figures."""
+UNIT_COLUMNS = (
+    ColumnSpec("unit", "责任单位", numeric=False),
+    *PROGRESS_COLUMNS,
+    ColumnSpec("lead", "牵头"),
+)
+"""按责任单位: the unit, its figures, and how many items it leads."""
+TOTAL_KEY = "total"
+"""The key of the 合计 row."""
+
+
+def category_row(category: CategoryRecord) -> TableRow:
+    """A category's row (sorted by its place in the plan)."""
+    name = Text.assemble(literal(category.no or str(category.seq)), " ", literal(category.title))
+    cells, values = progress_cells(category.progress)
+    return TableRow(category.id, (name, *cells), (category.seq, *values))
+
+
+def unit_row(unit: UnitRecord) -> TableRow:
+    """A unit's row (its name sorts by pinyin)."""
+    cells, values = progress_cells(unit.progress)
+    return TableRow(
+        unit.id,
+        (literal(unit.name), *cells, figure(unit.lead)),
+        ((unit.initials, unit.name), *values, unit.lead),
+    )
+
+
+def by_pinyin(units: list[UnitRecord]) -> list[UnitRecord]:
+    """Units in the order a Chinese list is read: by pinyin initials, then name."""
+    return sorted(units, key=lambda unit: (unit.initials, unit.name))
+
+
+class OverviewScreen(Screen[None]):
+    """进度总览: progress by category and by unit, as of the store's today.
+
+    Args:
+        store: The open database.
+        plan_id: The plan to sum up.
+    """
+
+    BINDINGS = [
+        Binding("escape,q", "close", "返回"),
+        Binding("tab", "app.focus_next", "切换表格"),
+        Binding("shift+tab", "app.focus_previous", "切换表格", show=False),
+    ]
+
+    def __init__(self, store: Store, plan_id: str) -> None:
+        super().__init__()
+        self.store = store
+        self.plan_id = plan_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="overview-title")
+        with Vertical(id="overview-categories", classes="progress-box") as box:
+            box.border_title = "按工作任务"
+            yield ProgressTable(CATEGORY_COLUMNS, id="category-table")
+        with Vertical(id="overview-units", classes="progress-box") as box:
+            box.border_title = "按责任单位"
+            box.border_subtitle = "具体单位，含经集合单位分派的任务"
+            yield ProgressTable(UNIT_COLUMNS, id="unit-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store = self.store
+        plan = store.plan(self.plan_id)
+        self.query_one("#overview-title", Static).update(
+            heading("进度总览", plan.title, store.today())
+        )
+        total_cells, total_values = progress_cells(plan.progress, "bold")
+        total = TableRow(
+            TOTAL_KEY, (Text("合计", "bold"), *total_cells), ("", *total_values), pinned=True
+        )
+        self.query_one("#category-table", ProgressTable).set_rows(
+            [*(category_row(c) for c in store.categories(self.plan_id)), total]
+        )
+        units = [
+            unit
+            for unit in store.units(self.plan_id)
+            if unit.kind is UnitKind.CONCRETE and unit.progress.total
+        ]
+        self.query_one("#unit-table", ProgressTable).set_rows(
+            unit_row(unit) for unit in by_pinyin(units)
+        )
+
+    def action_close(self) -> None:
+        """Back to where the clerk came from."""
+        self.dismiss(None)
