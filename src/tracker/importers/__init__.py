@@ -4,7 +4,8 @@
 (.xlsx) and CSV files are read as rows of cells (:mod:`tracker.importers.tables`) and
 their layout is recognised from the header (:mod:`tracker.importers.layout`); the text
 dump (.txt) goes to :mod:`tracker.importers.parser`. Every path ends in the same
-:class:`~tracker.domain.models.Plan`, or in a :class:`~tracker.importers.parser.PlanFormatError` that says
+:class:`~tracker.domain.models.Plan`, or in a
+:class:`~tracker.importers.parser.PlanFormatError` that says
 which row is wrong and why.
 """
 

@@ -63,7 +63,8 @@ def ensure_unit(db: Database, name: str, kind: UnitKind | None = None) -> str:
     """Create a unit if it is new, with its default collective memberships.
 
     Defaults follow the collective's form and the concrete unit's level
-    (:func:`~tracker.domain.units.collective_levels`, :func:`~tracker.domain.units.unit_level`): a new
+    (:func:`~tracker.domain.units.collective_levels`,
+    :func:`~tracker.domain.units.unit_level`): a new
     district department joins every district collective already known (区直有关单位,
     区政府工作部门…), a new 各科室 takes every known office (办公室, 财务科…), and so on.
     Defaults are written only where no row says otherwise, so a clerk's configuration
