@@ -25,7 +25,7 @@ from tracker.services.revisions import (
     revision_target,
     stored_items,
 )
-from tracker.services.search import matching_item_ids
+from tracker.services.search import search
 from tracker.store import Store
 
 SEED_TITLE = "2023年全区政务公开工作要点分工表"
@@ -286,7 +286,21 @@ def test_revision_with_the_same_title_carries_work_over(store: Store, seed: Plan
     )
     assert removed.category_title == seed.categories[0].title
     # The search finds the carried notes on the new item.
-    assert reworded.id in matching_item_ids(store, seed.id, "reworded 的进展")
+    assert reworded.id in {i.id for i in search(store, seed.id, "reworded 的进展")}
+
+
+def test_carried_notes_with_nul_are_found_by_search(store: Store, seed: Plan) -> None:
+    """FTS5 stops reading at NUL: every index writer cleans the text, the revision's too."""
+    item_id = stored_id(store, seed, 0, 0, 0)
+    store.save_notes(item_id, "前半\x00已报送材料", by="张三")
+    assert item_id in {i.id for i in search(store, seed.id, "已报送材料")}
+
+    new = revised(seed)
+    import_revision(store, new, by="李四")
+
+    carried = stored_id(store, new, 0, 0, 0)
+    assert store.item(carried).notes == "前半\x00已报送材料"
+    assert carried in {i.id for i in search(store, seed.id, "已报送材料")}
 
 
 def test_importing_the_same_revision_again_changes_nothing(store: Store, seed: Plan) -> None:

@@ -46,7 +46,7 @@ from tracker.merge.incoming import CHANGE_COLUMNS as _CHANGE_COLUMNS
 from tracker.merge.incoming import SnapshotRefused, instant
 from tracker.services.drafts import merge_notes
 from tracker.store import LEDGER_FIELDS, ChangeRecord, ItemFilter, Store, StoreError, snapshot
-from tracker.store.derive import fts_rowid, searchable
+from tracker.store.search_index import clear_notes_except, index_notes
 
 __all__ = ["SnapshotRefused"]
 
@@ -583,10 +583,7 @@ def _recompute_item(
         ],
     )
     if values["notes"] != before["notes"]:
-        conn.execute(
-            "UPDATE items_fts SET notes = ? WHERE rowid = ?",
-            [searchable(values["notes"]), fts_rowid(item_id)],
-        )
+        index_notes(conn, item_id, values["notes"])
     return changed, conflicts
 
 
@@ -979,7 +976,7 @@ def _keep_only(conn: sqlite3.Connection, item_ids: list[str], unit_name: str) ->
             "updated_by = NULL WHERE id NOT IN (SELECT id FROM keep)",
             [_DEFAULTS["status"]],
         )
-        conn.execute("UPDATE items_fts SET notes = '' WHERE item_id NOT IN (SELECT id FROM keep)")
+        clear_notes_except(conn, "temp.keep")
         conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

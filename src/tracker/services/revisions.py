@@ -51,7 +51,7 @@ from sqlite_utils import Database
 from tracker.domain.models import Plan, Status, stable_id
 from tracker.importers.parser import normalise
 from tracker.store import ImportResult, PlanRecord, Store, plan_rows
-from tracker.store.derive import fts_rowid
+from tracker.store.search_index import index_notes
 
 SIMILARITY = 0.6
 """The least ``difflib`` ratio of two contents for an item to count as reworded."""
@@ -503,7 +503,7 @@ def _carry(db: Database, store: Store, old_id: str, new_id: str, by: str, now: s
         "updated_by = ? WHERE id = ?",
         [status, notes, last_reviewed, updated_at, updated_by, new_id],
     )
-    db.execute("UPDATE items_fts SET notes = ? WHERE rowid = ?", [notes, fts_rowid(new_id)])
+    index_notes(db, new_id, notes)
     written = 0
     history = db.execute(
         "SELECT id, field, old_value, new_value, changed_at, by, kind, machine_id "

@@ -19,51 +19,6 @@ def _fts_phrase(query: str) -> str:
     return '"' + query.replace('"', '""') + '"'
 
 
-def matching_item_ids(store: Store, plan_id: str, query: str) -> set[str]:
-    """The ids of a plan's items whose text (or units' initials) matches ``query``."""
-    # NUL cannot be searched for (FTS5 stops at it) and is not indexed.
-    query = query.replace("\x00", "").strip()
-    if not query:
-        return set()
-    ids: set[str] = set()
-    if len(query) >= TRIGRAM:
-        rows = store.db.execute(
-            "SELECT items_fts.item_id FROM items_fts "
-            "JOIN items ON items.id = items_fts.item_id "
-            "JOIN key_tasks ON key_tasks.id = items.key_task_id "
-            "JOIN categories ON categories.id = key_tasks.category_id "
-            "WHERE items_fts MATCH ? AND categories.plan_id = ?",
-            [_fts_phrase(query), plan_id],
-        )
-    else:
-        rows = store.db.execute(
-            "SELECT items.id FROM items "
-            "JOIN key_tasks ON key_tasks.id = items.key_task_id "
-            "JOIN categories ON categories.id = key_tasks.category_id "
-            "WHERE categories.plan_id = :plan AND (instr(items.content, :q) "
-            "OR instr(items.notes, :q) OR instr(items.units_text, :q) "
-            "OR instr(key_tasks.title, :q) OR instr(categories.title, :q))",
-            {"plan": plan_id, "q": query},
-        )
-    ids.update(row[0] for row in rows)
-    if query.isascii() and query.replace(" ", "").isalpha():
-        unit_ids = [
-            row[0]
-            for row in store.db.execute("SELECT id, name FROM units").fetchall()
-            if matches_initials(row[1], query)
-        ]
-        if unit_ids:
-            marks = ",".join("?" * len(unit_ids))
-            ids.update(
-                row[0]
-                for row in store.db.execute(
-                    f"SELECT DISTINCT item_id FROM item_units WHERE unit_id IN ({marks})",
-                    unit_ids,
-                )
-            )
-    return ids
-
-
 def search(
     store: Store, plan_id: str, query: str, flt: ItemFilter | None = None, limit: int = 200
 ) -> list[ItemRecord]:

@@ -27,8 +27,9 @@ from tracker.domain.models import Plan, Status, StoredRecord, as_text, stable_id
 from tracker.domain.units import Role, UnitKind, canonical_name
 from tracker.services.drafts import merge_notes
 from tracker.store import schema, snapshot
-from tracker.store.derive import derive_items, ensure_unit, fts_rowid, searchable
+from tracker.store.derive import derive_items, ensure_unit
 from tracker.store.derive import unit_id as unit_id_of
+from tracker.store.search_index import index_notes
 
 BUSY_TIMEOUT_MS = 5000
 """How long a write waits for another process's transaction before giving up."""
@@ -1144,10 +1145,7 @@ class Store:
                 [value, now, by, item_id],
             )
             if field == "notes":  # keep the search index in step, in the same transaction
-                db.execute(
-                    "UPDATE items_fts SET notes = ? WHERE rowid = ?",
-                    [searchable(value), fts_rowid(item_id)],
-                )
+                index_notes(db, item_id, value)
             change = ChangeRecord(
                 id=uuid.uuid4().hex,
                 item_id=item_id,

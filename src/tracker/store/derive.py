@@ -23,19 +23,12 @@ from tracker.domain.units import (
     pinyin_initials,
     unit_level,
 )
+from tracker.store.search_index import index_item
 
 
 def unit_id(name: str) -> str:
     """A unit's deterministic id (its canonical name)."""
     return stable_id("unit", name)
-
-
-def fts_rowid(item_id: str) -> int:
-    """The search index's rowid for an item: stable, derived from the item's id.
-
-    Derived rather than borrowed from ``items.rowid``, which ``VACUUM`` may renumber.
-    """
-    return int(item_id[:15], 16)
 
 
 _parsed_deadline = lru_cache(maxsize=4096)(parse_deadline)
@@ -52,11 +45,6 @@ def unit_aliases(db: Database) -> tuple[tuple[str, str], ...]:
     if not db["unit_aliases"].exists():
         return ()
     return tuple(sorted(db.execute("SELECT alias, name FROM unit_aliases").fetchall()))
-
-
-def searchable(text: str | None) -> str:
-    """Text as indexed for search: FTS5 stops at NUL, so NUL becomes a space."""
-    return (text or "").replace("\x00", " ")
 
 
 def ensure_unit(db: Database, name: str, kind: UnitKind | None = None) -> str:
@@ -141,16 +129,7 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             _derive_one(
                 db, item_id, units_text or "", deadline_text or "", year, when, known_units, aliases
             )
-            db.execute("DELETE FROM items_fts WHERE rowid = ?", [fts_rowid(item_id)])
-            db.execute(
-                "INSERT INTO items_fts (rowid, item_id, content, key_task, category, units, notes) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    fts_rowid(item_id),
-                    item_id,
-                    *(searchable(v) for v in (content, key_task, category, units_text, notes)),
-                ],
-            )
+            index_item(db, item_id, content, key_task, category, units_text, notes)
 
 
 def _issued(text: str | None) -> date | None:

@@ -1,0 +1,64 @@
+"""The one writer of the search index (``items_fts``).
+
+Every path that changes an item's text (a clerk's edit, a merge, a plan revision, a
+unit's partial snapshot, re-deriving an item) goes through these functions, so the
+index cannot drift from the items: FTS5 stops reading at NUL, and text is cleaned the
+same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Protocol
+
+
+class _Executes(Protocol):
+    """A sqlite-utils ``Database`` or a ``sqlite3.Connection``: both run SQL with params."""
+
+    def execute(self, sql: str, parameters: list | tuple = ..., /) -> sqlite3.Cursor: ...
+
+
+def fts_rowid(item_id: str) -> int:
+    """The search index's rowid for an item: stable, derived from the item's id.
+
+    Derived rather than borrowed from ``items.rowid``, which ``VACUUM`` may renumber.
+    """
+    return int(item_id[:15], 16)
+
+
+def searchable(text: str | None) -> str:
+    """Text as indexed for search: FTS5 stops at NUL, so NUL becomes a space."""
+    return (text or "").replace("\x00", " ")
+
+
+def index_item(
+    db: _Executes,
+    item_id: str,
+    content: str | None,
+    key_task: str | None,
+    category: str | None,
+    units: str | None,
+    notes: str | None,
+) -> None:
+    """(Re)write an item's whole index row. Runs in the caller's transaction."""
+    rowid = fts_rowid(item_id)
+    db.execute("DELETE FROM items_fts WHERE rowid = ?", [rowid])
+    db.execute(
+        "INSERT INTO items_fts (rowid, item_id, content, key_task, category, units, notes) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [rowid, item_id, *(searchable(v) for v in (content, key_task, category, units, notes))],
+    )
+
+
+def index_notes(db: _Executes, item_id: str, notes: str | None) -> None:
+    """Keep an item's indexed notes in step with ``items.notes``, in the same transaction."""
+    db.execute(
+        "UPDATE items_fts SET notes = ? WHERE rowid = ?", [searchable(notes), fts_rowid(item_id)]
+    )
+
+
+def clear_notes_except(db: _Executes, keep_table: str) -> None:
+    """Empty the indexed notes of every item not listed in ``keep_table`` (a column ``id``)."""
+    db.execute(
+        f"UPDATE items_fts SET notes = '' WHERE item_id NOT IN (SELECT id FROM {keep_table})"
+    )
