@@ -197,6 +197,7 @@ def test_import_counts(db_path: Path, clock: FixedClock, seed_plan) -> None:
             "conflicts": 0,
             "unit_aliases": 0,
             "quarantined_changes": 0,
+            "reports": 0,
         }
         [plan] = store.plans()
         assert (plan.title, plan.year) == ("2023年全区政务公开工作要点分工表", 2023)

@@ -29,6 +29,7 @@ from tracker.services.drafts import merge_notes
 from tracker.store import schema, snapshot
 from tracker.store.derive import derive_items, ensure_unit
 from tracker.store.derive import unit_id as unit_id_of
+from tracker.store.reports import Reports, recompute_for_units, recompute_rollups
 from tracker.store.search_index import index_notes
 
 BUSY_TIMEOUT_MS = 5000
@@ -58,6 +59,10 @@ class StoreReadOnly(StoreError):
 
 class StoreBusy(StoreError):
     """Another program held the database's write lock for longer than the busy timeout."""
+
+
+class NotResponsible(StoreError):
+    """A unit asked to report on an item it does not answer for; nothing was written."""
 
 
 class _Row(BaseModel):
@@ -227,6 +232,8 @@ class ChangeRecord(StoredRecord):
     """``edit``, or ``undo``/``redo`` when it reverses or repeats an earlier change."""
     machine_id: str | None = None
     """The database copy (machine) that made it; kept when snapshots are merged."""
+    unit_id: str | None = None
+    """The unit whose report it changed; None for the office's own fields."""
 
 
 class SessionRecord(StoredRecord):
@@ -317,7 +324,7 @@ def plan_rows(plan: Plan) -> tuple[list[dict], list[dict], list[dict]]:
     return category_rows, key_task_rows, item_rows
 
 
-class Store:
+class Store(Reports):
     """The tracker database.
 
     Build one with :meth:`open`; tests pass a temporary path and a fixed clock.
@@ -963,7 +970,7 @@ class Store:
         if not name:
             raise ValueError("单位名称不能为空")
         with self.write() as db:
-            ensure_unit(db, name)
+            recompute_for_units(db, [ensure_unit(db, name)])
         record = self.unit(name)
         assert record is not None
         return record
@@ -987,6 +994,7 @@ class Store:
                 "DO UPDATE SET member = excluded.member, source = 'configured'",
                 [collective_id, unit_id, int(member)],
             )
+            recompute_for_units(db, [collective_id])
 
     def aliases(self) -> dict[str, str]:
         """The clerk's unit aliases: another spelling → the name it means."""
@@ -1028,9 +1036,11 @@ class Store:
             db.execute(
                 "DELETE FROM units WHERE id = :u AND NOT EXISTS (SELECT 1 FROM item_units "
                 "WHERE unit_id = :u) AND NOT EXISTS (SELECT 1 FROM unit_members "
-                "WHERE member_id = :u OR collective_id = :u)",
+                "WHERE member_id = :u OR collective_id = :u) "
+                "AND NOT EXISTS (SELECT 1 FROM reports WHERE unit_id = :u)",
                 {"u": unit_id_of(alias)},
             )
+            recompute_rollups(db, ids)  # the alias's memberships may have gone
         return len(ids)
 
     # ------------------------------------------------------------------ settings
@@ -1051,23 +1061,25 @@ class Store:
                     [key, value],
                 )
 
-    def changes(self, item_id: str | None = None) -> list[ChangeRecord]:
-        """The change log, newest first; one item's when ``item_id`` is given."""
-        where, params = ("WHERE item_id = ?", [item_id]) if item_id else ("", [])
-        return [
-            ChangeRecord(**row)
-            for row in self.db.query(
-                f"SELECT * FROM changes {where} ORDER BY changed_at DESC, rowid DESC", params
-            )
-        ]
+    def changes(self, item_id: str | None = None, unit: str | None = None) -> list[ChangeRecord]:
+        """The change log, newest first; one item's when ``item_id`` is given; one unit's
+        (id or name) or the office's (``reports.OFFICE``) when ``unit`` is given."""
+        return self.changes_for(item_id, unit)
 
     # ------------------------------------------------------------------ writing
     def set_status(
-        self, item_id: str, status: Status, by: str, expected: Status | None = None
+        self,
+        item_id: str,
+        status: Status,
+        by: str,
+        expected: Status | None = None,
+        unit: str | None = None,
     ) -> bool:
         """Set an item's status in one committed transaction, logging the change.
 
         Args:
+            unit: A responsible unit's id or name: set its report's status. None: set
+                the office's verdict (see :meth:`apply_change`).
             expected: The status the clerk saw; if the item has another one now (changed
                 by another window since), nothing is written and :class:`ChangedUnderneath`
                 is raised.
@@ -1081,13 +1093,22 @@ class Store:
             Status(status).value,
             by,
             expected=None if expected is None else Status(expected).value,
+            unit=unit,
         )
         return change is not None
 
-    def save_notes(self, item_id: str, notes: str, by: str, expected: str | None = None) -> bool:
+    def save_notes(
+        self,
+        item_id: str,
+        notes: str,
+        by: str,
+        expected: str | None = None,
+        unit: str | None = None,
+    ) -> bool:
         """Save an item's notes (进展情况) in one committed transaction, logging the change.
 
         Args:
+            unit: A responsible unit's id or name: its report's notes; None: the office's.
             expected: The notes as they were when the clerk started typing; if the stored
                 notes differ now (saved by another window since), nothing is written and
                 :class:`ChangedUnderneath` is raised, so neither version is lost.
@@ -1095,15 +1116,20 @@ class Store:
         Returns:
             Whether anything changed.
         """
-        return self.apply_change(item_id, "notes", notes, by, expected=expected) is not None
+        change = self.apply_change(item_id, "notes", notes, by, expected=expected, unit=unit)
+        return change is not None
 
-    def mark_reviewed(self, item_id: str, day: date, by: str) -> bool:
+    def mark_reviewed(self, item_id: str, day: date, by: str, unit: str | None = None) -> bool:
         """Record that standing work (及时公开, 长期坚持) was reviewed on ``day``.
+
+        Args:
+            unit: A responsible unit's id or name (its own review); None: the office's.
 
         Returns:
             Whether anything changed.
         """
-        return self.apply_change(item_id, "last_reviewed", day.isoformat(), by) is not None
+        change = self.apply_change(item_id, "last_reviewed", day.isoformat(), by, unit=unit)
+        return change is not None
 
     def apply_change(
         self,
@@ -1113,6 +1139,7 @@ class Store:
         by: str,
         expected: str | None = None,
         kind: str = "edit",
+        unit: str | None = None,
     ) -> ChangeRecord | None:
         """Set one ledger field of an item and log it, in one committed transaction.
 
@@ -1124,12 +1151,23 @@ class Store:
             expected: If given, the value the clerk saw: a different stored value (and not
                 already ``value``) raises :class:`ChangedUnderneath` and writes nothing.
             kind: ``edit``, or ``undo``/``redo`` for the app's undo keys.
+            unit: A responsible concrete unit's id or name: the field of that unit's
+                report (:meth:`apply_unit_change`). None: the office's — ``status`` is
+                its verdict (:meth:`apply_office_status`), ``notes``/``last_reviewed``
+                the item's own. Either way the item's roll-up is recomputed.
 
         Returns:
             The logged change, or None when the value was already ``value``.
+
+        Raises:
+            NotResponsible: ``unit`` does not answer for the item (nothing written).
         """
         if field not in LEDGER_FIELDS:
             raise ValueError(f"not a ledger field: {field}")
+        if unit is not None:
+            return self.apply_unit_change(item_id, unit, field, value, by, expected, kind)
+        if field == "status":
+            return self.apply_office_status(item_id, value, by, expected, kind)
         with self.write() as db:
             row = db.execute(f"SELECT {field} FROM items WHERE id = ?", [item_id]).fetchone()
             if row is None:
@@ -1162,21 +1200,26 @@ class Store:
         return change
 
     def save_draft(
-        self, item_id: str, text: str, by: str, base: str | None
+        self, item_id: str, text: str, by: str, base: str | None, unit: str | None = None
     ) -> tuple[ChangeRecord | None, bool]:
         """Save typed notes; if another window saved the notes since ``base``, keep both.
+
+        Args:
+            unit: A responsible unit's id or name (its report's notes); None: the office's.
 
         Returns:
             The logged change (None if nothing changed) and whether the two versions
             had to be merged.
         """
         try:
-            return self.apply_change(item_id, "notes", text, by, expected=base), False
+            return self.apply_change(item_id, "notes", text, by, expected=base, unit=unit), False
         except ChangedUnderneath as conflict:
             merged = merge_notes(
                 conflict.current or "", text, by, self.clock().strftime("%Y-%m-%d %H:%M")
             )
-            change = self.apply_change(item_id, "notes", merged, by, expected=conflict.current)
+            change = self.apply_change(
+                item_id, "notes", merged, by, expected=conflict.current, unit=unit
+            )
             return change, True
 
     @property
