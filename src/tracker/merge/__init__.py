@@ -46,6 +46,7 @@ from tracker.merge.incoming import CHANGE_COLUMNS as _CHANGE_COLUMNS
 from tracker.merge.incoming import SnapshotRefused, instant
 from tracker.services.drafts import merge_notes
 from tracker.store import LEDGER_FIELDS, ChangeRecord, ItemFilter, Store, StoreError, snapshot
+from tracker.store.reports import recompute_rollups
 from tracker.store.search_index import clear_notes_except, index_notes
 
 __all__ = ["SnapshotRefused"]
@@ -59,6 +60,10 @@ _DEFAULTS: dict[str, str | None] = {
 """An item field's value before any change (what a unit export resets others' items to)."""
 _ITEM_STATE = (*LEDGER_FIELDS, "updated_at", "updated_by")
 """What merging may change on an item."""
+# The logged ``status`` field is the office's verdict (items.status is the roll-up).
+_ITEM_STATE_SQL = ", ".join(_ITEM_STATE).replace(
+    "status", "coalesce(office_status, 'not_started') AS status", 1
+)
 EXPORT_UNIT_SETTING = "export_unit"
 """Settings key naming the unit a unit snapshot was exported for."""
 FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
@@ -441,7 +446,7 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
         # value stale). A unit snapshot's reset items have no changes: left alone.
         ours_now = {
             row[0]: dict(zip(_ITEM_STATE, row[1:], strict=True))
-            for row in conn.execute(f"SELECT id, {', '.join(_ITEM_STATE)} FROM items")
+            for row in conn.execute(f"SELECT id, {_ITEM_STATE_SQL} FROM items")
         }
         for item_id, field in theirs_touched:
             theirs = their_values.get(item_id)
@@ -532,7 +537,7 @@ def _recompute(
         logs: dict[str, list[_Change]] = defaultdict(list)
         cursor = conn.execute(
             f"SELECT {_COLUMNS_SQL} FROM changes WHERE item_id IN ({', '.join('?' * len(chunk))}) "
-            "ORDER BY rowid",
+            "AND unit_id IS NULL ORDER BY rowid",  # the office's; units' are in reports
             chunk,
         )
         for row in cursor:
@@ -546,6 +551,7 @@ def _recompute(
             changed, found = _recompute_item(conn, item_id, log, touched, ours_now[item_id])
             updated += changed
             conflicts += found
+        recompute_rollups(conn, chunk)  # the office's verdict may have changed
     return updated, conflicts
 
 
@@ -571,8 +577,8 @@ def _recompute_item(
     if not changed and (last.changed_at, last.by) == (before["updated_at"], before["updated_by"]):
         return False, conflicts
     conn.execute(
-        "UPDATE items SET status = ?, notes = ?, last_reviewed = ?, updated_at = ?, "
-        "updated_by = ? WHERE id = ?",
+        "UPDATE items SET office_status = nullif(?, 'not_started'), notes = ?, "
+        "last_reviewed = ?, updated_at = ?, updated_by = ? WHERE id = ?",
         [
             values["status"],
             values["notes"] or "",
@@ -764,7 +770,8 @@ _CONFLICT_SELECT = """
 SELECT conflicts.*, items.content AS item_content,
        ours.by AS ours_by, ours.changed_at AS ours_at, om.name AS ours_machine,
        theirs.by AS theirs_by, theirs.changed_at AS theirs_at, tm.name AS theirs_machine,
-       CASE conflicts.field WHEN 'status' THEN items.status WHEN 'notes' THEN items.notes
+       CASE conflicts.field WHEN 'status' THEN coalesce(items.office_status, 'not_started')
+            WHEN 'notes' THEN items.notes
             ELSE items.last_reviewed END AS current_value
 FROM conflicts
 JOIN items ON items.id = conflicts.item_id
@@ -972,8 +979,10 @@ def _keep_only(conn: sqlite3.Connection, item_ids: list[str], unit_name: str) ->
         conn.execute("DELETE FROM conflicts WHERE item_id NOT IN (SELECT id FROM keep)")
         conn.execute("DELETE FROM quarantined_changes WHERE item_id NOT IN (SELECT id FROM keep)")
         conn.execute(
-            "UPDATE items SET status = ?, notes = '', last_reviewed = NULL, updated_at = NULL, "
-            "updated_by = NULL WHERE id NOT IN (SELECT id FROM keep)",
+            "UPDATE items SET status = ?, office_status = NULL, notes = '', "
+            "last_reviewed = NULL, updated_at = NULL, updated_by = NULL, units_total = 0, "
+            "units_done = 0, units_reported = 0, units_on_hold = 0 "
+            "WHERE id NOT IN (SELECT id FROM keep)",
             [_DEFAULTS["status"]],
         )
         clear_notes_except(conn, "temp.keep")
