@@ -23,7 +23,7 @@ from tracker.domain.models import Status
 from tracker.domain.rollup import Rollup, UnitState, rollup
 from tracker.domain.units import Role
 from tracker.importers.parser import read_plan_file
-from tracker.store import ChangedUnderneath, NotResponsible, Store, StoreError
+from tracker.store import ChangedUnderneath, ItemFilter, NotResponsible, Store, StoreError
 from tracker.store.reports import OFFICE, ROLLUP_COLUMNS, UnitReport
 
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
@@ -426,3 +426,87 @@ def test_a_v7_database_becomes_the_offices_verdict(tmp_path: Path, clock: FixedC
         assert store.db.execute("SELECT count(*) FROM reports").fetchone() == (0,)
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------- reads
+def test_item_reads_carry_the_verdict_and_unit_counts(store: Store, item: str) -> None:
+    store.set_status(item, Status.DONE, "张三", unit="区发改局")
+    store.set_status(item, Status.ON_HOLD, "张三", unit="区经信局")
+    record = store.item(item)
+    assert (record.status, record.office_status) == (Status.IN_PROGRESS, None)
+    assert (record.units_total, record.units_done, record.units_reported, record.units_on_hold) == (
+        3,
+        1,
+        2,
+        1,
+    )
+    store.set_status(item, Status.DONE, "办公室")
+    record = store.item(item)
+    assert (record.status, record.office_status, record.units_done) == (
+        Status.DONE,
+        Status.DONE,
+        1,
+    )
+
+
+def test_progress_sums_the_unit_counts(store: Store, item: str) -> None:
+    plan = store.plan_list()[0]
+    before = store.plan(plan.id).progress
+    assert before.units_done == 0
+    assert before.units_total == sum(i.units_total for i in store.filtered_items(plan.id))
+    store.set_status(item, Status.DONE, "张三", unit="区发改局")
+    store.set_status(item, Status.DONE, "张三", unit="区经信局")
+    after = store.plan(plan.id).progress
+    assert (after.units_done, after.units_total) == (2, before.units_total)
+    [category] = [c for c in store.categories(plan.id) if c.seq == 1]
+    assert category.progress.units_done == 2
+
+
+def test_reading_as_a_unit_shows_its_own_report(store: Store, item: str) -> None:
+    plan = store.plan_list()[0]
+    fgj = store.unit("区发改局")
+    assert fgj is not None
+    store.set_status(item, Status.ONGOING, "办公室")  # the office's verdict
+    store.save_notes(item, "办公室的话", "办公室")
+    store.set_status(item, Status.IN_PROGRESS, "张三", unit="区发改局")
+    store.save_notes(item, "发改局的话", "张三", unit="区发改局")
+    store.mark_reviewed(item, date(2023, 6, 10), "张三", unit="区发改局")
+    mine = ItemFilter(unit_id=fgj.id, as_unit=True)
+    record = store.item(item, mine)
+    assert (record.status, record.notes, record.last_reviewed) == (
+        Status.IN_PROGRESS,
+        "发改局的话",
+        date(2023, 6, 10),
+    )
+    assert record.office_status is Status.ONGOING  # still at hand
+    # Without as_unit the unit only selects: the roll-up and the office's notes.
+    record = store.item(item, ItemFilter(unit_id=fgj.id))
+    assert (record.status, record.notes) == (Status.ONGOING, "办公室的话")
+    # Another of its items it never reported on is 未启动 with no notes, whatever the
+    # office says of it.
+    other = next(r for r in store.unit_reports("区发改局", plan.id) if r.item_id != item)
+    store.set_status(other.item_id, Status.DONE, "办公室")
+    assert store.item(other.item_id, mine).status is Status.NOT_STARTED
+    assert store.item(other.item_id).status is Status.DONE
+    # Counts and the status filter follow the unit's own reports.
+    counts = store.plan(plan.id, mine).progress.by_status
+    total = len(store.unit_reports("区发改局", plan.id))
+    assert counts[Status.IN_PROGRESS] == 1 and counts[Status.DONE] == 0
+    assert counts[Status.NOT_STARTED] == total - 1
+    assert store.status_counts("plan", plan.id, mine)[Status.IN_PROGRESS] == 1
+    only = mine.model_copy(update={"statuses": frozenset({Status.IN_PROGRESS})})
+    assert [i.id for i in store.filtered_items(plan.id, only)] == [item]
+    done = mine.model_copy(update={"statuses": frozenset({Status.DONE})})
+    assert store.filtered_items(plan.id, done) == []
+    # A collective reads as the item (it has no report of its own).
+    towns = store.unit("各乡镇街委")
+    assert towns is not None
+    as_towns = store.item(item, ItemFilter(unit_id=towns.id, as_unit=True))
+    assert as_towns.status is Status.ONGOING
+
+
+def test_a_short_search_finds_a_units_notes(store: Store, item: str) -> None:
+    plan = store.plan_list()[0]
+    store.save_notes(item, "甲乙", "张三", unit="区经信局")
+    found = store.filtered_items(plan.id, ItemFilter(text="甲乙"))
+    assert [i.id for i in found] == [item]

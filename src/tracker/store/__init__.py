@@ -29,7 +29,15 @@ from tracker.services.drafts import merge_notes
 from tracker.store import schema, snapshot
 from tracker.store.derive import derive_items, ensure_unit
 from tracker.store.derive import unit_id as unit_id_of
-from tracker.store.reports import Reports, recompute_for_units, recompute_rollups
+from tracker.store.reports import (
+    NOTES_SQL,
+    REVIEWED_SQL,
+    STATUS_SQL,
+    UNIT_NOTES_MATCH_SQL,
+    Reports,
+    recompute_for_units,
+    recompute_rollups,
+)
 from tracker.store.search_index import index_notes
 
 BUSY_TIMEOUT_MS = 5000
@@ -83,6 +91,10 @@ class Progress(_Row):
     """Open items past their due date (逾期)."""
     due_soon: int = 0
     """Open items due within the warning window (临期)."""
+    units_done: int = 0
+    """Summed over the items: responsible units that reported 已完成."""
+    units_total: int = 0
+    """Summed over the items: responsible concrete units."""
 
     @property
     def done(self) -> int:
@@ -141,14 +153,28 @@ class ItemRecord(StoredRecord):
     units_text: str
     deadline_text: str
     status: Status
+    """The roll-up of the units' reports and the office's verdict; with the filter's
+    unit set (a concrete unit), that unit's own status."""
     notes: str
+    """The office's notes; with the filter's unit set, that unit's own notes."""
     updated_at: str | None = None
     updated_by: str | None = None
+    office_status: Status | None = None
+    """The office's verdict (None: none recorded)."""
+    units_total: int = 0
+    """Concrete units responsible for the item."""
+    units_done: int = 0
+    """Of them, those that reported 已完成."""
+    units_reported: int = 0
+    """Of them, those that reported anything (a status or notes)."""
+    units_on_hold: int = 0
+    """Of them, those on hold (暂缓/受阻): the item is flagged when > 0."""
     deadline_kind: DeadlineKind = DeadlineKind.UNKNOWN
     due_date: date | None = None
     """The due date in force today (the next one for recurring deadlines)."""
     last_reviewed: date | None = None
-    """When standing work was last reviewed."""
+    """When standing work was last reviewed (by the office; with the filter's unit set,
+    by that unit)."""
     warning: DueWarning = DueWarning.NONE
     """逾期 / 临期 / 正常 as of the store's today."""
     unit_role: str | None = None
@@ -203,6 +229,10 @@ class ItemFilter(_Row):
     text_scan: bool = False
     """Match the text by scanning in plan order instead of the trigram index: faster
     when it is common (the scan stops at the first rows asked for)."""
+    as_unit: bool = False
+    """Read as the unit (``unit_id``, a concrete unit): an item's status, notes and last
+    review are that unit's own report, and statuses are filtered and counted by it.
+    False: the item's roll-up and the office's notes (``unit_id`` only selects)."""
 
     @property
     def is_empty(self) -> bool:
@@ -620,6 +650,8 @@ class Store(Reports):
         params: dict = {
             "today": today.isoformat(),
             "soon": (today + timedelta(days=self.due_window)).isoformat(),
+            # The unit whose own reports the reads show (reports.STATUS_SQL and the like).
+            "reader": flt.unit_id if flt is not None and flt.as_unit else None,
         }
         return _filter_sql(flt or ItemFilter(), params), params
 
@@ -786,6 +818,7 @@ class Store(Reports):
         role = "NULL"
         if flt is not None and flt.unit_id:
             params["unit"] = flt.unit_id
+            params["reader"] = flt.unit_id if flt.as_unit else None
             role = (
                 "coalesce((SELECT role FROM item_units WHERE item_units.item_id = items.id "
                 "AND item_units.unit_id = :unit), 'collective')"
@@ -793,9 +826,12 @@ class Store(Reports):
         rows = self.db.query(
             "SELECT items.id, items.key_task_id, key_tasks.category_id, categories.plan_id, "
             "plans.year AS plan_year, items.seq, items.content, items.units_text, "
-            "items.deadline_text, items.status, items.notes, items.updated_at, "
-            "items.updated_by, coalesce(items.deadline_kind, 'unknown') AS deadline_kind, "
-            f"{_DUE} AS due, items.last_reviewed, {_WARNING} AS warning, {role} AS unit_role, "
+            f"items.deadline_text, {STATUS_SQL} AS status, {NOTES_SQL} AS notes, "
+            "items.updated_at, items.updated_by, items.office_status, items.units_total, "
+            "items.units_done, items.units_reported, items.units_on_hold, "
+            "coalesce(items.deadline_kind, 'unknown') AS deadline_kind, "
+            f"{_DUE} AS due, {REVIEWED_SQL} AS last_reviewed, {_WARNING} AS warning, "
+            f"{role} AS unit_role, "
             "key_tasks.title AS key_task_title, categories.no AS category_no, "
             "categories.seq || '.' || key_tasks.seq || '.' || items.seq AS outline, "
             f"categories.title AS category_title {_ITEM_JOINS} WHERE {where} "
@@ -873,8 +909,8 @@ class Store(Reports):
         params["node"] = node_id
         counts = dict.fromkeys(Status, 0)
         for row in self.db.query(
-            f"SELECT items.status, count(*) AS n {_ITEM_JOINS} "
-            f"WHERE {column} = :node AND {where} GROUP BY items.status",
+            f"SELECT {STATUS_SQL} AS status, count(*) AS n {_ITEM_JOINS} "
+            f"WHERE {column} = :node AND {where} GROUP BY 1",
             params,
         ):
             if row["status"] in counts:  # a status no clerk could set is no status
@@ -897,10 +933,13 @@ class Store(Reports):
             f"coalesce(progress.total, 0) AS total, "
             + ", ".join(f"coalesce(progress.s_{s.value}, 0) AS s_{s.value}" for s in Status)
             + ", coalesce(progress.overdue, 0) AS overdue, "
-            "coalesce(progress.due_soon, 0) AS due_soon, coalesce(progress.lead, 0) AS lead "
+            "coalesce(progress.due_soon, 0) AS due_soon, coalesce(progress.lead, 0) AS lead, "
+            "coalesce(progress.units_done, 0) AS units_done, "
+            "coalesce(progress.units_total, 0) AS units_total "
             "FROM units LEFT JOIN ("
             f"SELECT unit_id, {_PROGRESS}, sum(role = 'lead') AS lead FROM ("
-            f"SELECT responsible.unit_id, responsible.role, items.status AS status, {_DUE} AS due "
+            "SELECT responsible.unit_id, responsible.role, items.status AS status, "
+            f"items.units_done, items.units_total, {_DUE} AS due "
             f"FROM responsible JOIN items ON items.id = responsible.item_id "
             "JOIN key_tasks ON key_tasks.id = items.key_task_id "
             "JOIN categories ON categories.id = key_tasks.category_id "
@@ -1320,7 +1359,7 @@ _DUE = (
 )
 # Done work and work the clerk marked 持续推进 (standing) are never overdue or due soon.
 _WARNING = (
-    f"(CASE WHEN items.status IN ('done', 'ongoing') OR {_DUE} IS NULL THEN 'none' "
+    f"(CASE WHEN {STATUS_SQL} IN ('done', 'ongoing') OR {_DUE} IS NULL THEN 'none' "
     f"WHEN {_DUE} < :today THEN 'overdue' WHEN {_DUE} <= :soon THEN 'due_soon' "
     "ELSE 'on_track' END)"
 )
@@ -1332,6 +1371,8 @@ _PROGRESS = ", ".join(
         "coalesce(sum(status NOT IN ('done', 'ongoing') AND due < :today), 0) AS overdue",
         "coalesce(sum(status NOT IN ('done', 'ongoing') AND due >= :today AND due <= :soon), 0)"
         " AS due_soon",
+        "coalesce(sum(units_done), 0) AS units_done",
+        "coalesce(sum(units_total), 0) AS units_total",
     ]
 )
 
@@ -1339,8 +1380,9 @@ _PROGRESS = ", ".join(
 def _rows(where: str) -> str:
     """One row per item matching ``where``: its status, due date in force and place."""
     return (
-        f"SELECT items.status AS status, {_DUE} AS due, plans.id AS plan_id, "
-        "categories.id AS category_id, items.key_task_id AS key_task_id "
+        f"SELECT {STATUS_SQL} AS status, {_DUE} AS due, plans.id AS plan_id, "
+        "categories.id AS category_id, items.key_task_id AS key_task_id, "
+        "items.units_done AS units_done, items.units_total AS units_total "
         f"{_ITEM_JOINS} WHERE {where}"
     )
 
@@ -1378,7 +1420,7 @@ def _filter_sql(flt: ItemFilter, params: dict) -> str:
         for i, status in enumerate(sorted(flt.statuses)):
             params[f"status{i}"] = status.value
             names.append(f":status{i}")
-        clauses.append(f"items.status IN ({', '.join(names)})")
+        clauses.append(f"{STATUS_SQL} IN ({', '.join(names)})")
     if flt.warnings:
         names = []
         for i, warning in enumerate(sorted(flt.warnings)):
@@ -1408,7 +1450,7 @@ def _text_sql(flt: ItemFilter, params: dict) -> str:
     else:
         params["text"] = text
         match = (
-            "(instr(items.content, :text) OR instr(items.notes, :text) "
+            f"(instr(items.content, :text) OR instr(items.notes, :text) OR {UNIT_NOTES_MATCH_SQL} "
             "OR instr(items.units_text, :text) OR instr(key_tasks.title, :text) "
             "OR instr(categories.title, :text))"
         )
@@ -1427,6 +1469,8 @@ def _progress(row: dict) -> Progress:
         by_status={s: row.pop(f"s_{s.value}") for s in Status},
         overdue=row.pop("overdue"),
         due_soon=row.pop("due_soon"),
+        units_done=row.pop("units_done"),
+        units_total=row.pop("units_total"),
     )
 
 

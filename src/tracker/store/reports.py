@@ -181,6 +181,29 @@ def responsible_units(db: Database | sqlite3.Connection, item_id: str) -> list[R
     return [u.responsible for u in _ordered(_gather(rows).get(item_id, {}))]
 
 
+# ---------------------------------------------------------------------- reads as a unit
+# What a unit's clerk sees of an item in the plan's reads: with ``:reader`` bound to a
+# concrete unit, its own report's field (未启动 / empty / none if it never reported);
+# with ``:reader`` NULL or a collective, the item's own (the roll-up, the office's notes
+# and review). The uncorrelated subquery on ``units`` runs once per statement.
+_AS_UNIT = (
+    "(CASE WHEN (SELECT kind FROM units WHERE id = :reader) IS NOT 'concrete' "
+    "THEN items.{field} ELSE coalesce((SELECT reports.{field} FROM reports "
+    "WHERE reports.item_id = items.id AND reports.unit_id = :reader), {default}) END)"
+)
+STATUS_SQL = _AS_UNIT.format(field="status", default="'not_started'")
+"""The item's status as the reader sees it (needs ``:reader`` bound, None for none)."""
+NOTES_SQL = _AS_UNIT.format(field="notes", default="''")
+"""The item's notes as the reader sees it (needs ``:reader`` bound, None for none)."""
+REVIEWED_SQL = _AS_UNIT.format(field="last_reviewed", default="NULL")
+"""The item's last review as the reader sees it (needs ``:reader`` bound, None for none)."""
+UNIT_NOTES_MATCH_SQL = (
+    "items.id IN (SELECT item_id FROM reports WHERE reports.item_id = items.id "
+    "AND instr(reports.notes, :text))"
+)
+"""Whether a unit's notes contain ``:text`` (the text search's scan, beside items.notes)."""
+
+
 # ---------------------------------------------------------------------- the roll-up
 def recompute_rollups(db: Database | sqlite3.Connection, item_ids: Iterable[str]) -> int:
     """Recompute and store the roll-up of the given items (two reads and at most one
