@@ -206,35 +206,71 @@ UNIT_NOTES_MATCH_SQL = (
 
 # ---------------------------------------------------------------------- the roll-up
 def recompute_rollups(db: Database | sqlite3.Connection, item_ids: Iterable[str]) -> int:
-    """Recompute and store the roll-up of the given items (two reads and at most one
-    batch of updates per 2,000 items), in the caller's transaction.
+    """Recompute and store the roll-up of the given items, in the caller's transaction.
+
+    Two reads for the units and their collectives, then per 2,000 items three reads
+    (their named units, reports and stored roll-ups) and one batch of updates, for
+    the rows that changed. Collectives are expanded in Python, once per distinct set
+    of named units (plans repeat the same 责任单位 cells): far quicker than asking
+    SQLite for distinct units per item.
 
     Returns:
         How many items' stored roll-up changed.
     """
     conn = _conn(db)
     ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return 0
+    concrete = {row[0] for row in conn.execute("SELECT id FROM units WHERE kind = 'concrete'")}
+    members: dict[str, list[str]] = {}
+    for collective_id, member_id in conn.execute(
+        "SELECT collective_id, member_id FROM unit_members WHERE member = 1"
+    ):
+        if member_id in concrete:
+            members.setdefault(collective_id, []).append(member_id)
+    expanded: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def responsible(named: tuple[str, ...]) -> frozenset[str]:
+        found = expanded.get(named)
+        if found is None:
+            found = expanded[named] = frozenset(
+                [u for u in named if u in concrete] + [m for u in named for m in members.get(u, ())]
+            )
+        return found
+
+    ruled: dict[tuple, tuple] = {}
     changed = 0
     for start in range(0, len(ids), _CHUNK):
         params = {"ids": json.dumps(ids[start : start + _CHUNK])}
-        states: dict[str, list[UnitState]] = {}
-        for item_id, _unit_id, status, has_notes in conn.execute(
-            f"SELECT DISTINCT r.item_id, r.unit_id, reports.status, "
-            "coalesce(reports.notes, '') != '' "
-            f"FROM ({_RESPONSIBLE.format(items=_JSON_IDS)}) AS r LEFT JOIN reports "
-            "ON reports.item_id = r.item_id AND reports.unit_id = r.unit_id",
+        named: dict[str, list[str]] = {}
+        for item_id, unit_id in conn.execute(
+            f"SELECT item_id, unit_id FROM item_units WHERE item_id IN ({_JSON_IDS})", params
+        ):
+            named.setdefault(item_id, []).append(unit_id)
+        reports: dict[str, dict[str, UnitState]] = {}
+        for item_id, unit_id, status, has_notes in conn.execute(
+            "SELECT item_id, unit_id, status, coalesce(notes, '') != '' FROM reports "
+            f"WHERE item_id IN ({_JSON_IDS})",
             params,
         ):
-            states.setdefault(item_id, []).append(
-                UnitState(_status(status), bool(has_notes)) if status is not None else UnitState()
-            )
+            reports.setdefault(item_id, {})[unit_id] = UnitState(_status(status), bool(has_notes))
         updates = []
         for item_id, office, *stored in conn.execute(
             f"SELECT id, office_status, {', '.join(ROLLUP_COLUMNS)} FROM items "
             f"WHERE id IN ({_JSON_IDS})",
             params,
         ):
-            row = _stored(rollup(_verdict(office), states.get(item_id, ())))
+            units = responsible(tuple(sorted(named.get(item_id, ()))))
+            mine = reports.get(item_id, {})
+            key = (
+                office,
+                tuple(sorted(mine.get(unit_id, _NEVER) for unit_id in units))
+                if mine
+                else (_NEVER,) * len(units),
+            )
+            row = ruled.get(key)
+            if row is None:  # the rule, once per distinct verdict and unit states
+                row = ruled[key] = _stored(rollup(_verdict(office), key[1]))
             if tuple(stored) != row:
                 updates.append((*row, item_id))
         if updates:
@@ -244,6 +280,10 @@ def recompute_rollups(db: Database | sqlite3.Connection, item_ids: Iterable[str]
             )
             changed += len(updates)
     return changed
+
+
+_NEVER = UnitState()
+"""A unit that never reported."""
 
 
 def _stored(result: Rollup) -> tuple:
