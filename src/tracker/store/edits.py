@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from sqlite_utils import Database
+
 from tracker.domain.models import Status
 from tracker.services.drafts import merge_notes
 from tracker.store.errors import ChangedUnderneath
@@ -14,6 +16,38 @@ from tracker.store.settings import Settings
 
 LEDGER_FIELDS = ("status", "notes", "last_reviewed")
 """The item fields a clerk edits; every change to them is logged in ``changes``."""
+
+_CHANGE_COLUMNS = [name for name in ChangeRecord.model_fields if name != "invalid"]
+_INSERT_CHANGE = (
+    f"INSERT INTO changes ({', '.join(_CHANGE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in _CHANGE_COLUMNS)})"
+)
+# A change row whose old value comes from the item itself, written only if the value
+# changes and the clerk saw what is stored (``expected``, when given). Only plain text
+# or NULL is compared here; anything else (and a missing item) writes no row, and
+# ``_vetted_old_value`` then decides in Python, as every edit once did.
+_LOG_CHANGE = (
+    f"INSERT INTO changes ({', '.join(_CHANGE_COLUMNS)}) SELECT "
+    + ", ".join(
+        {
+            "old_value": "items.{field}",
+            # This copy's id, read with the first change (Settings.machine_id caches it).
+            "machine_id": "coalesce(:machine_id, (SELECT value FROM settings "
+            "WHERE key = 'machine_id' AND typeof(value) = 'text'))",
+        }.get(name, f":{name}")
+        for name in _CHANGE_COLUMNS
+    )
+    + " FROM items WHERE items.id = :item_id AND typeof(items.{field}) IN ('text', 'null') "
+    "AND items.{field} IS NOT :new_value AND (:expected IS NULL OR items.{field} IS :expected) "
+    "RETURNING old_value, machine_id"
+)
+
+
+class _Unchanged(Exception):
+    """Rolls back a change row written for a value that turned out to be the same."""
+
+
+_UNCHANGED = object()
 
 
 class Edits(Settings):
@@ -98,36 +132,71 @@ class Edits(Settings):
         """
         if field not in LEDGER_FIELDS:
             raise ValueError(f"not a ledger field: {field}")
-        with self.write() as db:
-            row = db.execute(f"SELECT {field} FROM items WHERE id = ?", [item_id]).fetchone()
-            if row is None:
-                raise KeyError(item_id)
-            old = row[0]
-            if old == value:
-                return None
-            if expected is not None and old != expected:
-                raise ChangedUnderneath(item_id, field, current=old, expected=expected)
-            now = self._now()
-            db.execute(
-                f"UPDATE items SET {field} = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-                [value, now, by, item_id],
-            )
-            if field == "notes":  # keep the search index in step, in the same transaction
-                index_notes(db, item_id, value)
-            change = ChangeRecord(
-                id=uuid.uuid4().hex,
-                item_id=item_id,
-                field=field,
-                old_value=old,
-                new_value=value,
-                changed_at=now,
-                by=by,
-                session_id=self.session_id,
-                kind=kind,
-                machine_id=self.machine_id,
-            )
-            db["changes"].insert(change.model_dump())
+        try:
+            with self.write() as db:
+                params = {
+                    "id": uuid.uuid4().hex,
+                    "item_id": item_id,
+                    "field": field,
+                    "new_value": value,
+                    "changed_at": self._now(),
+                    "by": by,
+                    "session_id": self.session_id,
+                    "kind": kind,
+                    "machine_id": self._machine_id,
+                }
+                # The change row is written first, copying the old value from the item in
+                # the same statement: no read before the write, none after.
+                logged = db.execute(
+                    _LOG_CHANGE.format(field=field), {**params, "expected": expected}
+                ).fetchall()
+                if logged:
+                    old, self._machine_id = logged[0]
+                    if old == value:  # stored text that is not UTF-8, read as U+FFFD
+                        raise _Unchanged
+                    params["machine_id"] = self._machine_id
+                    change = ChangeRecord.model_validate({**params, "old_value": old})
+                else:
+                    old = self._vetted_old_value(db, item_id, field, value, expected)
+                    if old is _UNCHANGED:
+                        return None
+                    # Logged as the record reads it (a BLOB's text, as far as it reads).
+                    params["machine_id"] = self.machine_id
+                    change = ChangeRecord.model_validate({**params, "old_value": old})
+                    db.execute(_INSERT_CHANGE, change.model_dump())
+                db.execute(
+                    f"UPDATE items SET {field} = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+                    [value, change.changed_at, by, item_id],
+                )
+                if field == "notes":  # keep the search index in step, in the same transaction
+                    index_notes(db, item_id, value)
+        except _Unchanged:
+            return None
         return change
+
+    @staticmethod
+    def _vetted_old_value(
+        db: Database, item_id: str, field: str, value: str | None, expected: str | None
+    ) -> object:
+        """The stored value when the one-statement log wrote nothing: why it did not.
+
+        Returns:
+            The old value to log (text the SQL comparison could not vouch for: a BLOB, a
+            number, bytes that are not UTF-8), or ``_UNCHANGED``.
+
+        Raises:
+            KeyError: there is no such item.
+            ChangedUnderneath: the stored value is not ``expected``.
+        """
+        row = db.execute(f"SELECT {field} FROM items WHERE id = ?", [item_id]).fetchone()
+        if row is None:
+            raise KeyError(item_id)
+        old = row[0]
+        if old == value:
+            return _UNCHANGED
+        if expected is not None and old != expected:
+            raise ChangedUnderneath(item_id, field, current=old, expected=expected)
+        return old
 
     def save_draft(
         self, item_id: str, text: str, by: str, base: str | None
