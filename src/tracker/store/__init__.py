@@ -6,7 +6,9 @@ read-modify-write as a whole) and appends what it changed to ``changes``.
 
 One module per concept, each a class deriving from :class:`~.connection.Connection`
 (so each sees ``self.db``, ``self.write()`` and the clock), composed here into the one
-:class:`Store` every caller uses:
+:class:`Store` every caller uses. Classes rather than functions taking a ``Database``:
+callers keep the one object they hold (``store.items(...)``), with no second layer of
+thin wrappers to keep in step, while each concept's SQL stays in its own module:
 
 - :mod:`.connection` — opening, upgrading (with a backup), ``write()``, closing;
 - :mod:`.files` — vetting a file before it is opened; :mod:`.errors` — the clerk's texts;

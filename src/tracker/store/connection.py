@@ -77,7 +77,6 @@ class Connection:
         # U+FFFD in place of the bad bytes instead of failing the whole query.
         db.conn.text_factory = _lenient_text
 
-    # ------------------------------------------------------------------ opening
     @classmethod
     def open(
         cls,

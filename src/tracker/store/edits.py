@@ -63,7 +63,6 @@ class Edits(Settings):
             )
         ]
 
-    # ------------------------------------------------------------------ writing
     def set_status(
         self, item_id: str, status: Status, by: str, expected: Status | None = None
     ) -> bool:
