@@ -19,6 +19,7 @@ from conftest import seeded_db
 
 from tracker.cli import Settings, _db_options, main
 from tracker.services.drafts import NoteDrafts
+from tracker.services.editing import Editing
 from tracker.store import Store
 from tracker.store.locations import default_db_path
 
@@ -336,7 +337,8 @@ class FakeApp:
         self.store = store
         self.clerk = clerk
         self.my_unit = my_unit
-        self.drafts = NoteDrafts(lambda: 0.0)
+        self.editing = Editing(store, clerk, drafts=NoteDrafts(lambda: 0.0))
+        self.drafts = self.editing.drafts
         self.return_code = self.exit_code
         FakeApp.instances.append(self)
 

@@ -372,10 +372,9 @@ def run_app(settings: Settings) -> None:
         app.run()
     finally:
         # An error in a handler ends the app; what was typed is still saved (merged
-        # with another window's text if that saved meanwhile).
-        failures = app.drafts.flush(
-            lambda item_id, text, base: store.save_draft(item_id, text, settings.clerk, base)
-        )
+        # with another window's text if that saved meanwhile), as every save is: by
+        # the app's editing service.
+        failures = app.editing.flush()
         if failures:  # the disk, the lock or the file failed: show the text, never drop it
             echo(_unsaved_notes(store, app.drafts.pending(), failures), err=True)
         try:

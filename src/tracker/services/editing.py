@@ -30,7 +30,10 @@ from tracker.store import ChangedUnderneath, ChangeRecord, ItemFilter, ItemRecor
 Severity = Literal["information", "warning", "error"]
 SaveState = Literal["typing", "saved", "failed"]
 
-READ_ONLY_TEXT = "此数据库是只读的（如光盘、写保护的U盘或只读文件），不能修改。请先把它复制到本机可写的位置再打开。"
+READ_ONLY_TEXT = (
+    "此数据库是只读的（如光盘、写保护的U盘或只读文件），不能修改。"
+    "请先把它复制到本机可写的位置再打开。"
+)
 NOT_STANDING_TEXT = "只有常态长期任务（如及时公开、长期坚持）需要定期检查"
 MERGED_TEXT = "这项任务的进展情况刚被另一窗口修改过；两处的文字已合并保存，请检查。"
 FIELD_NAMES = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
@@ -153,16 +156,22 @@ class Editing:
         """
         stored = self.store.item(item_id, flt)
         self._seen_notes[item_id] = stored.notes
-        draft = self.drafts.get(item_id)
-        return stored if draft is None else stored.model_copy(update={"notes": draft})
+        return self.shown(stored)
+
+    def shown(self, record: ItemRecord) -> ItemRecord:
+        """A stored record with any unsaved notes typed for it."""
+        draft = self.drafts.get(record.id)
+        return record if draft is None else record.model_copy(update={"notes": draft})
 
     def _records(self, item_ids: tuple[str, ...], flt: ItemFilter | None) -> dict[str, ItemRecord]:
+        """The stored records of changed items (remembered as what this window read)."""
         records = {}
         for item_id in item_ids:
             try:
-                records[item_id] = self.store.item(item_id, flt)
+                records[item_id] = record = self.store.item(item_id, flt)
             except KeyError:
                 continue  # gone meanwhile (another window removed its plan)
+            self._seen_notes[item_id] = record.notes
         return records
 
     # ------------------------------------------------------------------ status
