@@ -327,6 +327,8 @@ class Editing:
         window's text if that saved meanwhile). A failed save keeps its draft, to be
         retried when :meth:`due_in` says."""
         pending = self.drafts.pending()
+        if not pending:
+            return Outcome()  # every item switch asks: nothing to do, nothing to tell
         merged: list[str] = []
         failures = self.flush(merged=merged)
         notices = tuple(
@@ -340,10 +342,7 @@ class Editing:
         saved = tuple(pending)
         return self._tell(
             Outcome(
-                notes_saved=saved,
-                reload_notes=tuple(merged),
-                notices=notices,
-                save_state="saved" if saved else None,
+                notes_saved=saved, reload_notes=tuple(merged), notices=notices, save_state="saved"
             )
         )
 

@@ -223,7 +223,7 @@ class TrackerApp(App[None]):
         try:
             with self._exit_lock:
                 if not self._exit_saved.is_set():
-                    self.editing.save_drafts()
+                    self.save_drafts()
                     if self.drafts:
                         if self.rescue_drafts() is not None:
                             self.drafts.discard()  # kept in the rescue file
@@ -301,7 +301,7 @@ class TrackerApp(App[None]):
 
     def show_plan(self, plan_id: str) -> None:
         """Switch the main screen to another plan of the database."""
-        self.editing.save_drafts()
+        self.save_drafts()
         plan = self.store.plan(plan_id)
         self.plan_id = plan_id
         self.sub_title = plan.title
@@ -320,6 +320,10 @@ class TrackerApp(App[None]):
         return self.editing.refuse_if_read_only()
 
     # ------------------------------------------------------------------ saving
+    def save_drafts(self) -> Outcome:
+        """Commit every unsaved note now (the editing service answers what it saved)."""
+        return self.editing.save_drafts()
+
     def _heard(self, outcome: Outcome) -> None:
         """Show what an edit answered (from any screen), and keep the autosave timer."""
         for notice in outcome.notices:
@@ -363,7 +367,7 @@ class TrackerApp(App[None]):
     async def action_quit(self) -> None:
         """Save the notes, then quit. If they cannot be saved (the disk is full, the
         database's folder was deleted), offer to keep them in a text file and quit."""
-        self.editing.save_drafts()
+        self.save_drafts()
         if self.drafts:
             self.push_screen(ConfirmScreen(self._rescue_question()), self._rescue_and_quit)
             return
@@ -398,7 +402,7 @@ class TrackerApp(App[None]):
 
     def action_save_now(self) -> None:
         """Save the notes now (Ctrl+S)."""
-        self.editing.save_drafts()  # the main screen, told, shows a merge with another's text
+        self.save_drafts()  # the main screen, told, shows a merge with another's text
         if not self.drafts:
             self.show_saved()
 

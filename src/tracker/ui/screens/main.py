@@ -130,6 +130,7 @@ class MainScreen(Screen[None]):
         self.store = editing.store
         """The database, for reading what to show."""
         self.plan_id = plan_id
+        self._stop_listening: Callable[[], None] = lambda: None
         self._current: NodeRef | None = None
         self._last_highlight = 0.0
         self._show_timer: Timer | None = None
