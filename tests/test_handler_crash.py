@@ -29,7 +29,8 @@ from textual.widgets import TextArea
 
 import tracker.services.drafts
 import tracker.ui.app
-from tracker.cli import Settings, run_app
+from tracker.cli import run_app
+from tracker.cli.common import Settings
 from tracker.store import Store
 from tracker.ui.app import TrackerApp
 from tracker.ui.screens.main import MainScreen

@@ -10,6 +10,7 @@ import json
 
 import click
 
+from tracker.cli.common import Settings, common_options, open_store
 from tracker.cli.text import echo, json_safe, one_line, require_unit, table
 from tracker.domain.deadlines import DEADLINE_KIND_LABELS, DeadlineKind, DueWarning
 from tracker.domain.models import STATUS_LABELS, Status
@@ -70,7 +71,6 @@ def _done(outcome: Outcome) -> bool:
 
 def register(main: click.Group) -> None:
     """Add ``list`` and ``set`` to the ``tracker`` command group."""
-    from tracker.cli import Settings, _db_options, open_store
 
     @main.command("list")
     @click.option(
@@ -83,7 +83,7 @@ def register(main: click.Group) -> None:
     @click.option("--overdue", is_flag=True, help="只列出逾期的任务")
     @click.option("--due-soon", is_flag=True, help="只列出临期的任务")
     @click.option("--json", "as_json", is_flag=True, help="输出 JSON（供脚本使用）")
-    @_db_options
+    @common_options
     def list_command(
         settings: Settings,
         statuses: tuple[str, ...],
@@ -142,7 +142,7 @@ def register(main: click.Group) -> None:
     @click.argument("outline")
     @click.option("--status", metavar="状态", help="新状态：代码（done）或中文（已完成）")
     @click.option("--notes", metavar="文本", help="新的进展情况（整段替换）")
-    @_db_options
+    @common_options
     def set_command(
         settings: Settings, outline: str, status: str | None, notes: str | None
     ) -> None:
