@@ -262,3 +262,32 @@ def test_set_goes_through_the_service(tmp_path: Path, monkeypatch: pytest.Monkey
     with closing(sqlite3.connect(db)) as conn:
         logged = conn.execute("SELECT field, new_value, by FROM changes ORDER BY rowid").fetchall()
     assert logged == [("status", "done", USER), ("notes", "已公开", USER)]
+
+
+def test_import_ledger_goes_through_the_service(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl import load_workbook
+
+    from tracker.ledger import export_ledger, import_ledger
+
+    unit = store.unit("区发改局")
+    assert unit is not None
+    out = export_ledger(store, store.plans()[0].id, tmp_path / "发改.xlsx", unit_id=unit.id)
+    book = load_workbook(out)
+    sheet = book["台账"]
+    (row,) = [r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "1.1.1"]
+    sheet[f"H{row}"] = "已公开重大项目信息 5 条。"
+    book.save(out)
+    calls: list[tuple[str, str | None]] = []
+    real = Editing.apply_change
+
+    def spy(self: Editing, item_id: str, field: str, value: str | None, expected: str | None):
+        calls.append((field, value))
+        return real(self, item_id, field, value, expected)
+
+    monkeypatch.setattr(tracker.services.editing.Editing, "apply_change", spy)
+    result = import_ledger(store, out, "区发改局")
+    assert calls == [("notes", "已公开重大项目信息 5 条。")]
+    assert len(result.written) == 1
+    assert store.item(first(store).id).updated_by == "区发改局"
