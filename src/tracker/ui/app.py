@@ -35,7 +35,7 @@ from tracker.ui.screens.export import ConfirmScreen
 from tracker.ui.screens.help import HelpScreen
 from tracker.ui.screens.main import MainScreen
 from tracker.ui.screens.recovery import RecoveryScreen
-from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING
+from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING, Tone
 
 EXIT_DEADLINE = 0.5
 """Seconds after an exit signal or a hang-up by which the process is gone, whatever hangs."""
@@ -345,7 +345,8 @@ class TrackerApp(App[None]):
         if failures:
             _, error = failures[0]
             self.save_message = Text(
-                f"⚠ 进展情况未能保存：{error}。文字仍保留在窗格中，将自动重试。", style="bold red"
+                f"⚠ 进展情况未能保存：{error}。文字仍保留在窗格中，将自动重试。",
+                style=f"bold {Tone.ERROR}",
             )
             return set()
         if pending:
@@ -354,7 +355,7 @@ class TrackerApp(App[None]):
 
     def show_saved(self) -> None:
         """Tell the clerk that everything is saved, and when (by the store's clock)."""
-        self.save_message = Text(f"✓ 已保存 {self.store.clock():%H:%M:%S}", style="green")
+        self.save_message = Text(f"✓ 已保存 {self.store.clock():%H:%M:%S}", style=Tone.SUCCESS)
 
     def typing(self) -> None:
         """Tell the clerk that what they type will be saved in a moment."""

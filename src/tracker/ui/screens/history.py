@@ -12,6 +12,7 @@ from textual.widgets import Static
 from tracker.domain.models import Status
 from tracker.store import ChangeRecord, Store
 from tracker.ui.labels import literal, one_line
+from tracker.ui.theme import Tone
 
 FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
 KIND_LABELS = {"edit": "", "undo": "（撤销）", "redo": "（重做）", "carried": "（修订带入）"}
@@ -34,10 +35,10 @@ def change_text(change: ChangeRecord, with_item: str | None = None) -> Text:
     head = Text.assemble(
         (when, "bold"),
         "　",
-        literal(change.by, "cyan"),
+        literal(change.by, Tone.INFO),
         "　",
         (FIELD_LABELS.get(change.field, change.field), "bold"),
-        (KIND_LABELS.get(change.kind, ""), "yellow"),
+        (KIND_LABELS.get(change.kind, ""), Tone.WARNING),
     )
     if with_item:
         head.append("　")

@@ -32,6 +32,7 @@ from tracker.merge import (
 )
 from tracker.store import Store, StoreError
 from tracker.ui.labels import literal, one_line, painted
+from tracker.ui.theme import Tone
 
 
 class PathsInput(Input):
@@ -51,12 +52,12 @@ def summary_text(batch: BatchResult) -> Text:
     for result in batch.merged:
         line = literal(result.summary())
         if result.conflicts:
-            line.stylize("yellow")
+            line.stylize(Tone.WARNING)
         lines.append(line)
         for warning in result.warnings():
-            lines.append(Text.assemble(("  ⚠ ", "bold yellow"), literal(warning)))
+            lines.append(Text.assemble(("  ⚠ ", f"bold {Tone.WARNING}"), literal(warning)))
     for _, reason in batch.refused:
-        lines.append(Text.assemble(("✗ ", "bold red"), literal(reason, "red")))
+        lines.append(Text.assemble(("✗ ", f"bold {Tone.ERROR}"), literal(reason, Tone.ERROR)))
     lines.append(Text(batch.total(), style="bold"))
     if batch.conflicts:
         lines.append(Text("按 C 查看并处理冲突", style="dim"))
@@ -145,7 +146,7 @@ def _side(label: str, by: str | None, machine: str | None, at: str | None) -> Te
     return Text.assemble(
         (label, "bold"),
         ("（", "dim"),
-        literal(by or "?", "cyan"),
+        literal(by or "?", Tone.INFO),
         ("，", "dim"),
         literal(machine or "未知机器"),
         (f"，{when}）：", "dim"),
@@ -157,7 +158,7 @@ def conflict_text(conflict: Conflict) -> Text:
     field = conflict.field
     parts = [
         Text.assemble(
-            (FIELD_LABELS.get(field, field), "bold yellow"),
+            (FIELD_LABELS.get(field, field), f"bold {Tone.WARNING}"),
             "　",
             one_line(conflict.item_content, 60),
         ),
@@ -216,7 +217,7 @@ class ConflictsScreen(ModalScreen[bool]):
                 # No spaces: the sentence then wraps between characters, not at the number.
                 f"\n另有{held}条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用，"
                 "可用命令tracker conflicts列出。",
-                "yellow",
+                Tone.WARNING,
             )
             if held
             else Text()
@@ -229,7 +230,7 @@ class ConflictsScreen(ModalScreen[bool]):
             options.display = True
             options.focus()
         else:
-            count.update(painted("没有待处理的冲突。", "green") + note)
+            count.update(painted("没有待处理的冲突。", Tone.SUCCESS) + note)
             options.display = False
 
     def action_resolve(self, keep: str) -> None:

@@ -24,6 +24,7 @@ from tracker.domain.models import Status
 from tracker.domain.units import Role, UnitKind
 from tracker.store import ItemRecord, ItemUnit
 from tracker.ui.labels import editable, literal, status_badge, stored
+from tracker.ui.theme import Tone
 from tracker.ui.widgets.notes_area import NotesArea
 
 
@@ -223,7 +224,7 @@ def units_text(item: ItemRecord, units: list[ItemUnit]) -> Text:
             text.append("、")
         text.append_text(literal(unit.name))
         if unit.role is Role.LEAD:
-            text.append("（牵头）", style="bold magenta")
+            text.append("（牵头）", style=f"bold {Tone.MARK}")
         if unit.kind is UnitKind.COLLECTIVE:
             text.append("（集合）", style="dim")
     return text
@@ -237,13 +238,13 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
         text.append(f"　→ {item.due_date.isoformat()}", style="bold")
         days = (item.due_date - today).days
         if item.status is Status.DONE:
-            text.append("（已完成）", style="green")
+            text.append("（已完成）", style=Tone.SUCCESS)
         elif days < 0:
-            text.append(f"（逾期 {-days} 天）", style="bold red")
+            text.append(f"（逾期 {-days} 天）", style=f"bold {Tone.ERROR}")
         elif item.warning is DueWarning.DUE_SOON:
-            text.append(f"（还剩 {days} 天）", style="bold yellow")
+            text.append(f"（还剩 {days} 天）", style=f"bold {Tone.WARNING}")
         else:
-            text.append(f"（还剩 {days} 天）", style="green")
+            text.append(f"（还剩 {days} 天）", style=Tone.SUCCESS)
     if kind is DeadlineKind.DATE_THEN_STANDING and item.status is Status.DONE:
         kind = DeadlineKind.STANDING  # done by its date: now kept up and reviewed
         text.append("　此后持续落实", style="dim")
@@ -253,20 +254,22 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
         text.append(f"　（{kind.label}）", style="dim")
         period = "本季度" if review_period == "quarter" else "本月"
         if item.last_reviewed is None:
-            text.append(f"\n　尚未检查；按 r 记录{period}已检查", style="yellow")
+            text.append(f"\n　尚未检查；按 r 记录{period}已检查", style=Tone.WARNING)
         elif needs_review(item.last_reviewed, today, review_period):  # type: ignore[arg-type]
             text.append(
                 f"\n　上次检查 {item.last_reviewed.isoformat()}，{period}尚未检查；按 r 记录",
-                style="yellow",
+                style=Tone.WARNING,
             )
         else:
-            text.append(f"\n　{period}已检查（{item.last_reviewed.isoformat()}）", style="green")
+            text.append(
+                f"\n　{period}已检查（{item.last_reviewed.isoformat()}）", style=Tone.SUCCESS
+            )
     elif kind is DeadlineKind.UNKNOWN:
-        text.append("　⚠ 无法识别的时限，请人工确认", style="bold yellow")
+        text.append("　⚠ 无法识别的时限，请人工确认", style=f"bold {Tone.WARNING}")
     elif kind is DeadlineKind.RELATIVE and _months(item):
         text.append(
             f"　⚠ 自印发之日起 {_months(item)} 个月，分工表未写明印发日期，请人工确认",
-            style="bold yellow",
+            style=f"bold {Tone.WARNING}",
         )
     else:
         text.append(f"　（{kind.label}）", style="dim")

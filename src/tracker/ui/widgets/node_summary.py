@@ -8,6 +8,7 @@ from textual.widgets import Static
 from tracker.domain.models import Status
 from tracker.store import Progress
 from tracker.ui.labels import literal, status_badge
+from tracker.ui.theme import Tone
 
 BAR_WIDTH = 12
 
@@ -17,7 +18,7 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> Text:
     filled = round(width * done / total) if total else 0
     rate = f"{done * 100 // total}%" if total else "—"
     return Text.assemble(
-        ("█" * filled, "green"), ("░" * (width - filled), "dim"), f" {done}/{total}  {rate}"
+        ("█" * filled, Tone.SUCCESS), ("░" * (width - filled), "dim"), f" {done}/{total}  {rate}"
     )
 
 
@@ -39,9 +40,9 @@ class NodeSummary(Static):
             Text.assemble(("完成情况 ", "bold"), progress_bar(progress.done, progress.total)),
             Text.assemble(
                 ("逾期 ", "bold"),
-                (str(progress.overdue), "bold red" if progress.overdue else ""),
+                (str(progress.overdue), f"bold {Tone.ERROR}" if progress.overdue else ""),
                 ("　临期 ", "bold"),
-                (str(progress.due_soon), "bold yellow" if progress.due_soon else ""),
+                (str(progress.due_soon), f"bold {Tone.WARNING}" if progress.due_soon else ""),
             ),
             Text(""),
         ]
