@@ -31,7 +31,7 @@ from tracker.services.undo import UndoStack
 from tracker.store import ItemFilter, Store, StoreError
 from tracker.store.locations import stylesheet_path
 from tracker.ui.exits import EXIT_CODE_HANGUP, ExitSignals, pid_alive, rescue_notes
-from tracker.ui.screens.export import ConfirmScreen
+from tracker.ui.screens.dialogs import ConfirmScreen
 from tracker.ui.screens.help import HelpScreen
 from tracker.ui.screens.main import MainScreen
 from tracker.ui.screens.recovery import RecoveryScreen

@@ -11,10 +11,10 @@ from textual.widgets import Static
 
 from tracker.domain.models import Status
 from tracker.store import ChangeRecord, Store
+from tracker.ui.format import FIELD_LABELS, second_label
 from tracker.ui.labels import literal, one_line
 from tracker.ui.theme import Tone
 
-FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
 KIND_LABELS = {"edit": "", "undo": "（撤销）", "redo": "（重做）", "carried": "（修订带入）"}
 
 
@@ -31,7 +31,7 @@ def _value(field: str, value: str | None) -> Text:
 
 def change_text(change: ChangeRecord, with_item: str | None = None) -> Text:
     """One change as a clerk reads it: when, who, what, from → to."""
-    when = change.changed_at[:19].replace("T", " ")
+    when = second_label(change.changed_at)
     head = Text.assemble(
         (when, "bold"),
         "　",

@@ -20,7 +20,6 @@ from textual.widgets.option_list import Option
 
 from tracker.domain.models import Status
 from tracker.merge import (
-    FIELD_LABELS,
     BatchResult,
     Conflict,
     Keep,
@@ -31,6 +30,7 @@ from tracker.merge import (
     resolve_conflict,
 )
 from tracker.store import Store, StoreError
+from tracker.ui.format import FIELD_LABELS, minute_label
 from tracker.ui.labels import literal, one_line, painted
 from tracker.ui.theme import Tone
 
@@ -142,7 +142,7 @@ def _value(field: str, value: str | None) -> Text:
 
 
 def _side(label: str, by: str | None, machine: str | None, at: str | None) -> Text:
-    when = (at or "")[:16].replace("T", " ")
+    when = minute_label(at)
     return Text.assemble(
         (label, "bold"),
         ("（", "dim"),

@@ -23,6 +23,7 @@ from tracker.domain.deadlines import DeadlineKind, DueWarning, needs_review, par
 from tracker.domain.models import Status
 from tracker.domain.units import Role, UnitKind
 from tracker.store import ItemRecord, ItemUnit
+from tracker.ui.format import minute_label
 from tracker.ui.labels import editable, literal, status_badge, stored
 from tracker.ui.theme import Tone
 from tracker.ui.widgets.notes_area import NotesArea
@@ -139,7 +140,7 @@ class ItemDetail(Vertical):
             deadline_text(new, self.today, self.review_period)
         )
         updated = (
-            Text(f"最后更新：{_short_time(new.updated_at)}　{new.updated_by or ''}", style="dim")
+            Text(f"最后更新：{minute_label(new.updated_at)}　{new.updated_by or ''}", style="dim")
             if new.updated_at
             else Text("尚未更新", style="dim")
         )
@@ -279,7 +280,3 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
 def _months(item: ItemRecord) -> int | None:
     """The months a relative deadline counts from an unknown issue date (6个月, 1年)."""
     return parse_deadline(item.deadline_text, item.plan_year).months
-
-
-def _short_time(iso: str | None) -> str:
-    return (iso or "")[:16].replace("T", " ")

@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from tracker.domain.models import Status
 from tracker.store import Progress
+from tracker.ui.format import percent_label
 from tracker.ui.labels import literal, status_badge
 from tracker.ui.theme import Tone
 
@@ -16,9 +17,10 @@ BAR_WIDTH = 12
 def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> Text:
     """A text progress bar with the count and the rate, e.g. ``█████░░░ 12/47 26%``."""
     filled = round(width * done / total) if total else 0
-    rate = f"{done * 100 // total}%" if total else "—"
     return Text.assemble(
-        ("█" * filled, Tone.SUCCESS), ("░" * (width - filled), "dim"), f" {done}/{total}  {rate}"
+        ("█" * filled, Tone.SUCCESS),
+        ("░" * (width - filled), "dim"),
+        f" {done}/{total}  {percent_label(done, total)}",
     )
 
 
