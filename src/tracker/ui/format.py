@@ -7,9 +7,21 @@ re-exported here so that the app has one module to ask.
 
 from __future__ import annotations
 
-from tracker.domain.format import FIELD_LABELS, day_label, minute_label, second_label
+from rich.text import Text
 
-__all__ = ["FIELD_LABELS", "day_label", "minute_label", "percent", "percent_label", "second_label"]
+from tracker.domain.format import FIELD_LABELS, day_label, minute_label, second_label
+from tracker.domain.models import Status
+from tracker.ui.labels import literal
+
+__all__ = [
+    "FIELD_LABELS",
+    "day_label",
+    "field_value",
+    "minute_label",
+    "percent",
+    "percent_label",
+    "second_label",
+]
 
 
 def percent(done: int, total: int) -> int:
@@ -24,3 +36,19 @@ def percent_label(done: int, total: int) -> str:
     """The completion rate as the app shows it, e.g. ``26%``; ``—`` when there is nothing
     to count. (Reports write it to one decimal: ``tracker.services.report.rate_label``.)"""
     return f"{percent(done, total)}%" if total else "—"
+
+
+def field_value(field: str, value: str | None, style: str = "") -> Text:
+    """An edited field's value as the history and the conflicts show it: a status by its
+    label, ``（空）`` (dim) for nothing, anything else exactly as stored.
+
+    Args:
+        field: The field (``status``, ``notes``, ``last_reviewed``).
+        value: The stored value.
+        style: A style for a status label.
+    """
+    if value is None or value == "":
+        return Text("（空）", style="dim")
+    if field == "status" and value in set(Status):
+        return Text(Status(value).label, style=style)
+    return literal(value)

@@ -18,7 +18,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tracker.domain.models import Status
 from tracker.merge import (
     BatchResult,
     Conflict,
@@ -30,7 +29,7 @@ from tracker.merge import (
     resolve_conflict,
 )
 from tracker.store import Store, StoreError
-from tracker.ui.format import FIELD_LABELS, minute_label
+from tracker.ui.format import FIELD_LABELS, field_value, minute_label
 from tracker.ui.labels import literal, one_line, painted
 from tracker.ui.theme import Tone
 
@@ -132,12 +131,7 @@ class MergeScreen(ModalScreen[bool]):
 
 def _value(field: str, value: str | None) -> Text:
     """A value in full, indented under its heading."""
-    if value is None or value == "":
-        shown = Text("（空）", style="dim")
-    elif field == "status" and value in set(Status):
-        shown = Text(Status(value).label, style="bold")
-    else:
-        shown = literal(value)
+    shown = field_value(field, value, "bold")
     return Text("\n").join(Text("  ") + line for line in shown.split("\n"))
 
 
