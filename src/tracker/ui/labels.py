@@ -122,16 +122,16 @@ def stored(text: str) -> str:
     return text.replace("\u240d", "\r").translate(_FROM_VISIBLE)
 
 
-def warning_style(warning: DueWarning) -> str:
-    """The style for a due warning: red for 逾期, yellow for 临期, green for 正常.
-
-    ANSI colours, so each theme draws them readably (orange on the dark theme, dark
-    amber on the light one: see ``tracker.ui.theme``)."""
-    return _WARNING_TONES.get(warning, "")
-
-
 _WARNING_TONES: dict[DueWarning, str] = {
     DueWarning.OVERDUE: Tone.ERROR,
     DueWarning.DUE_SOON: Tone.WARNING,
     DueWarning.ON_TRACK: Tone.SUCCESS,
 }
+
+
+def warning_style(warning: DueWarning) -> str:
+    """The style for a due warning: red for 逾期, yellow for 临期, green for 正常.
+
+    Tones of the theme's palette, so each theme draws them readably (orange on the dark
+    theme, dark amber on the light one: see ``tracker.ui.theme``)."""
+    return _WARNING_TONES.get(warning, "")
