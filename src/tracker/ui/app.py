@@ -35,7 +35,8 @@ from tracker.ui.screens.dialogs import ConfirmScreen
 from tracker.ui.screens.help import HelpScreen
 from tracker.ui.screens.main import MainScreen
 from tracker.ui.screens.recovery import RecoveryScreen
-from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING, Tone
+from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING
+from tracker.ui.tones import Tone
 
 EXIT_DEADLINE = 0.5
 """Seconds after an exit signal or a hang-up by which the process is gone, whatever hangs."""

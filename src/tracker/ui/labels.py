@@ -14,7 +14,7 @@ from rich.text import Text
 
 from tracker.domain.deadlines import DueWarning
 from tracker.domain.models import Status
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 STATUS_STYLES: dict[Status, tuple[str, str]] = {
     Status.NOT_STARTED: ("○", "dim"),

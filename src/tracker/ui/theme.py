@@ -13,8 +13,6 @@ On the light theme the stylesheet draws unfocused panel borders in ``$border-blu
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from rich.color import Color as RichColor
 from rich.terminal_theme import TerminalTheme
 from textual._ansi_theme import ALABASTER
@@ -53,29 +51,6 @@ LIGHT_THEME = Theme(
     },
 )
 """Readable on white paper-like backgrounds: text ≥ 4.5:1, borders and titles ≥ 3:1."""
-
-
-class Tone(StrEnum):
-    """The colours the app paints labels in (Rich ``Text`` built in Python), by meaning.
-
-    The only colour names in ``tracker.ui``'s Python (``tests/test_theme.py`` checks):
-    everything else takes its colours from here or from ``tracker.tcss``. Each tone is an
-    ANSI colour on purpose: Textual draws ANSI colours in the active theme's palette
-    (Textual's for the dark theme, :data:`LIGHT_ANSI` for the light one) when it paints,
-    so a tree label built before the clerk presses ``t`` is repainted in the new theme.
-    A colour looked up in ``App.theme_variables`` would be fixed when the label is built.
-    """
-
-    ERROR = "red"
-    """逾期, 暂缓, refusals and errors."""
-    WARNING = "yellow"
-    """临期, 推进中, what needs a look (not found, not yet reviewed)."""
-    SUCCESS = "green"
-    """已完成, saved, everything done."""
-    INFO = "cyan"
-    """持续推进, people's names, keys in the help."""
-    MARK = "magenta"
-    """The lead unit (★ 牵头) and collective units."""
 
 
 def _ansi_light() -> TerminalTheme:

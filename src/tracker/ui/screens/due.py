@@ -21,7 +21,7 @@ from tracker.domain.deadlines import DueWarning
 from tracker.domain.models import Status
 from tracker.store import ItemFilter, ItemRecord, Store
 from tracker.ui.labels import one_line, painted, status_badge
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 CELL_PADDING = 1
 """Blank cells either side of each column."""

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (

@@ -12,7 +12,7 @@ from textual.widgets import Static
 from tracker.store import ChangeRecord, Store
 from tracker.ui.format import FIELD_LABELS, field_value, second_label
 from tracker.ui.labels import literal, one_line
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 KIND_LABELS = {"edit": "", "undo": "（撤销）", "redo": "（重做）", "carried": "（修订带入）"}
 

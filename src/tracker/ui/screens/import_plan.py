@@ -27,7 +27,7 @@ from tracker.importers.preview import format_preview, preview_plan
 from tracker.services.revisions import import_plan_or_revision
 from tracker.store import Store, StoreError
 from tracker.ui.labels import literal, painted
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 HINT = "Enter 预览　再按 Enter 导入　Esc 取消"
 

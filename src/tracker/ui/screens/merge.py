@@ -31,7 +31,7 @@ from tracker.merge import (
 from tracker.store import Store, StoreError
 from tracker.ui.format import FIELD_LABELS, field_value, minute_label
 from tracker.ui.labels import literal, one_line, painted
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 
 class PathsInput(Input):

@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from tracker.store import Store
 from tracker.ui.labels import literal, mini_bar
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 
 class PlanPickerScreen(ModalScreen[str | None]):

@@ -24,7 +24,7 @@ from tracker.domain.deadlines import DueWarning
 from tracker.services.search import search
 from tracker.store import ItemFilter, ItemRecord, Store
 from tracker.ui.labels import literal, one_line, painted, status_badge, warning_style
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 RESULT_LIMIT = 200
 """At most this many results are listed (the seed plan has 47 items)."""

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from tracker.domain.units import UnitKind, matches_initials
 from tracker.store import Store, UnitRecord
 from tracker.ui.labels import literal, painted
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 ALL_UNITS = ""
 """What the dialog returns for 「（全部单位，不筛选）」: forget my unit."""

@@ -25,7 +25,7 @@ from tracker.domain.units import Role, UnitKind
 from tracker.store import ItemRecord, ItemUnit
 from tracker.ui.format import minute_label
 from tracker.ui.labels import editable, literal, status_badge, stored
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 from tracker.ui.widgets.notes_area import NotesArea
 
 

@@ -9,7 +9,7 @@ from tracker.domain.models import Status
 from tracker.store import Progress
 from tracker.ui.format import percent_label
 from tracker.ui.labels import literal, status_badge
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 BAR_WIDTH = 12
 

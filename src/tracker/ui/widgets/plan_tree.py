@@ -27,7 +27,7 @@ from tracker.ui.labels import (
     status_badge,
     warning_style,
 )
-from tracker.ui.theme import Tone
+from tracker.ui.tones import Tone
 
 NodeKind = Literal["plan", "category", "key_task", "item"]
 ITEM_LABEL_WIDTH = 40
