@@ -34,11 +34,12 @@ from tracker.services.editing import Editing, Outcome
 from tracker.store import ItemFilter, Store, StoreError
 from tracker.store.locations import stylesheet_path
 from tracker.ui.exits import EXIT_CODE_HANGUP, ExitSignals, pid_alive, rescue_notes
-from tracker.ui.screens.export import ConfirmScreen
+from tracker.ui.screens.dialogs import ConfirmScreen
 from tracker.ui.screens.help import HelpScreen
 from tracker.ui.screens.main import DatabaseChanged, MainScreen
 from tracker.ui.screens.recovery import RecoveryScreen
 from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING
+from tracker.ui.tones import Tone
 
 EXIT_DEADLINE = 0.5
 """Seconds after an exit signal or a hang-up by which the process is gone, whatever hangs."""
@@ -341,7 +342,7 @@ class TrackerApp(App[None]):
         elif outcome.save_state == "failed":
             self.save_message = Text(
                 f"⚠ 进展情况未能保存：{outcome.error}。文字仍保留在窗格中，将自动重试。",
-                style="bold red",
+                style=f"bold {Tone.ERROR}",
             )
         self._arm_autosave()
 
@@ -361,7 +362,7 @@ class TrackerApp(App[None]):
 
     def show_saved(self) -> None:
         """Tell the clerk that everything is saved, and when (by the store's clock)."""
-        self.save_message = Text(f"✓ 已保存 {self.store.clock():%H:%M:%S}", style="green")
+        self.save_message = Text(f"✓ 已保存 {self.store.clock():%H:%M:%S}", style=Tone.SUCCESS)
 
     # ------------------------------------------------------------------ actions
     async def action_quit(self) -> None:

@@ -31,7 +31,8 @@ from tracker.store import CategoryRecord, ItemFilter, ItemRecord
 from tracker.store.outfile import export_name
 from tracker.store.snapshot import SnapshotError
 from tracker.ui.labels import literal
-from tracker.ui.screens.export import ConfirmScreen, ExportScreen
+from tracker.ui.screens.dialogs import ConfirmScreen
+from tracker.ui.screens.export import ExportScreen
 from tracker.ui.screens.search import SearchScreen
 from tracker.ui.widgets.folded import FoldedLine
 from tracker.ui.widgets.item_detail import ItemDetail
