@@ -17,8 +17,10 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import seeded_db
 
-from tracker.cli import Settings, _db_options, main
+from tracker.cli import main
+from tracker.cli.common import Settings, common_options
 from tracker.services.drafts import NoteDrafts
+from tracker.services.editing import Editing
 from tracker.store import Store
 from tracker.store.locations import default_db_path
 
@@ -277,7 +279,7 @@ def probe() -> Iterator[str]:
     """A throwaway subcommand, decorated like the real ones, that prints its settings."""
 
     @click.command("probe-settings")
-    @_db_options
+    @common_options
     def probe_command(settings: Settings) -> None:
         click.echo(f"db={settings.db}")
         click.echo(f"clerk={settings.clerk}")
@@ -336,7 +338,8 @@ class FakeApp:
         self.store = store
         self.clerk = clerk
         self.my_unit = my_unit
-        self.drafts = NoteDrafts(lambda: 0.0)
+        self.editing = Editing(store, clerk, drafts=NoteDrafts(lambda: 0.0))
+        self.drafts = self.editing.drafts
         self.return_code = self.exit_code
         FakeApp.instances.append(self)
 

@@ -220,7 +220,7 @@ def test_unreadable_text_is_refused_per_value(base: Path, clerk: Store, tmp_path
 def test_an_unexpected_failure_is_a_refusal(
     base: Path, clerk: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tracker.merge as merge_module
+    import tracker.merge.merging as merge_module
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
@@ -258,7 +258,7 @@ async def test_merge_dialog_shows_refusals_and_stays_open(
 ) -> None:
     from textual.widgets import Input, Static
 
-    import tracker.merge as merge_module
+    import tracker.merge.merging as merge_module
     from tracker.ui.screens.merge import ConflictsScreen, MergeScreen
 
     good1 = hostile.craft(base, "garbage_date", tmp_path / "good1.db")

@@ -10,183 +10,46 @@ Everything printed goes through :func:`tracker.cli.text.echo`.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 from click.core import ParameterSource
-from pydantic import BaseModel, ConfigDict
 
+from tracker.cli import items as item_commands
+from tracker.cli import ledger as ledger_commands
+from tracker.cli import merge as merge_commands
+from tracker.cli import serve as serve_commands
+from tracker.cli.common import (
+    DB_HELP,
+    PLAN_HELP,
+    TODAY_HELP,
+    UNIT_HELP,
+    USER_HELP,
+    Settings,
+    TrackerCommand,
+    common_options,
+    open_store,
+)
 from tracker.cli.text import (
     DateParam,
     TrackerContext,
     echo,
-    missing_database_message,
     require_unit,
     table,
     use_chinese_click,
 )
 from tracker.importers import read_plan
-from tracker.importers.parser import PlanFormatError, read_plan_file
+from tracker.importers.parser import PlanFormatError
 from tracker.services.revisions import import_plan_or_revision
 from tracker.store import REVIEW_PERIODS, Store, StoreError
-from tracker.store.locations import bundled_plan_path, default_db_path, default_user
 from tracker.store.snapshot import SnapshotError
 from tracker.ui.labels import printable
 from tracker.ui.terminal import non_utf8_encoding, utf8_advice
-
-DB_HELP = (
-    "数据库文件（默认：用户数据目录下的 tracker.db；也可用环境变量 TRACKER_DB）；"
-    "须已存在，新建请用 tracker import"
-)
-USER_HELP = "记录在修改日志中的经办人（默认：环境变量 TRACKER_USER，否则为登录名）"
-UNIT_HELP = (
-    "单位：只看（或只导出）该单位负责（含通过集合单位负责）的任务；也可用环境变量 TRACKER_UNIT"
-)
-TODAY_HELP = "按指定日期判断逾期、临期，用于补做某日的报告；默认为今天"
-PLAN_HELP = (
-    "分工表（编号或其开头、标题或年份，如 2023）；默认最新的一份；也可用环境变量 TRACKER_PLAN"
-)
-
-
-def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--db``, ``--user``, ``--unit``, ``--today`` and ``--plan`` to a command.
-
-    Given after the command name they win over the same options before it (the
-    group's), which win over the environment.
-    """
-
-    # No envvar here: the group reads TRACKER_DB / TRACKER_USER / ..., so an explicit
-    # ``tracker --db X cmd`` is not overridden by the environment at the command level.
-    @click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        metavar="文件",
-        help=DB_HELP,
-    )
-    @click.option("--user", metavar="经办人", help=USER_HELP)
-    # Named apart from the commands' own parameters (``units join UNIT …``).
-    @click.option("--unit", "unit_option", metavar="单位", help=UNIT_HELP)
-    @click.option("--today", "today_option", type=DateParam(), help=TODAY_HELP)
-    @click.option("--plan", "plan_option", metavar="分工表", help=PLAN_HELP)
-    @click.pass_context
-    @functools.wraps(command)
-    def wrapper(
-        ctx: click.Context,
-        db_path: Path | None,
-        user: str | None,
-        unit_option: str | None,
-        today_option: date | None,
-        plan_option: str | None,
-        **kwargs: Any,
-    ):
-        inherited = ctx.find_object(Settings) or Settings()
-        given = {
-            "db_path": db_path,
-            "user": user,
-            "unit": unit_option,
-            "today": today_option,
-            "plan": plan_option,
-        }
-        update: dict[str, Any] = {key: value for key, value in given.items() if value}
-        if "db_path" in update:
-            update["db_from_env"] = False
-        if "unit" in update:
-            update["unit_from_env"] = False
-        settings = inherited.model_copy(update=update)
-        ctx.obj = settings  # subcommands of a group see these values
-        return command(settings, **kwargs)
-
-    return wrapper
-
-
-_db_options = _common_options
-"""The old name, kept for the command modules that decorate with it."""
-
-
-class Settings(BaseModel):
-    """The database, clerk, unit and day a command works with."""
-
-    model_config = ConfigDict(frozen=True)
-
-    db_path: Path | None = None
-    """``--db``; None means the default in the user data directory."""
-    user: str | None = None
-    """``--user``; None means the login name."""
-    unit: str | None = None
-    """``--unit``: the clerk's unit."""
-    today: date | None = None
-    """``--today``: judge deadlines as of this day instead of the clock's."""
-    plan: str | None = None
-    """``--plan``: which plan (id or its start, title, or year); default the newest."""
-    db_from_env: bool = False
-    """The database was named by ``TRACKER_DB``, not ``--db`` (for the messages)."""
-    unit_from_env: bool = False
-    """The unit came from ``TRACKER_UNIT``, not ``--unit`` (it never narrows an export)."""
-
-    def __init__(self, db_path: Path | None = None, user: str | None = None, **kwargs: Any):
-        super().__init__(db_path=db_path, user=user, **kwargs)
-
-    @property
-    def db(self) -> Path:
-        return self.db_path or default_db_path()
-
-    @property
-    def clerk(self) -> str:
-        return self.user or default_user()
-
-
-def open_store(settings: Settings, seed: bool = True, create: bool = False) -> Store:
-    """Open the database.
-
-    A database named by ``--db`` or ``TRACKER_DB`` must exist, unless ``create`` (for
-    ``import``): a typo never makes a new, empty database. The default database is
-    created on first run and, if ``seed``, loaded with the bundled plan.
-
-    Raises:
-        click.ClickException: with a message for the clerk.
-    """
-    path = settings.db
-    explicit = settings.db_path is not None
-    if explicit and not create:
-        empty = path.is_file() and path.stat().st_size == 0  # SQLite would take it as new
-        if not path.exists() or empty:
-            raise click.ClickException(
-                missing_database_message(path, from_env=settings.db_from_env, empty=empty)
-            )
-    try:
-        store = Store.open(path)
-    except StoreError as error:
-        raise click.ClickException(str(error)) from error
-    if store.upgrade_backup is not None:
-        echo(f"数据库已升级到新格式；升级前的备份：{store.upgrade_backup}", err=True)
-    store.today_override = settings.today
-    try:
-        if seed and not explicit and not store.has_plans():
-            # The default database's first run (or one that ended before the plan loaded).
-            store.import_plan(read_plan_file(bundled_plan_path()))
-    except BaseException:
-        store.close()
-        raise
-    return store
-
-
-class TrackerCommand(click.Command):
-    """A command whose usage line reads in Chinese (``[选项]``), its help laid out by
-    display width."""
-
-    context_class = TrackerContext
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("options_metavar", "[选项]")
-        super().__init__(*args, **kwargs)
 
 
 class TrackerGroup(click.Group):
@@ -372,10 +235,9 @@ def run_app(settings: Settings) -> None:
         app.run()
     finally:
         # An error in a handler ends the app; what was typed is still saved (merged
-        # with another window's text if that saved meanwhile).
-        failures = app.drafts.flush(
-            lambda item_id, text, base: store.save_draft(item_id, text, settings.clerk, base)
-        )
+        # with another window's text if that saved meanwhile), as every save is: by
+        # the app's editing service.
+        failures = app.editing.flush()
         if failures:  # the disk, the lock or the file failed: show the text, never drop it
             echo(_unsaved_notes(store, app.drafts.pending(), failures), err=True)
         try:
@@ -432,7 +294,7 @@ def _unsaved_notes(
 @click.option(
     "--dry-run", is_flag=True, help="只显示将导入的内容（层级、数量、前几条、提示），不写入"
 )
-@_db_options
+@common_options
 def import_command(
     settings: Settings,
     file: Path,
@@ -486,7 +348,7 @@ def import_command(
 @main.command("export-snapshot")
 @click.argument("out", type=click.Path(path_type=Path), required=False)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-@_db_options
+@common_options
 def export_snapshot_command(settings: Settings, out: Path | None, force: bool) -> None:
     """导出 SQLite 快照：一个完整、独立的数据库文件，可上报、存档或在其他电脑合并。
 
@@ -529,7 +391,7 @@ def export_snapshot_command(settings: Settings, out: Path | None, force: bool) -
 @click.option(
     "--all", "all_plans", is_flag=True, help="列出所有分工表的单位（默认只列当前分工表的）"
 )
-@_db_options
+@common_options
 def units_command(settings: Settings, all_plans: bool) -> None:
     """列出当前分工表（--plan，默认最新）的责任单位；子命令可添加单位、设置集合单位的成员。
 
@@ -572,7 +434,7 @@ def units_command(settings: Settings, all_plans: bool) -> None:
 
 @units_command.command("add")
 @click.argument("name")
-@_db_options
+@common_options
 def units_add(settings: Settings, name: str) -> None:
     """添加单位（如计划中只以「各乡镇街委」出现的乡镇街道），自动加入默认的集合单位。"""
     store = open_store(settings)
@@ -604,7 +466,7 @@ def _set_membership(settings: Settings, unit_name: str, collective: str, member:
 @click.argument("alias", required=False)
 @click.argument("name", required=False)
 @click.option("--remove", is_flag=True, help="删除别名 ALIAS")
-@_db_options
+@common_options
 def units_alias(settings: Settings, alias: str | None, name: str | None, remove: bool) -> None:
     """让写法 ALIAS 与单位 NAME 算同一单位（适用于所有分工表）；不带参数时列出别名。
 
@@ -637,7 +499,7 @@ def units_alias(settings: Settings, alias: str | None, name: str | None, remove:
 @units_command.command("join")
 @click.argument("unit")
 @click.argument("collective")
-@_db_options
+@common_options
 def units_join(settings: Settings, unit: str, collective: str) -> None:
     """让具体单位 UNIT 属于集合单位 COLLECTIVE（其任务也归 UNIT 负责）。"""
     _set_membership(settings, unit, collective, True)
@@ -646,7 +508,7 @@ def units_join(settings: Settings, unit: str, collective: str) -> None:
 @units_command.command("leave")
 @click.argument("unit")
 @click.argument("collective")
-@_db_options
+@common_options
 def units_leave(settings: Settings, unit: str, collective: str) -> None:
     """让具体单位 UNIT 不再属于集合单位 COLLECTIVE（重新导入也不会恢复）。"""
     _set_membership(settings, unit, collective, False)
@@ -664,7 +526,7 @@ SETTINGS = {
 @main.command("config")
 @click.argument("key", type=click.Choice(sorted(SETTINGS)), required=False)
 @click.argument("value", required=False)
-@_db_options
+@common_options
 def config_command(settings: Settings, key: str | None, value: str | None) -> None:
     """查看或修改设置（保存在数据库中）。
 
@@ -695,18 +557,5 @@ def config_command(settings: Settings, key: str | None, value: str | None) -> No
         store.close()
 
 
-from tracker.cli.items import register as _register_items  # noqa: E402
-
-_register_items(main)
-
-from tracker.cli.ledger import register as _register_ledger  # noqa: E402
-
-_register_ledger(main)
-
-from tracker.cli.merge import register as _register_merge  # noqa: E402
-
-_register_merge(main)
-
-from tracker.cli.serve import register as _register_serve  # noqa: E402
-
-_register_serve(main)
+for _commands in (item_commands, ledger_commands, merge_commands, serve_commands):
+    _commands.register(main)

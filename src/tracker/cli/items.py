@@ -10,9 +10,11 @@ import json
 
 import click
 
+from tracker.cli.common import Settings, common_options, open_store
 from tracker.cli.text import echo, json_safe, one_line, require_unit, table
 from tracker.domain.deadlines import DEADLINE_KIND_LABELS, DeadlineKind, DueWarning
 from tracker.domain.models import STATUS_LABELS, Status
+from tracker.services.editing import Editing, Outcome
 from tracker.store import ItemFilter, ItemRecord, Store, StoreError
 
 _STATUS_BY_WORD = {s.value: s for s in Status} | {label: s for s, label in STATUS_LABELS.items()}
@@ -58,9 +60,17 @@ def _as_json(item: ItemRecord) -> dict:
     }
 
 
+def _done(outcome: Outcome) -> bool:
+    """Whether an edit wrote anything; a store's refusal becomes the command's error."""
+    if isinstance(outcome.error, StoreError):
+        raise click.ClickException(str(outcome.error)) from outcome.error
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.written
+
+
 def register(main: click.Group) -> None:
     """Add ``list`` and ``set`` to the ``tracker`` command group."""
-    from tracker.cli import Settings, _db_options, open_store
 
     @main.command("list")
     @click.option(
@@ -73,7 +83,7 @@ def register(main: click.Group) -> None:
     @click.option("--overdue", is_flag=True, help="只列出逾期的任务")
     @click.option("--due-soon", is_flag=True, help="只列出临期的任务")
     @click.option("--json", "as_json", is_flag=True, help="输出 JSON（供脚本使用）")
-    @_db_options
+    @common_options
     def list_command(
         settings: Settings,
         statuses: tuple[str, ...],
@@ -132,7 +142,7 @@ def register(main: click.Group) -> None:
     @click.argument("outline")
     @click.option("--status", metavar="状态", help="新状态：代码（done）或中文（已完成）")
     @click.option("--notes", metavar="文本", help="新的进展情况（整段替换）")
-    @_db_options
+    @common_options
     def set_command(
         settings: Settings, outline: str, status: str | None, notes: str | None
     ) -> None:
@@ -155,14 +165,13 @@ def register(main: click.Group) -> None:
                 raise click.ClickException(
                     f"没有编号为「{outline}」的任务（编号形如 1.2.1：工作任务.重点工作任务.条目）"
                 ) from error
+            # The same service as the app's keys: the same rules, the same change log.
+            editing = Editing(store, settings.clerk)
             changed = []
-            try:
-                if new_status is not None and store.set_status(item.id, new_status, settings.clerk):
-                    changed.append(f"状态 → {new_status.label}")
-                if notes is not None and store.save_notes(item.id, notes, settings.clerk):
-                    changed.append("进展情况已更新")
-            except StoreError as error:
-                raise click.ClickException(str(error)) from error
+            if new_status is not None and _done(editing.set_status(item.id, new_status)):
+                changed.append(f"状态 → {new_status.label}")
+            if notes is not None and _done(editing.save_notes(item.id, notes)):
+                changed.append("进展情况已更新")
             summary = "；".join(changed) if changed else "无变化"
             echo(f"{item.outline} {one_line(item.content)[:40]}：{summary}")
         finally:

@@ -1,19 +1,17 @@
 """Commands to hand the ledger in and gather it: ``export-ledger``, ``import-ledger``, ``report``.
 
-Registered on the main group by :func:`register`, called at the end of :mod:`tracker.cli`;
-the commands are built there, so this module imports :mod:`tracker.cli` only once that
-is loaded (either may be imported first). Like every command they take ``--db``,
+Registered on the main group by :func:`register`, called by :mod:`tracker.cli`. Like
+every command they take ``--db``,
 ``--user``, ``--unit``, ``--today`` and ``--plan`` before or after their name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
+from tracker.cli.common import Settings, TrackerCommand, common_options, open_store
 from tracker.cli.text import echo, require_unit
 from tracker.ledger import LedgerError, describe_import, export_ledger, import_ledger
 from tracker.services.report import (
@@ -27,11 +25,6 @@ from tracker.services.report import (
 from tracker.store import ItemFilter, Store
 from tracker.store.outfile import export_name
 
-if TYPE_CHECKING:
-    from tracker.cli import Settings
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
 
 def _open(settings: Settings) -> tuple[Store, str | None]:
     """The store (today fixed by ``--today``) and the id of the ``--unit`` (if any).
@@ -39,8 +32,6 @@ def _open(settings: Settings) -> tuple[Store, str | None]:
     Raises:
         click.ClickException: for an unknown unit, with suggestions.
     """
-    from tracker.cli import open_store
-
     store = open_store(settings)
     if not settings.unit:
         return store, None
@@ -59,11 +50,11 @@ def _plan_id(store: Store, settings: Settings) -> str:
         raise click.ClickException(str(error.args[0])) from error
 
 
-def _export_ledger(db_options: Decorator) -> click.Command:
-    @click.command("export-ledger")
+def _export_ledger() -> click.Command:
+    @click.command("export-ledger", cls=TrackerCommand)
     @click.argument("out", type=click.Path(dir_okay=False, path_type=Path), required=False)
     @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-    @db_options
+    @common_options
     def export_ledger_command(settings: Settings, out: Path | None, force: bool) -> None:
         """导出工作台账：.xlsx（Excel/WPS，可打印、可交各单位填写）或 .csv（Excel 可直接打开）。
 
@@ -97,8 +88,8 @@ def _export_ledger(db_options: Decorator) -> click.Command:
     return export_ledger_command
 
 
-def _import_ledger(db_options: Decorator) -> click.Command:
-    @click.command("import-ledger")
+def _import_ledger() -> click.Command:
+    @click.command("import-ledger", cls=TrackerCommand)
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option(
         "--by", "by_unit", required=True, help="填写该台账的单位，记入修改日志（如 区发改局）"
@@ -109,7 +100,7 @@ def _import_ledger(db_options: Decorator) -> click.Command:
         is_flag=True,
         help="「进展情况」被清空的行也清空原有进展（默认保留原有进展并列出这些行）",
     )
-    @db_options
+    @common_options
     def import_ledger_command(
         settings: Settings, file: Path, by_unit: str, dry_run: bool, allow_clear: bool
     ) -> None:
@@ -125,8 +116,6 @@ def _import_ledger(db_options: Decorator) -> click.Command:
           tracker import-ledger 区发改局台账.xlsx --by 区发改局
           tracker import-ledger 区发改局台账.xlsx --by 区发改局 --dry-run
         """
-        from tracker.cli import open_store
-
         store = open_store(settings)
         try:
             require_unit(store, by_unit)  # a mistyped --by gets suggestions
@@ -146,8 +135,8 @@ def _import_ledger(db_options: Decorator) -> click.Command:
     return import_ledger_command
 
 
-def _report(db_options: Decorator) -> click.Command:
-    @click.command("report")
+def _report() -> click.Command:
+    @click.command("report", cls=TrackerCommand)
     @click.option(
         "--format",
         "fmt",
@@ -160,7 +149,7 @@ def _report(db_options: Decorator) -> click.Command:
         "--out", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）"
     )
     @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-    @db_options
+    @common_options
     def report_command(settings: Settings, fmt: str | None, out: Path | None, force: bool) -> None:
         """进展报告：按工作任务、按责任单位统计各状态数量、完成率、逾期和临期，列出逾期、
         临期任务，并生成一句总结（可直接用于月报或年度报告的落实情况）。
@@ -194,12 +183,6 @@ def _report(db_options: Decorator) -> click.Command:
 
 
 def register(group: click.Group) -> None:
-    """Add ``export-ledger``, ``import-ledger`` and ``report`` to the ``tracker`` group.
-
-    Called at the end of :mod:`tracker.cli`, whose ``--db``/``--user`` handling the
-    commands share (it is loaded by then).
-    """
-    from tracker.cli import _db_options
-
+    """Add ``export-ledger``, ``import-ledger`` and ``report`` to the ``tracker`` group."""
     for build in (_export_ledger, _import_ledger, _report):
-        group.add_command(build(_db_options))
+        group.add_command(build())

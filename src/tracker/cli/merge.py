@@ -1,7 +1,6 @@
 """Commands to gather snapshots: ``tracker merge``, ``tracker conflicts``, ``tracker resolve``.
 
-Registered on the main group by :func:`register` (called at the end of
-:mod:`tracker.cli`), so this module can import the CLI's helpers without a cycle.
+Registered on the main group by :func:`register`, called by :mod:`tracker.cli`.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from tracker.cli.common import Settings, common_options, open_store
 from tracker.cli.text import echo, one_line
 from tracker.domain.models import Status
 from tracker.merge import (
@@ -67,12 +67,10 @@ def conflict_lines(conflict: Conflict) -> list[str]:
 
 def register(group: click.Group) -> None:
     """Add the merge commands to the ``tracker`` group."""
-    # Imported here: tracker.cli imports this module at its end.
-    from tracker.cli import Settings, _db_options, open_store
 
     @group.command("merge")
     @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-    @_db_options
+    @common_options
     def merge_command(settings: Settings, files: tuple[Path, ...]) -> None:
         """合并其他经办人（或各单位）导出的快照：双方的修改都保留，同时修改的列为冲突。
 
@@ -127,7 +125,7 @@ def register(group: click.Group) -> None:
 
     @group.command("conflicts")
     @click.option("--all", "show_all", is_flag=True, help="也列出已处理的冲突")
-    @_db_options
+    @common_options
     def conflicts_command(settings: Settings, show_all: bool) -> None:
         """列出合并时发现的冲突（两处在互不知情时修改了同一项）。
 
@@ -175,7 +173,7 @@ def register(group: click.Group) -> None:
         required=True,
         help="ours 保留本机，theirs 保留对方，both 两者都保留（仅进展情况）",
     )
-    @_db_options
+    @common_options
     def resolve_command(settings: Settings, conflict_id: str, keep: str) -> None:
         """处理一条冲突：所选的值作为一次正常修改记入日志。编号可只写前几位。
 

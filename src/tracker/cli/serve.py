@@ -1,23 +1,17 @@
 """``tracker serve``: publish the 台账 read-only on the office's intranet (Datasette).
 
-Registered on the main group by :func:`register`, called at the end of :mod:`tracker.cli`.
+Registered on the main group by :func:`register`, called by :mod:`tracker.cli`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
 import click
 
-if TYPE_CHECKING:
-    from tracker.cli import Settings
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+from tracker.cli.common import Settings, TrackerCommand, common_options, open_store
 
 
-def _serve(db_options: Decorator) -> click.Command:
-    @click.command("serve")
+def _serve() -> click.Command:
+    @click.command("serve", cls=TrackerCommand)
     @click.option(
         "--host",
         metavar="地址",
@@ -33,7 +27,7 @@ def _serve(db_options: Decorator) -> click.Command:
         type=click.IntRange(1, 65535),
         help="监听的端口",
     )
-    @db_options
+    @common_options
     def serve_command(settings: Settings, host: str, port: int) -> None:
         """在内网发布台账（只读）：用浏览器查看、筛选、搜索、下载 CSV/JSON。
 
@@ -45,7 +39,6 @@ def _serve(db_options: Decorator) -> click.Command:
           tracker serve --db 全区合并.db                      只在本机 http://127.0.0.1:8001
           tracker serve --db 全区合并.db --host 10.0.0.5      内网其他电脑可访问
         """
-        from tracker.cli import open_store
         from tracker.serve import ServeError, prepared, require_datasette, serve
 
         try:
@@ -70,6 +63,4 @@ def _serve(db_options: Decorator) -> click.Command:
 
 def register(group: click.Group) -> None:
     """Add ``serve`` to the ``tracker`` group."""
-    from tracker.cli import _db_options
-
-    group.add_command(_serve(_db_options))
+    group.add_command(_serve())

@@ -24,9 +24,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from tracker.domain.deadlines import DueWarning
+from tracker.domain.format import day_label
 from tracker.domain.models import Status
 from tracker.domain.units import Role, UnitKind
-from tracker.ledger import day_label
 from tracker.store import ItemFilter, ItemRecord, Progress, Store, outfile
 
 REPORT_FORMATS = ("md", "html", "docx")

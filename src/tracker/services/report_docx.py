@@ -30,7 +30,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Length, Mm, Pt
 
-from tracker.ledger import day_label, excel_text
+from tracker.domain.format import day_label
+from tracker.ledger import excel_text
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tracker.ui.tones import Tone
+
 KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "目录（左侧树）",
@@ -93,7 +95,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 def keys_table() -> Table:
     """The key list as a Rich table."""
     table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
-    table.add_column(style="bold cyan", no_wrap=True, min_width=15)
+    table.add_column(style=f"bold {Tone.INFO}", no_wrap=True, min_width=15)
     table.add_column(ratio=1, overflow="fold")
     for group, keys in KEYS:
         table.add_row("", Text(group, style="bold underline"))
