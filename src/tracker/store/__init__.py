@@ -1261,6 +1261,17 @@ class Store:
         """
         return snapshot.export_snapshot(self.db.conn, self.path, Path(out), force=force)
 
+    # ------------------------------------------------------------------ members
+    def membership_ids(self, unit_id: str) -> frozenset[str]:
+        """The ids of a collective's members, or of the collectives a concrete unit
+        belongs to (:meth:`memberships` gives their names)."""
+        rows = self.db.execute(
+            "SELECT CASE WHEN member_id = :u THEN collective_id ELSE member_id END "
+            "FROM unit_members WHERE (member_id = :u OR collective_id = :u) AND member = 1",
+            {"u": unit_id},
+        ).fetchall()
+        return frozenset(row[0] for row in rows)
+
 
 _ITEM_JOINS = """FROM items
 JOIN key_tasks ON key_tasks.id = items.key_task_id
