@@ -1322,7 +1322,7 @@ def _drop(row: dict, key: str) -> dict:
 _RESPONSIBLE_CTE = """responsible(unit_id, item_id, role) AS (
     SELECT unit_id, item_id, role FROM item_units
     UNION ALL
-    SELECT unit_members.member_id, item_units.item_id, 'collective' FROM item_units
+    SELECT DISTINCT unit_members.member_id, item_units.item_id, 'collective' FROM item_units
     JOIN unit_members ON unit_members.collective_id = item_units.unit_id
         AND unit_members.member = 1
     WHERE NOT EXISTS (SELECT 1 FROM item_units AS direct
