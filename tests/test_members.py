@@ -21,7 +21,7 @@ from textual.widgets import SelectionList, Static
 from tracker.cli import main
 from tracker.services.report import UNASSIGNED_TITLE, build_report, render_html, render_markdown
 from tracker.services.report import save_report as write_report
-from tracker.store import Store, UnitRecord
+from tracker.store import ItemFilter, Store, UnitRecord
 from tracker.ui.app import TrackerApp
 from tracker.ui.screens.members import MembersScreen
 from tracker.ui.screens.overview import OverviewScreen
@@ -249,3 +249,13 @@ def test_dialog_snapshot(snap_compare, store: Store) -> None:
         await pilot.pause()
 
     assert snap_compare(TrackerApp(store, USER), run_before=run_before, terminal_size=(80, 24))
+
+
+def test_an_item_through_two_collectives_counts_once(store: Store) -> None:
+    # 16 items name both 区政府工作部门 (which 区发改局 belongs to) and 各乡镇街委.
+    plan_id = store.plans()[0].id
+    fgj = unit(store, "区发改局")
+    store.set_membership(fgj.id, unit(store, TOWNSHIPS).id, True)
+    items = store.filtered_items(plan_id, ItemFilter(unit_id=fgj.id))
+    (row,) = [u for u in store.units(plan_id) if u.id == fgj.id]
+    assert row.progress.total == len(items) == 40
