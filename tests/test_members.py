@@ -16,7 +16,7 @@ from rich.console import Group
 from rich.text import Text
 from test_overview import USER, table_rows
 from textual.pilot import Pilot
-from textual.widgets import SelectionList, Static
+from textual.widgets import Input, SelectionList, Static
 
 from tracker.cli import main
 from tracker.services.report import UNASSIGNED_TITLE, build_report, render_html, render_markdown
@@ -115,6 +115,38 @@ async def test_m_adds_and_removes_a_member_and_the_flag_follows(store: Store) ->
         await pilot.press("escape")
         await pilot.pause()
         assert members_column(screen)[TOWNSHIPS] == "未设成员"
+
+
+async def test_a_township_the_database_does_not_know_is_added_as_a_member(
+    store: Store,
+) -> None:
+    townships = unit(store, TOWNSHIPS)
+    app = TrackerApp(store, USER)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_units_on(pilot, store, TOWNSHIPS)
+        await pilot.press("m")
+        await pilot.pause()
+        dialog = app.screen
+        dialog.query_one("#members-input", Input).value = "东城街道"
+        await pilot.pause()
+        count = str(dialog.query_one("#members-count", Static).render())
+        assert "没有找到" in count and "Enter 添加为新单位并设为成员" in count
+        await pilot.press("enter")
+        await pilot.pause()
+        added = unit(store, "东城街道")
+        assert store.membership_ids(townships.id) == {added.id}
+        said = [n.message for n in app._notifications]
+        assert "已添加单位「东城街道」，「东城街道」已加入「各乡镇街委」（已保存）" in said
+        assert dialog.query_one("#members-input", Input).value == ""
+        assert added.id in dialog.query_one("#members-list", SelectionList).selected
+        await pilot.press("escape")
+        await pilot.pause()
+        assert members_column(screen)[TOWNSHIPS] == "1"
+        assert members_column(screen)["东城街道"] == ""  # listed now: 38 items
+        # Initials find nothing, and are no name to add.
+        await pilot.press("m", "z", "z", "z", "enter")
+        await pilot.pause()
+        assert store.membership_ids(townships.id) == {added.id}
 
 
 async def test_m_on_a_concrete_unit_picks_its_collectives(store: Store) -> None:

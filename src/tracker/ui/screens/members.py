@@ -5,7 +5,9 @@ box, ticked for the collective's members; for a concrete unit, every collective,
 for those it belongs to. Ticking or unticking saves at once, through the same store
 call as ``tracker units join`` / ``leave`` (:meth:`Store.set_membership`), and says
 so; Esc closes. Typing narrows the list by a piece of the name or by pinyin initials
-(``fgj`` → 区发改局), as in the my-unit picker.
+(``fgj`` → 区发改局), as in the my-unit picker. For a collective, a name that finds no
+unit can be added as a new one (a township the plan names only as 各乡镇街委), as
+``tracker units add`` does, and made a member.
 
 A collective with no members (:data:`UNASSIGNED_LABEL`) holds work that counts for no
 concrete unit: the units screen, the overview and the report flag it.
@@ -130,7 +132,16 @@ class MembersScreen(ModalScreen[bool]):
         if query.strip():
             found = f"　找到 {shown} 个" if shown else "　没有找到"
             have.append(found, style="bold" if shown else "dim")
+            if not shown and self._new_name(query):
+                have.append("　Enter 添加为新单位并设为成员", style="bold")
         count.update(have)
+
+    def _new_name(self, query: str) -> str:
+        """The name of a unit Enter would add (a collective's list found nothing), or ""."""
+        name = query.strip()
+        if not self.collective or name.isascii():  # ASCII: pinyin initials, not a name
+            return ""
+        return name
 
     @on(Input.Changed, "#members-input")
     def filter_as_typed(self, event: Input.Changed) -> None:
@@ -142,10 +153,32 @@ class MembersScreen(ModalScreen[bool]):
         """Enter in the filter box ticks (or unticks) the highlighted unit."""
         event.stop()
         choices = self.query_one("#members-list", SelectionList)
-        if choices.highlighted is None:
+        if choices.highlighted is not None:
+            choices.toggle(choices.get_option_at_index(choices.highlighted))
+        elif not choices.option_count and self._new_name(event.value):
+            self.add_member(self._new_name(event.value))
+        else:
             self.app.bell()
+
+    def add_member(self, name: str) -> None:
+        """Add a unit the database does not know yet (a township 各乡镇街委 stands for,
+        as ``tracker units add`` does) and make it a member."""
+        if self.app.refuse_if_read_only():  # type: ignore[attr-defined]
             return
-        choices.toggle(choices.get_option_at_index(choices.highlighted))
+        try:
+            added = self.store.add_unit(name)
+            self.store.set_membership(added.id, self.unit.id, True)
+        except (ValueError, StoreError) as error:
+            self.notify(f"未能添加：{error}", severity="error", timeout=8, markup=False)
+            return
+        self.changed = True
+        if all(u.id != added.id for u in self.choices):  # an alias may name a known unit
+            self.choices = sorted([*self.choices, added], key=lambda u: (u.initials, u.name))
+        self.notify(
+            f"已添加单位「{added.name}」，" + membership_message(added.name, self.unit.name, True),
+            markup=False,
+        )
+        self.query_one("#members-input", Input).value = ""  # shows the whole list again
 
     @on(SelectionList.SelectionToggled, "#members-list")
     def save_membership(self, event: SelectionList.SelectionToggled) -> None:
