@@ -420,16 +420,28 @@ def units_command(settings: Settings, all_plans: bool) -> None:
             except KeyError as error:
                 raise click.ClickException(str(error.args[0])) from error
         rows = []
+        unassigned = 0
         for unit in store.units(plan_id):
             related = store.memberships(unit.id)
             if unit.kind.value == "collective":
-                rows.append([unit.name, "集合单位", unit.progress.total, f"成员 {len(related)} 个"])
+                if related:
+                    members = f"成员 {len(related)} 个"
+                else:
+                    members = "未设成员（工作可能无人认领）"
+                    unassigned += bool(unit.progress.total)
+                rows.append([unit.name, "集合单位", unit.progress.total, members])
             else:
                 groups = "、".join(related) or "—"
                 rows.append([unit.name, "具体单位", unit.progress.total, f"属于：{groups}"])
     finally:
         store.close()
     echo(table(["单位", "类别", "任务数", "集合单位／成员"], rows, right=[2]))
+    if unassigned:
+        echo(
+            f"提示：{unassigned} 个集合单位未设成员，其任务不计入任何具体单位。"
+            "设置成员：tracker units join 单位 集合单位，或在应用的责任单位（U）中按 m。",
+            err=True,
+        )
 
 
 @units_command.command("add")

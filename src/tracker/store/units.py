@@ -13,7 +13,7 @@ from tracker.store.records import ItemUnit, UnitRecord
 _RESPONSIBLE_CTE = """responsible(unit_id, item_id, role) AS (
     SELECT unit_id, item_id, role FROM item_units
     UNION ALL
-    SELECT unit_members.member_id, item_units.item_id, 'collective' FROM item_units
+    SELECT DISTINCT unit_members.member_id, item_units.item_id, 'collective' FROM item_units
     JOIN unit_members ON unit_members.collective_id = item_units.unit_id
         AND unit_members.member = 1
     WHERE NOT EXISTS (SELECT 1 FROM item_units AS direct
@@ -112,6 +112,16 @@ class Units(PlanReads):
             {"u": unit_id},
         ).fetchall()
         return [as_text(row[0]) for row in rows]  # a merged file may hold a non-text name
+
+    def membership_ids(self, unit_id: str) -> frozenset[str]:
+        """The ids of a collective's members, or of the collectives a concrete unit
+        belongs to (:meth:`memberships` gives their names)."""
+        rows = self.db.execute(
+            "SELECT CASE WHEN member_id = :u THEN collective_id ELSE member_id END "
+            "FROM unit_members WHERE (member_id = :u OR collective_id = :u) AND member = 1",
+            {"u": unit_id},
+        ).fetchall()
+        return frozenset(row[0] for row in rows)
 
     def add_unit(self, name: str) -> UnitRecord:
         """Add a unit (e.g. a township the plan names only as 各乡镇街委), with its

@@ -28,6 +28,7 @@ from tracker.domain.deadlines import DueWarning
 from tracker.ledger import FORMATS, LedgerError, export_ledger
 from tracker.services.report import (
     FIGURE_HEADERS,
+    UNASSIGNED_TITLE,
     DueItem,
     Report,
     ReportError,
@@ -35,12 +36,14 @@ from tracker.services.report import (
     build_report,
     figure_cells,
     save_report,
+    unassigned_sentence,
 )
 from tracker.store import ItemFilter, Progress, Store
 from tracker.store.outfile import export_name
 from tracker.ui.format import day_label
 from tracker.ui.labels import literal, painted, warning_style
 from tracker.ui.screens.dialogs import PathScreen, ask_target
+from tracker.ui.screens.members import UNASSIGNED_STYLE
 
 
 async def export_ledger_dialog(
@@ -212,6 +215,15 @@ class ReportScreen(Screen[None]):
                 "按责任单位（具体单位，含经集合单位分派的任务）",
                 unit_table(report),
                 "report-units",
+            )
+        if report.unassigned:
+            yield self._section(
+                UNASSIGNED_TITLE,
+                Text.assemble(
+                    literal(unassigned_sentence(report.unassigned), UNASSIGNED_STYLE),
+                    "\n在责任单位（U）中选中集合单位，按 m 设置成员。",
+                ),
+                "report-unassigned",
             )
         overdue = (
             due_table(report.overdue, "逾期天数", DueWarning.OVERDUE)
