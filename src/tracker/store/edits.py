@@ -8,7 +8,7 @@ from datetime import date
 from sqlite_utils import Database
 
 from tracker.domain.models import Status
-from tracker.services.drafts import merge_notes
+from tracker.domain.notes import merge_notes
 from tracker.store.errors import ChangedUnderneath
 from tracker.store.records import ChangeRecord
 from tracker.store.search_index import index_notes
