@@ -19,7 +19,8 @@ from tracker.importers.parser import parse_plan_text
 from tracker.services.drafts import NoteDrafts
 from tracker.store import Store
 from tracker.ui.app import TrackerApp
-from tracker.ui.screens.export import ConfirmScreen, ExportScreen
+from tracker.ui.screens.dialogs import ConfirmScreen
+from tracker.ui.screens.export import ExportScreen
 from tracker.ui.screens.help import HelpScreen
 from tracker.ui.widgets.item_detail import ItemDetail
 from tracker.ui.widgets.node_summary import NodeSummary

@@ -19,7 +19,8 @@ import pytest
 from conftest import FixedClock
 
 from tracker.domain.models import Status
-from tracker.store import Store, StoreBusy, StoreError, StoreReadOnly, _storage_error, schema
+from tracker.store import Store, StoreBusy, StoreError, StoreReadOnly, schema
+from tracker.store.errors import storage_error
 
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
 
@@ -469,7 +470,7 @@ def test_replaced_file_fails_the_save(tracker_db: Path, tmp_path: Path) -> None:
 def test_storage_errors_become_clerks_messages(code: int, kind: type, phrase: str) -> None:
     error = sqlite3.OperationalError("low-level message")
     error.sqlite_errorcode = code
-    translated = _storage_error(error, Path("台账.db"), saving=True)
+    translated = storage_error(error, Path("台账.db"), saving=True)
     assert type(translated) is kind
     assert phrase in str(translated)
     assert "台账.db" in str(translated)
@@ -479,9 +480,9 @@ def test_other_errors_are_not_disguised() -> None:
     """A bug (a misspelt column) must surface as it is, not as a disk problem."""
     error = sqlite3.OperationalError("no such column: nope")
     error.sqlite_errorcode = sqlite3.SQLITE_ERROR
-    assert _storage_error(error, Path("台账.db"), saving=True) is None
-    assert _storage_error(KeyError("x"), Path("台账.db")) is None
-    disk = _storage_error(OSError(28, "No space left on device"), Path("台账.db"), saving=True)
+    assert storage_error(error, Path("台账.db"), saving=True) is None
+    assert storage_error(KeyError("x"), Path("台账.db")) is None
+    disk = storage_error(OSError(28, "No space left on device"), Path("台账.db"), saving=True)
     assert isinstance(disk, StoreError) and "No space left on device" in str(disk)
 
 
@@ -490,7 +491,7 @@ def test_big_files_skip_the_full_read_but_not_the_size_check(
 ) -> None:
     """Above QUICK_CHECK_MAX_BYTES opening does not read every page (0.5 s at 100,000
     items); a file cut short is still refused by the size its header records."""
-    monkeypatch.setattr("tracker.store.QUICK_CHECK_MAX_BYTES", 0)
+    monkeypatch.setattr("tracker.store.files.QUICK_CHECK_MAX_BYTES", 0)
     data = tracker_db.read_bytes()
     cut = tmp_path / "cut.db"
     cut.write_bytes(data[: len(data) - 4096])

@@ -20,6 +20,7 @@ from conftest import seeded_db
 from tracker.cli import main
 from tracker.cli.common import Settings, common_options
 from tracker.services.drafts import NoteDrafts
+from tracker.services.editing import Editing
 from tracker.store import Store
 from tracker.store.locations import default_db_path
 
@@ -337,7 +338,8 @@ class FakeApp:
         self.store = store
         self.clerk = clerk
         self.my_unit = my_unit
-        self.drafts = NoteDrafts(lambda: 0.0)
+        self.editing = Editing(store, clerk, drafts=NoteDrafts(lambda: 0.0))
+        self.drafts = self.editing.drafts
         self.return_code = self.exit_code
         FakeApp.instances.append(self)
 

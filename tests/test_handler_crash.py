@@ -27,8 +27,8 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
+import tracker.services.drafts
 import tracker.ui.app
-import tracker.ui.screens.main
 from tracker.cli import run_app
 from tracker.cli.common import Settings
 from tracker.store import Store
@@ -46,8 +46,8 @@ class HandlerBug(RuntimeError):
 @pytest.fixture(autouse=True)
 def _no_autosave(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the crash path may save: the pause and the every-2-s saves are an hour away."""
-    monkeypatch.setattr(tracker.ui.screens.main, "SAVE_AFTER_PAUSE", 3600.0)
-    monkeypatch.setattr(tracker.ui.screens.main, "SAVE_AT_LEAST_EVERY", 3600.0)
+    monkeypatch.setattr(tracker.services.drafts, "SAVE_AFTER_PAUSE", 3600.0)
+    monkeypatch.setattr(tracker.services.drafts, "SAVE_AT_LEAST_EVERY", 3600.0)
 
 
 def _broken_show_item(self: MainScreen, item_id: str, reload_notes: bool = False) -> None:

@@ -11,7 +11,7 @@ from textual import events
 from textual.widgets import Select, Static, TextArea
 
 from tracker.domain.models import Status
-from tracker.services.drafts import merge_notes
+from tracker.domain.notes import merge_notes
 from tracker.store import ChangedUnderneath, Store
 from tracker.ui.app import TrackerApp
 from tracker.ui.screens.history import HistoryScreen

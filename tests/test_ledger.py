@@ -38,8 +38,7 @@ from tracker.ledger import (
 )
 from tracker.store import ItemFilter, Store
 from tracker.ui.app import TrackerApp
-from tracker.ui.screens.export import ConfirmScreen
-from tracker.ui.screens.report import PathScreen
+from tracker.ui.screens.dialogs import ConfirmScreen, PathScreen
 
 TODAY = date(2023, 8, 25)
 WARNING_WORDS = {DueWarning.OVERDUE: "逾期", DueWarning.DUE_SOON: "临期"}

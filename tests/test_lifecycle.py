@@ -29,7 +29,7 @@ from tracker.store import Store
 from tracker.ui import exits
 from tracker.ui.app import TrackerApp
 from tracker.ui.exits import ExitSignals, exit_signals, pid_alive, rescue_notes
-from tracker.ui.screens.export import ConfirmScreen
+from tracker.ui.screens.dialogs import ConfirmScreen
 from tracker.ui.widgets.folded import Folded
 
 USER = "李四"

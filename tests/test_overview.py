@@ -24,9 +24,17 @@ from textual.pilot import Pilot
 from tracker.domain.models import Status
 from tracker.store import Store
 from tracker.ui.app import TrackerApp
+from tracker.ui.format import (
+    FIELD_LABELS,
+    day_label,
+    minute_label,
+    percent,
+    percent_label,
+    second_label,
+)
 from tracker.ui.screens.main import MainScreen
 from tracker.ui.screens.overview import OverviewScreen
-from tracker.ui.widgets.progress_table import ProgressTable, percent
+from tracker.ui.widgets.progress_table import ProgressTable
 
 TODAY = date(2023, 8, 25)
 USER = "张三"
@@ -93,6 +101,20 @@ async def open_overview(pilot: Pilot, store: Store, plan_id: str) -> OverviewScr
 
 def test_percent_rounds_down() -> None:
     assert [percent(3, 16), percent(3, 47), percent(199, 200), percent(0, 0)] == [18, 6, 99, 0]
+
+
+def test_the_app_writes_rates_dates_and_times_one_way() -> None:
+    """The formatting helpers every screen takes from ``tracker.ui.format``."""
+    assert [percent_label(12, 47), percent_label(47, 47), percent_label(0, 0)] == [
+        "25%",
+        "100%",
+        "—",
+    ]
+    assert day_label(date(2023, 8, 5)) == "2023年8月5日"
+    assert minute_label("2023-08-25T14:03:07.123456") == "2023-08-25 14:03"
+    assert second_label("2023-08-25T14:03:07.123456") == "2023-08-25 14:03:07"
+    assert minute_label(None) == second_label(None) == ""
+    assert FIELD_LABELS["notes"] == "进展情况"
 
 
 async def test_figures_match_the_hand_count(store: Store) -> None:

@@ -41,8 +41,8 @@ from tracker.services.report import (
 )
 from tracker.store import ItemFilter, Progress, Store
 from tracker.ui.app import TrackerApp
-from tracker.ui.screens.export import ConfirmScreen
-from tracker.ui.screens.report import PathScreen, ReportScreen
+from tracker.ui.screens.dialogs import ConfirmScreen, PathScreen
+from tracker.ui.screens.report import ReportScreen
 
 TODAY = date(2023, 8, 25)
 USER = "张三"

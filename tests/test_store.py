@@ -14,7 +14,7 @@ from conftest import TZ, FixedClock
 
 from tracker.domain.models import STATUS_LABELS, Status
 from tracker.importers.parser import read_plan_file
-from tracker.store import ItemRecord, Store, StoreError, schema
+from tracker.store import ChangedUnderneath, ItemFilter, ItemRecord, Store, StoreError, schema
 from tracker.store.snapshot import SnapshotError
 
 T0 = "2023-06-15T09:30:00+08:00"
@@ -302,6 +302,93 @@ def test_save_notes_writes_and_logs(store: Store, clock: FixedClock, items) -> N
     assert store.changes(items[0].id) == []
 
 
+def traced(store: Store, action) -> list[str]:
+    """The SQL statements the store issues while ``action()`` runs.
+
+    SQLite also reports, prefixed with ``--``, the statements FTS5 runs on its own
+    shadow tables to keep the index; those are not the store's and are left out.
+    """
+    log: list[str] = []
+    store.db.conn.set_trace_callback(log.append)
+    try:
+        action()
+    finally:
+        store.db.conn.set_trace_callback(None)
+    return [sql for sql in log if not sql.startswith("--")]
+
+
+def test_a_notes_save_is_five_statements_and_rereads_nothing(store: Store, items) -> None:
+    """BEGIN, the change row (copying the old notes), the item, the search index, COMMIT."""
+    item = items[5]
+    store.session_id = "s1"
+    first, more = "已召开专题会议部署", "已召开专题会议部署推进"
+    statements = traced(store, lambda: store.save_notes(item.id, first, "张三"))
+    assert len(statements) <= 5, statements
+    assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
+    updated = next(i for i, sql in enumerate(statements) if sql.startswith("UPDATE items "))
+    assert not any(sql.startswith("SELECT") for sql in statements[updated:])
+    # As the app saves (a draft, with the notes the clerk started from): the same.
+    statements = traced(store, lambda: store.save_draft(item.id, more, "张三", first))
+    assert len(statements) <= 5, statements
+    assert not any(sql.startswith("SELECT") for sql in statements)
+    # What was saved, logged and indexed is as before.
+    assert store.item(item.id).notes == more
+    newest, oldest = store.changes(item.id)
+    assert (oldest.old_value, oldest.new_value) == ("", first)
+    assert (newest.old_value, newest.new_value) == (first, more)
+    assert (newest.by, newest.changed_at) == ("张三", T0)
+    assert (newest.session_id, newest.kind) == ("s1", "edit")
+    assert newest.machine_id == store.setting("machine_id") is not None
+    found = store.filtered_items(item.plan_id, ItemFilter(text="部署推进"))
+    assert [i.id for i in found] == [item.id]
+
+
+def test_a_status_change_is_four_statements(store: Store, items) -> None:
+    item = items[5]
+    statements = traced(store, lambda: store.set_status(item.id, Status.DONE, "张三"))
+    assert len(statements) <= 4, statements
+    assert not any(sql.startswith("SELECT") for sql in statements)
+    [change] = store.changes(item.id)
+    assert (change.old_value, change.new_value) == ("not_started", "done")
+
+
+def test_a_save_over_notes_changed_underneath_writes_nothing(
+    store: Store, items, reader: sqlite3.Connection
+) -> None:
+    item = items[6]
+    store.save_notes(item.id, "另一窗口写的", "李四")
+    before = counts(reader)
+    with pytest.raises(ChangedUnderneath) as raised:
+        store.save_notes(item.id, "我写的", "张三", expected="")
+    assert (raised.value.current, raised.value.expected) == ("另一窗口写的", "")
+    assert counts(reader) == before
+    assert not store.db.conn.in_transaction
+    # Saving what is stored already is no change, whatever the clerk saw.
+    assert store.save_notes(item.id, "另一窗口写的", "张三", expected="") is False
+    change, merged = store.save_draft(item.id, "我写的", "张三", "")
+    assert merged and change is not None and change.old_value == "另一窗口写的"
+    assert "另一窗口写的" in store.item(item.id).notes and "我写的" in store.item(item.id).notes
+
+
+def test_saves_over_stored_values_sql_cannot_compare(store: Store, items) -> None:
+    """Notes that are not valid UTF-8 read with U+FFFD: compared as read, as shown."""
+    item = items[7]
+    with store.write() as db:
+        db.execute("UPDATE items SET notes = CAST(x'41ff42' AS TEXT) WHERE id = ?", [item.id])
+    shown = store.item(item.id).notes
+    assert shown == "A\ufffdB"
+    assert store.save_notes(item.id, shown, "张三") is False
+    assert store.changes(item.id) == []
+    assert store.save_notes(item.id, "改好了", "张三", expected=shown) is True
+    [change] = store.changes(item.id)
+    assert (change.old_value, change.new_value) == (shown, "改好了")
+    with store.write() as db:  # a BLOB: no text at all
+        db.execute("UPDATE items SET notes = x'00ff' WHERE id = ?", [item.id])
+    assert store.save_notes(item.id, "再改", "张三") is True
+    assert store.item(item.id).notes == "再改"
+    assert store.changes(item.id)[0].new_value == "再改"
+
+
 def test_changes_table_is_append_only(store: Store, items, reader: sqlite3.Connection) -> None:
     store.set_status(items[0].id, Status.DONE, "张三")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -338,7 +425,7 @@ def test_failed_save_rolls_back_the_item(store: Store, items, reader: sqlite3.Co
     item = items[3]
     store.save_notes(item.id, "原有进展", "张三")
     before = counts(reader)
-    # Make the change-log insert fail after the items row has been updated.
+    # Make the change-log insert fail: the whole save (item, log, index) is rolled back.
     store.db.conn.execute(
         "CREATE TEMP TRIGGER boom BEFORE INSERT ON main.changes "
         "BEGIN SELECT RAISE(ABORT, 'boom'); END"

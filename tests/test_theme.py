@@ -3,20 +3,33 @@ ratio computed from the colours the app really uses; and the chosen theme is rem
 
 from __future__ import annotations
 
+import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 import pytest
 from rich.color import Color as RichColor
+from rich.style import Style as RichStyle
 from test_app import FIRST_ITEM, USER, stored
+from textual._ansi_theme import MONOKAI
+from textual.app import ComposeResult
 from textual.color import Color
 from textual.constants import DIM_FACTOR
+from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Static
 
+import tracker.ui
 from tracker.domain.deadlines import DueWarning
+from tracker.domain.models import Status
 from tracker.store import Store
+from tracker.store.locations import stylesheet_path
 from tracker.ui.app import TrackerApp
-from tracker.ui.labels import STATUS_STYLES, warning_style
+from tracker.ui.labels import STATUS_STYLES, status_badge, warning_style
 from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, contrast
+from tracker.ui.tones import Tone
 
 TEXT = 4.5
 GRAPHICS = 3.0
@@ -185,3 +198,98 @@ async def test_every_character_on_the_light_screens_is_readable(
                     if ratio < need:
                         failures.append((widget.id or type(widget).__name__, text, round(ratio, 2)))
         assert not failures, sorted(set(failures))
+
+
+# ------------------------------------------------------------- colours come from the theme
+UI = Path(tracker.ui.__file__).parent
+PALETTE = (UI / "theme.py", UI / "tones.py")
+"""Where the app's colours are named: the themes and the labels' tones."""
+
+
+def _style_literals(source: str) -> list[tuple[int, str]]:
+    """Every string literal in some Python source that Rich would read as a style with a
+    colour (``"red"``, ``"bold yellow"``, ``"#ff0000"``, ``"on blue"``), by line."""
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type != tokenize.STRING:
+            continue
+        value = ast.literal_eval(re.sub(r"^([rRbBuU]*)[fF]", r"\1", token.string))
+        # An f-string's fields are left out: f"bold {Tone.ERROR}" is "bold ".
+        words = (
+            re.sub(r"\{[^}]*\}", " ", value) if token.string[:2].lower() in {"f'", 'f"'} else value
+        )
+        try:
+            style = RichStyle.parse(words)
+        except Exception:
+            continue  # not a style (a docstring, a label, a key)
+        if style.color is not None or style.bgcolor is not None:
+            found.append((token.start[0], value))
+    return found
+
+
+def test_no_colour_literals_in_the_screens() -> None:
+    """The app's screens take every colour from the theme: ``tracker.tcss`` or a
+    :class:`Tone` (the theme's palette), never a colour name or a hex colour of their own."""
+    assert _style_literals('x = "bold yellow"\ny = f"bold {z}"\nq = "#00ff00"') == [
+        (1, "bold yellow"),
+        (3, "#00ff00"),
+    ]
+    offenders = {
+        f"{path.relative_to(UI)}:{line}": value
+        for path in sorted(UI.rglob("*.py"))
+        if path not in PALETTE
+        for line, value in _style_literals(path.read_text(encoding="utf-8"))
+    }
+    assert not offenders
+
+
+class _Badges(Screen[None]):
+    def compose(self) -> ComposeResult:
+        for status in Status:
+            yield Static(status_badge(status), id=f"s-{status.value}")
+
+
+TONES = {
+    Status.IN_PROGRESS: Tone.WARNING,
+    Status.DONE: Tone.SUCCESS,
+    Status.ONGOING: Tone.INFO,
+    Status.ON_HOLD: Tone.ERROR,
+}
+
+
+async def test_status_badges_take_distinct_colours_from_the_theme(store: Store) -> None:
+    """Each status badge is drawn in its own colour, the one the active theme's palette
+    gives its tone; the light theme draws them in its own, darker colours."""
+    drawn: dict[str, dict[Status, Color]] = {}
+    async with TrackerApp(store, USER).run_test() as pilot:
+        app = pilot.app
+        await app.push_screen(_Badges())
+        for theme in (DARK, LIGHT):
+            app.theme = theme
+            await pilot.pause()
+            palette = app.ansi_theme
+            drawn[theme] = {}
+            for status in Status:
+                widget = app.screen.query_one(f"#s-{status.value}")
+                line = widget.render_lines(widget.region.reset_offset)[0]
+                (segment,) = [s for s in line if s.text.strip()]
+                assert segment.style is not None and segment.style.color is not None
+                drawn[theme][status] = Color(*segment.style.color.get_truecolor(palette))
+            for status, tone in TONES.items():
+                assert drawn[theme][status] == Color(*RichColor.parse(tone).get_truecolor(palette))
+            coloured = [drawn[theme][status] for status in TONES]
+            assert len(set(coloured)) == len(coloured), drawn[theme]
+    assert app.ansi_theme_dark is MONOKAI and app.ansi_theme_light is LIGHT_ANSI
+    assert all(drawn[DARK][status] != drawn[LIGHT][status] for status in TONES), drawn
+    assert drawn[LIGHT][Status.IN_PROGRESS] == ansi(Tone.WARNING)
+
+
+def test_each_selector_is_styled_in_one_place() -> None:
+    """A rule whose selector is written twice in the stylesheet leaves the reader to work
+    out which one wins; each selector (alone or a group) heads one rule."""
+    css = re.sub(r"/\*.*?\*/", "", stylesheet_path().read_text(encoding="utf-8"), flags=re.S)
+    seen: dict[str, int] = {}
+    for selectors in re.findall(r"([^{}]+)\{", css):
+        name = ", ".join(" ".join(selector.split()) for selector in selectors.split(","))
+        seen[name] = seen.get(name, 0) + 1
+    assert {name: count for name, count in seen.items() if count > 1} == {}

@@ -29,8 +29,9 @@ COLLECTIVES = [
 ]
 """The plan's collectives by pinyin (bsj, gxz, qjg, qtz, qzfg, qzfx): only those it names."""
 
-GZBM_ROW = ["区政府工作部门", "集合", "13", "0%", "0", "0", "11", "0", "0", "1", "1", "13"]
-"""7月31日 ongoing (持续推进: never overdue), 10月31日 on hold, leads all 13."""
+GZBM_ROW = ["区政府工作部门", "集合", "39", "13", "0%", "0", "0", "11", "0", "0", "1", "1", "13"]
+"""39 members (the district departments), 7月31日 ongoing (持续推进: never overdue),
+10月31日 on hold, leads all 13."""
 
 
 class Picked:
@@ -57,11 +58,12 @@ async def test_every_unit_with_its_figures(store: Store) -> None:
     async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
         screen = await open_units(pilot, store, plan_id, Picked())
         assert str(screen.query_one("#units-hint").render()) == HINT
-        assert HINT == "Enter 只看该单位的任务　s 按当前列排序　Esc 返回"
+        assert HINT == "Enter 只看该单位的任务　m 设置成员　s 按当前列排序　Esc 返回"
         table = screen.query_one("#units-table", ProgressTable)
         assert [c.label.plain.strip() for c in table.ordered_columns] == [
             "责任单位",
             "类型",
+            "成员",
             "总数",
             "完成率",
             "逾期",
@@ -79,7 +81,7 @@ async def test_every_unit_with_its_figures(store: Store) -> None:
         assert [row[1] for row in rows] == ["具体"] * 39 + ["集合"] * 6
         assert [row[0] for row in rows[39:]] == COLLECTIVES
         by_name = {row[0]: row for row in rows}
-        assert by_name["区发改局"] == [FGJ_ROW[0], "具体", *FGJ_ROW[1:]]
+        assert by_name["区发改局"] == [FGJ_ROW[0], "具体", "", *FGJ_ROW[1:]]
         assert by_name["区政府工作部门"] == GZBM_ROW
         # Collectives no 责任单位 cell of this plan names are not listed.
         assert "区级有关部门（单位）" not in by_name
@@ -106,7 +108,7 @@ async def test_enter_after_sorting_picks_the_row_under_the_cursor(store: Store) 
     async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
         screen = await open_units(pilot, store, plan_id, picked)
         table = screen.query_one("#units-table", ProgressTable)
-        await pilot.press("right", "right", "s", "s")  # 总数, descending
+        await pilot.press("right", "right", "right", "s", "s")  # 总数, descending
         assert [row[0] for row in table_rows(table)[:3]] == ["各乡镇街委", "区经信局", "区发改局"]
         await pilot.press("home", "ctrl+home", "down", "enter")
         await pilot.pause()
@@ -144,7 +146,7 @@ async def test_s_toggles_and_header_click_sorts(store: Store) -> None:
         table.scroll_x = 0
         await pilot.click(table, offset=(x, 0))
         await pilot.pause()
-        assert table.cursor_column == 11
+        assert table.cursor_column == 12
         leads = [int(row[-1]) for row in table_rows(table)]
         assert leads == sorted(leads)
         await pilot.click(table, offset=(x, 0))

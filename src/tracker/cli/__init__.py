@@ -235,10 +235,9 @@ def run_app(settings: Settings) -> None:
         app.run()
     finally:
         # An error in a handler ends the app; what was typed is still saved (merged
-        # with another window's text if that saved meanwhile).
-        failures = app.drafts.flush(
-            lambda item_id, text, base: store.save_draft(item_id, text, settings.clerk, base)
-        )
+        # with another window's text if that saved meanwhile), as every save is: by
+        # the app's editing service.
+        failures = app.editing.flush()
         if failures:  # the disk, the lock or the file failed: show the text, never drop it
             echo(_unsaved_notes(store, app.drafts.pending(), failures), err=True)
         try:
@@ -421,16 +420,28 @@ def units_command(settings: Settings, all_plans: bool) -> None:
             except KeyError as error:
                 raise click.ClickException(str(error.args[0])) from error
         rows = []
+        unassigned = 0
         for unit in store.units(plan_id):
             related = store.memberships(unit.id)
             if unit.kind.value == "collective":
-                rows.append([unit.name, "集合单位", unit.progress.total, f"成员 {len(related)} 个"])
+                if related:
+                    members = f"成员 {len(related)} 个"
+                else:
+                    members = "未设成员（工作可能无人认领）"
+                    unassigned += bool(unit.progress.total)
+                rows.append([unit.name, "集合单位", unit.progress.total, members])
             else:
                 groups = "、".join(related) or "—"
                 rows.append([unit.name, "具体单位", unit.progress.total, f"属于：{groups}"])
     finally:
         store.close()
     echo(table(["单位", "类别", "任务数", "集合单位／成员"], rows, right=[2]))
+    if unassigned:
+        echo(
+            f"提示：{unassigned} 个集合单位未设成员，其任务不计入任何具体单位。"
+            "设置成员：tracker units join 单位 集合单位，或在应用的责任单位（U）中按 m。",
+            err=True,
+        )
 
 
 @units_command.command("add")

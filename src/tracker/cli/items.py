@@ -14,6 +14,7 @@ from tracker.cli.common import Settings, common_options, open_store
 from tracker.cli.text import echo, json_safe, one_line, require_unit, table
 from tracker.domain.deadlines import DEADLINE_KIND_LABELS, DeadlineKind, DueWarning
 from tracker.domain.models import STATUS_LABELS, Status
+from tracker.services.editing import Editing, Outcome
 from tracker.store import ItemFilter, ItemRecord, Store, StoreError
 
 _STATUS_BY_WORD = {s.value: s for s in Status} | {label: s for s, label in STATUS_LABELS.items()}
@@ -57,6 +58,15 @@ def _as_json(item: ItemRecord) -> dict:
         "updated_at": item.updated_at,
         "updated_by": item.updated_by,
     }
+
+
+def _done(outcome: Outcome) -> bool:
+    """Whether an edit wrote anything; a store's refusal becomes the command's error."""
+    if isinstance(outcome.error, StoreError):
+        raise click.ClickException(str(outcome.error)) from outcome.error
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.written
 
 
 def register(main: click.Group) -> None:
@@ -155,14 +165,13 @@ def register(main: click.Group) -> None:
                 raise click.ClickException(
                     f"没有编号为「{outline}」的任务（编号形如 1.2.1：工作任务.重点工作任务.条目）"
                 ) from error
+            # The same service as the app's keys: the same rules, the same change log.
+            editing = Editing(store, settings.clerk)
             changed = []
-            try:
-                if new_status is not None and store.set_status(item.id, new_status, settings.clerk):
-                    changed.append(f"状态 → {new_status.label}")
-                if notes is not None and store.save_notes(item.id, notes, settings.clerk):
-                    changed.append("进展情况已更新")
-            except StoreError as error:
-                raise click.ClickException(str(error)) from error
+            if new_status is not None and _done(editing.set_status(item.id, new_status)):
+                changed.append(f"状态 → {new_status.label}")
+            if notes is not None and _done(editing.save_notes(item.id, notes)):
+                changed.append("进展情况已更新")
             summary = "；".join(changed) if changed else "无变化"
             echo(f"{item.outline} {one_line(item.content)[:40]}：{summary}")
         finally:

@@ -23,6 +23,7 @@ from tracker.importers.tables import split_csv
 from tracker.importers.vet import EXCEL, FileRefused, damaged, read_text, vet_xlsx
 from tracker.ledger.layout import FORMULA_START, ID_COLUMN, Frozen, LedgerError
 from tracker.ledger.styling import EXCEL_CELL_LIMIT, excel_text
+from tracker.services.editing import Editing
 from tracker.store import ChangedUnderneath, ChangeRecord, ItemFilter, ItemRecord, Store
 
 
@@ -503,10 +504,11 @@ def apply_import(store: Store, checked: ImportResult, by: str) -> ImportResult:
     written: list[ChangeRecord] = []
     applied: list[PlannedChange] = []
     refused = list(checked.refused)
+    editing = Editing(store, by)  # as every edit: through the editing service
     for change in checked.changes:
         try:
-            record = store.apply_change(
-                change.item_id, change.field, change.new, by, expected=change.old
+            record = editing.apply_change(
+                change.item_id, change.field, change.new, expected=change.old
             )
         except ChangedUnderneath:
             refused.append(

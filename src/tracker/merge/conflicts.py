@@ -15,8 +15,8 @@ from enum import StrEnum
 from itertools import pairwise
 
 from tracker.domain.models import StoredRecord, stable_id
+from tracker.domain.notes import merge_notes
 from tracker.merge.order import C
-from tracker.services.drafts import merge_notes
 from tracker.store import ChangeRecord, Store
 
 FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}

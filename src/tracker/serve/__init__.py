@@ -163,7 +163,7 @@ def metadata(title: str, today_label: str) -> dict[str, Any]:
 @contextlib.contextmanager
 def prepared(store: Store) -> Iterator[tuple[Path, dict[str, Any], int]]:
     """The copy to serve and its metadata; the copy is removed afterwards."""
-    from tracker.ledger import day_label
+    from tracker.domain.format import day_label
 
     folder = Path(tempfile.mkdtemp(prefix="tracker-serve-"))
     try:

@@ -1,13 +1,26 @@
-"""Unsaved notes, kept in the app's model rather than only in a widget.
+"""Unsaved notes, kept in the app's model rather than only in a widget, and when to save them.
 
 A draft is keyed by the item it was typed for, so switching items, a widget being
-removed or an error in a handler cannot lose it; whoever owns the store flushes the
-drafts (after a pause in typing, on item switch, on focus loss, on quit, on a signal).
+removed or an error in a handler cannot lose it; the editing service
+(:mod:`tracker.services.editing`) flushes the drafts (after a pause in typing, on item
+switch, on focus loss, on quit, on a signal).
+
+The autosave policy lives here too, by the drafts' own (injected) monotonic clock:
+notes are due about half a second after typing stops, at least every
+:data:`SAVE_AT_LEAST_EVERY` seconds while it goes on, and again a little later when a
+save failed. Whoever runs a timer asks :meth:`NoteDrafts.due_in`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+SAVE_AFTER_PAUSE = 0.5
+"""Seconds of no typing after which notes are saved."""
+SAVE_AT_LEAST_EVERY = 1.5
+"""Seconds of continuous typing after which notes are saved anyway: the promise is that
+nothing typed more than 2 s ago is lost, and a timer may fire late on a busy machine.
+Also how long a failed save waits before it is tried again."""
 
 
 class NoteDrafts:
@@ -22,6 +35,8 @@ class NoteDrafts:
         self._drafts: dict[str, str] = {}
         self._dirty_since: dict[str, float] = {}
         self._bases: dict[str, str | None] = {}
+        self._due_at: float | None = None
+        """When (by the clock) the drafts are next due for saving; None: nothing to save."""
 
     def edit(self, item_id: str, text: str, base: str | None = None) -> None:
         """Record the current text typed for an item.
@@ -32,9 +47,31 @@ class NoteDrafts:
             base: The stored notes the typing started from (kept from the first edit
                 until saved), so a save can tell whether another window saved since.
         """
+        now = self._clock()
         self._drafts[item_id] = text
-        self._dirty_since.setdefault(item_id, self._clock())
+        self._dirty_since.setdefault(item_id, now)
         self._bases.setdefault(item_id, base)
+        # The module's timings are read now, not bound once, so tests can stretch them.
+        waited = now - self._dirty_since[item_id]
+        if waited >= SAVE_AT_LEAST_EVERY:
+            self._due_at = now
+        else:
+            self._due_at = now + min(SAVE_AFTER_PAUSE, SAVE_AT_LEAST_EVERY - waited)
+
+    def due_in(self) -> float | None:
+        """Seconds until the drafts are due for saving (0: now); None when none is pending."""
+        if not self._drafts or self._due_at is None:
+            return None
+        return max(0.0, self._due_at - self._clock())
+
+    def is_due(self) -> bool:
+        """Whether a draft is pending and its save is due now."""
+        return self.due_in() == 0.0
+
+    def retry_later(self) -> None:
+        """A save failed: the drafts are due again in :data:`SAVE_AT_LEAST_EVERY` seconds."""
+        if self._drafts:
+            self._due_at = self._clock() + SAVE_AT_LEAST_EVERY
 
     def base(self, item_id: str) -> str | None:
         """The stored notes an unsaved draft started from (None if unknown)."""
@@ -59,6 +96,8 @@ class NoteDrafts:
             del self._drafts[item_id]
             self._dirty_since.pop(item_id, None)
             self._bases.pop(item_id, None)
+            if not self._drafts:
+                self._due_at = None
         elif item_id in self._drafts:
             self._bases[item_id] = text  # typing went on from what is stored now
 
@@ -67,6 +106,7 @@ class NoteDrafts:
         self._drafts.clear()
         self._dirty_since.clear()
         self._bases.clear()
+        self._due_at = None
 
     def __bool__(self) -> bool:
         return bool(self._drafts)
@@ -91,19 +131,3 @@ class NoteDrafts:
             else:
                 self.saved(item_id, text)
         return failures
-
-
-def merge_notes(theirs: str, ours: str, by: str, when: str) -> str:
-    """Both versions of notes saved at the same time in two places, neither dropped.
-
-    Args:
-        theirs: What the other window (or clerk) saved meanwhile.
-        ours: What was typed here.
-        by: The clerk who typed ``ours``.
-        when: When (as shown to clerks).
-    """
-    if not theirs.strip():
-        return ours
-    if ours == theirs or not ours.strip():
-        return theirs
-    return f"{theirs}\n\n——以下为 {by} 于 {when} 同时写下的内容（两处修改已合并）——\n{ours}"

@@ -24,10 +24,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from tracker.domain.deadlines import DueWarning
+from tracker.domain.format import day_label
 from tracker.domain.models import Status
 from tracker.domain.units import Role, UnitKind
-from tracker.ledger import day_label
-from tracker.store import ItemFilter, ItemRecord, Progress, Store, outfile
+from tracker.store import ItemFilter, ItemRecord, Progress, Store, UnitRecord, outfile
 
 REPORT_FORMATS = ("md", "html", "docx")
 """The formats :func:`render` writes."""
@@ -104,6 +104,9 @@ class Report(_Frozen):
     them (whole-plan reports)."""
     overdue: tuple[DueItem, ...] = ()
     due_soon: tuple[DueItem, ...] = ()
+    unassigned: tuple[ReportLine, ...] = ()
+    """Collectives with no members (未设成员) that hold items of the plan, in the order
+    the plan names them (whole-plan reports): their work counts for no concrete unit."""
 
     @property
     def summary(self) -> str:
@@ -137,14 +140,20 @@ def build_report(store: Store, plan_id: str, unit_id: str | None = None) -> Repo
         for c in store.categories(plan_id, flt)
     )
     units: tuple[ReportLine, ...] = ()
+    unassigned: tuple[ReportLine, ...] = ()
     if unit_id is None:
         order = {uid: i for i, uid in enumerate(store.units_in_plan_order(plan_id))}
+        in_order = sorted(
+            store.units(plan_id), key=lambda u: (order.get(u.id, len(order)), u.initials)
+        )
         units = tuple(
             ReportLine(key=u.id, name=u.name, progress=u.progress, lead=u.lead)
-            for u in sorted(
-                store.units(plan_id), key=lambda u: (order.get(u.id, len(order)), u.initials)
-            )
+            for u in in_order
             if u.kind is UnitKind.CONCRETE and u.progress.total
+        )
+        unassigned = tuple(
+            ReportLine(key=u.id, name=u.name, progress=u.progress, lead=u.lead)
+            for u in unassigned_collectives(store, in_order)
         )
     today = store.today()
 
@@ -165,7 +174,27 @@ def build_report(store: Store, plan_id: str, unit_id: str | None = None) -> Repo
         units=units,
         overdue=listed(DueWarning.OVERDUE),
         due_soon=listed(DueWarning.DUE_SOON),
+        unassigned=unassigned,
     )
+
+
+def unassigned_collectives(store: Store, units: list[UnitRecord]) -> list[UnitRecord]:
+    """The collectives among ``units`` that hold items but have no members (未设成员).
+
+    Their items count for no concrete unit: nobody may be doing that work.
+
+    Args:
+        store: The open database.
+        units: Units as :meth:`Store.units` gives them (with their progress), in the
+            order wanted.
+    """
+    return [
+        unit
+        for unit in units
+        if unit.kind is UnitKind.COLLECTIVE
+        and unit.progress.total
+        and not store.membership_ids(unit.id)
+    ]
 
 
 def _due_item(store: Store, item: ItemRecord, today: date) -> DueItem:
@@ -252,6 +281,20 @@ def summary_sentence(report: Report) -> str:
     if warnings:
         clauses.append("，".join(warnings))
     return "；".join(clauses) + "。"
+
+
+UNASSIGNED_TITLE = "未设成员的集合单位"
+"""The heading of the section listing :attr:`Report.unassigned`."""
+
+
+def unassigned_sentence(lines: tuple[ReportLine, ...] | list[ReportLine]) -> str:
+    """The line naming collectives with no members and how many items each holds, e.g.
+    「以下集合单位未设成员，其任务不计入任何具体单位，工作可能无人认领：各乡镇街委38项、
+    牵头职能部门1项。」; empty when there are none."""
+    if not lines:
+        return ""
+    named = "、".join(f"{line.name}{line.progress.total}项" for line in lines)
+    return f"以下集合单位未设成员，其任务不计入任何具体单位，工作可能无人认领：{named}。"
 
 
 # ---------------------------------------------------------------------- rendering
@@ -376,7 +419,10 @@ def render_markdown(report: Report) -> str:
     ]
     if not report.total.total:
         return "\n".join(lines)
-    for table in report_tables(report):
+    for table in _with_unassigned(report):
+        if isinstance(table, str):
+            lines += [f"## {UNASSIGNED_TITLE}", "", md_escape(table), ""]
+            continue
         lines += [f"## {md_escape(table.title)}", ""]
         if table.note:
             lines += [md_escape(table.note), ""]
@@ -393,6 +439,18 @@ def render_markdown(report: Report) -> str:
     if not report.overdue:
         lines += ["## 逾期任务", "", "无。", ""]
     return "\n".join(lines)
+
+
+def _with_unassigned(report: Report) -> list[ReportTable | str]:
+    """The report's tables with, after the figures, the 未设成员 line (if any)."""
+    tables: list[ReportTable | str] = list(report_tables(report))
+    if report.unassigned:
+        place = next(
+            (i for i, t in enumerate(tables) if isinstance(t, ReportTable) and t.kind != "figures"),
+            len(tables),
+        )
+        tables.insert(place, unassigned_sentence(report.unassigned))
+    return tables
 
 
 def _is_figure(table: ReportTable, column: int) -> bool:
@@ -423,6 +481,7 @@ td.notes { min-width: 10em; }
 td.units { min-width: 8em; }
 td.overdue { color: #c00; font-weight: bold; }
 td.due-soon { color: #b45f06; font-weight: bold; }
+p.unassigned { color: #b45f06; }
 tr.total td { font-weight: bold; }
 .note { color: #555; font-size: .9em; }
 h2 { break-after: avoid; page-break-after: avoid; }
@@ -460,7 +519,11 @@ def render_html(report: Report) -> str:
         f'<p class="summary">{esc(report.summary)}</p>',
     ]
     if report.total.total:
-        for table in report_tables(report):
+        for table in _with_unassigned(report):
+            if isinstance(table, str):
+                parts.append(f"<h2>{esc(UNASSIGNED_TITLE)}</h2>")
+                parts.append(f'<p class="unassigned">{esc(table)}</p>')
+                continue
             parts.append(f"<h2>{esc(table.title)}</h2>")
             if table.note:
                 parts.append(f'<p class="note">{esc(table.note)}</p>')

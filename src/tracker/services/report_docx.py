@@ -30,7 +30,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Length, Mm, Pt
 
-from tracker.ledger import day_label, excel_text
+from tracker.domain.format import day_label
+from tracker.ledger import excel_text
 
 if TYPE_CHECKING:
     from docx.document import Document as DocumentObject
@@ -68,7 +69,12 @@ _CN_NUMBERS = "一二三四五六七八九十"
 
 def write_docx(report: Report, out: Path) -> None:
     """Write the report to ``out`` as a .docx (the caller moves it into place)."""
-    from tracker.services.report import due_lists, report_tables
+    from tracker.services.report import (
+        UNASSIGNED_TITLE,
+        due_lists,
+        report_tables,
+        unassigned_sentence,
+    )
 
     document = Document()
     _page_setup(document)
@@ -101,6 +107,10 @@ def write_docx(report: Report, out: Path) -> None:
             if table.note:
                 _body(document, table.note + "。", keep_with_next=True)
             _figures_table(document, table)
+        if report.unassigned:
+            # Collectives with no members: their work counts for no unit (a line, no table).
+            _heading(document, f"（{_CN_NUMBERS[len(tables)]}）{UNASSIGNED_TITLE}", level=2)
+            _body(document, unassigned_sentence(report.unassigned))
     number = len(sections)
     if report.total.total:
         lists = due_lists(report)

@@ -23,14 +23,6 @@ class UndoStack:
             self._done.append(change)
             self._undone.clear()
 
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._done)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._undone)
-
     def undo(self, store: Store, by: str) -> ChangeRecord | None:
         """Put back the value before the latest change.
 

@@ -23,6 +23,7 @@ from tracker.domain.units import (
     pinyin_initials,
     unit_level,
 )
+from tracker.store.plans import ITEM_JOINS
 from tracker.store.reports import items_naming_collectives, recompute_rollups
 from tracker.store.search_index import index_item, index_notes
 
@@ -111,11 +112,7 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             "SELECT items.id, items.units_text, items.deadline_text, items.content, items.notes, "
             "key_tasks.title, categories.title, plans.year, "
             + ("plans.issued " if has_issued else "NULL ")
-            + "FROM items "
-            "JOIN key_tasks ON key_tasks.id = items.key_task_id "
-            "JOIN categories ON categories.id = key_tasks.category_id "
-            "JOIN plans ON plans.id = categories.plan_id "
-            f"WHERE items.id IN ({marks})",
+            + f"{ITEM_JOINS} WHERE items.id IN ({marks})",
             chunk,
         ).fetchall()
         for (

@@ -24,25 +24,25 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tracker.domain.models import Status, StoredRecord
 from tracker.domain.rollup import Rollup, UnitState, rollup
 from tracker.domain.units import Role, canonical_name
+from tracker.store.errors import ChangedUnderneath, NotResponsible
+from tracker.store.records import ChangeRecord
 from tracker.store.search_index import index_notes
+from tracker.store.settings import Settings
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from tracker.store import ChangeRecord
-
 REPORT_FIELDS = ("status", "notes", "last_reviewed")
 """The fields of a unit's report (the same ledger fields as the office's)."""
 OFFICE = ""
-"""Pass as ``unit`` to :meth:`Reports.changes_for` / ``Store.changes`` for the office's
-changes only (``changes.unit_id IS NULL``); None means every change."""
+"""Pass as ``unit`` to ``Store.changes`` for the office's changes only
+(``changes.unit_id IS NULL``); None means every change."""
 ROLLUP_COLUMNS = ("status", "units_total", "units_done", "units_reported", "units_on_hold")
 """The ``items`` columns the roll-up is stored in."""
 _CHUNK = 2000
@@ -81,8 +81,6 @@ class UnitReport(StoredRecord):
 
 
 def _not_responsible_error(message: str) -> Exception:
-    from tracker.store import NotResponsible  # the store package imports this module
-
     return NotResponsible(message)
 
 
@@ -119,8 +117,9 @@ def _status(value: object) -> Status:
         return Status.NOT_STARTED
 
 
-def _verdict(value: object) -> Status | None:
-    """A stored office verdict (None for none, or for one no clerk could set)."""
+def verdict_of(value: object) -> Status | None:
+    """An office verdict as stored or logged: None for none (NULL, 未启动) or for a
+    value no clerk could set."""
     status = _status(value)
     return None if status is Status.NOT_STARTED else status
 
@@ -270,7 +269,7 @@ def recompute_rollups(db: Database | sqlite3.Connection, item_ids: Iterable[str]
             )
             row = ruled.get(key)
             if row is None:  # the rule, once per distinct verdict and unit states
-                row = ruled[key] = _stored(rollup(_verdict(office), key[1]))
+                row = ruled[key] = _stored(rollup(verdict_of(office), key[1]))
             if tuple(stored) != row:
                 updates.append((*row, item_id))
         if updates:
@@ -392,7 +391,7 @@ def _item_state(conn: sqlite3.Connection, item_id: str) -> _ItemState:
                 gathered[r["unit_id"]].row = r
         units = _ordered(gathered)
     return _ItemState(
-        office=_verdict(first["office_status"]),
+        office=verdict_of(first["office_status"]),
         stored=tuple(first[f"rollup_{c}"] for c in ROLLUP_COLUMNS),
         outline=str(first["outline"]),
         units=units,
@@ -448,20 +447,9 @@ _UPSERT_REPORT = (
 )
 
 
-class Reports:
-    """The store's methods for units' reports and the office's verdict (a mixin of
-    :class:`tracker.store.Store`)."""
-
-    if TYPE_CHECKING:
-        db: Database
-        session_id: str | None
-
-        @property
-        def machine_id(self) -> str | None: ...
-
-        def write(self) -> AbstractContextManager[Database]: ...
-
-        def _now(self) -> str: ...
+class Reports(Settings):
+    """Units' reports: reading them, and writing one unit's (the store's concept class;
+    :class:`~tracker.store.edits.Edits` builds the office's writes on it)."""
 
     # ------------------------------------------------------------------ reads
     def responsible_units(self, item_id: str) -> list[ResponsibleUnit]:
@@ -535,30 +523,6 @@ class Reports:
             for r in rows
         ]
 
-    def changes_for(
-        self, item_id: str | None = None, unit: str | None = None
-    ) -> list[ChangeRecord]:
-        """The change log, newest first: one item's when ``item_id`` is given; one
-        unit's when ``unit`` is an id or name, the office's when it is :data:`OFFICE`."""
-        from tracker.store import ChangeRecord
-
-        clauses, params = [], []
-        if item_id:
-            clauses.append("item_id = ?")
-            params.append(item_id)
-        if unit == OFFICE:
-            clauses.append("unit_id IS NULL")
-        elif unit is not None:
-            clauses.append("unit_id IN (SELECT id FROM units WHERE id = ? OR name = ?) ")
-            params += [unit, canonical_name(unit)]
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return [
-            ChangeRecord(**row)
-            for row in self.db.query(
-                f"SELECT * FROM changes {where} ORDER BY changed_at DESC, rowid DESC", params
-            )
-        ]
-
     # ------------------------------------------------------------------ writes
     def apply_unit_change(
         self,
@@ -586,8 +550,6 @@ class Reports:
             KeyError: no such item.
             NotResponsible: the unit does not answer for the item (nothing written).
         """
-        from tracker.store import ChangedUnderneath, ChangeRecord
-
         if field not in REPORT_FIELDS:
             raise ValueError(f"not a report field: {field}")
         if field == "status":
@@ -636,69 +598,6 @@ class Reports:
                 )
             if field == "notes":
                 index_notes(conn, item_id)
-        return change
-
-    def apply_office_status(
-        self,
-        item_id: str,
-        value: str | None,
-        by: str,
-        expected: str | None = None,
-        kind: str = "edit",
-    ) -> ChangeRecord | None:
-        """Record the office's verdict on an item (未启动: none), log it and recompute the
-        roll-up, in one committed transaction (five statements with BEGIN and COMMIT).
-
-        The logged change is the item's ``status`` field with ``unit_id`` NULL; its old
-        and new values are the office's verdicts (未启动 for none).
-
-        Args:
-            expected: If given, the verdict the clerk saw (see :meth:`apply_unit_change`).
-
-        Returns:
-            The logged change, or None when the verdict was already ``value``.
-
-        Raises:
-            KeyError: no such item.
-        """
-        from tracker.store import ChangedUnderneath, ChangeRecord
-
-        value = Status(value or Status.NOT_STARTED).value
-        with self.write() as db:
-            conn = db.conn
-            state = _item_state(conn, item_id)
-            old = (state.office or Status.NOT_STARTED).value
-            if old == value:
-                return None
-            if expected is not None and old != expected:
-                raise ChangedUnderneath(item_id, "status", current=old, expected=expected)
-            now = self._now()
-            verdict = _verdict(value)
-            conn.execute(
-                "UPDATE items SET office_status = ?, "
-                + ", ".join(f"{c} = ?" for c in ROLLUP_COLUMNS)
-                + ", updated_at = ?, updated_by = ? WHERE id = ?",
-                [
-                    verdict.value if verdict else None,
-                    *_stored(state.rollup(verdict)),
-                    now,
-                    by,
-                    item_id,
-                ],
-            )
-            change = ChangeRecord(
-                id=uuid.uuid4().hex,
-                item_id=item_id,
-                field="status",
-                old_value=old,
-                new_value=value,
-                changed_at=now,
-                by=by,
-                session_id=self.session_id,
-                kind=kind,
-                machine_id=self.machine_id,
-            )
-            conn.execute(_INSERT_CHANGE, [getattr(change, c) for c in _CHANGE_COLUMNS])
         return change
 
 

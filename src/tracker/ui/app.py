@@ -1,9 +1,11 @@
 """The Textual app: built with a store and a clerk, it shows the plan's main screen.
 
 The app holds what outlives any one widget: the store, the clerk's name and the
-unsaved notes (:class:`~tracker.services.drafts.NoteDrafts`). It saves those drafts on quit and
-on an exit signal (:mod:`tracker.ui.exits`: SIGTERM/SIGHUP/SIGINT on Unix; Ctrl+C,
-Ctrl+Break and closing the console on Windows), then exits normally so the terminal is
+editing service (:class:`~tracker.services.editing.Editing`, which keeps the unsaved
+notes). It shows what the service answers (toasts, the save line), runs the one
+autosave timer the service asks for, and saves the drafts on quit and on an exit
+signal (:mod:`tracker.ui.exits`: SIGTERM/SIGHUP/SIGINT on Unix; Ctrl+C, Ctrl+Break and
+closing the console on Windows), then exits normally so the terminal is
 restored. When the terminal itself is gone (hung up: EOF or EIO on it), the app saves,
 records a clean end and exits within a second, writing nothing more to the terminal.
 """
@@ -25,17 +27,19 @@ from textual.app import App
 from textual.binding import Binding
 from textual.driver import Driver
 from textual.reactive import var
+from textual.timer import Timer
 
 from tracker.services.drafts import NoteDrafts
-from tracker.services.undo import UndoStack
+from tracker.services.editing import Editing, Outcome
 from tracker.store import ItemFilter, Store, StoreError
 from tracker.store.locations import stylesheet_path
 from tracker.ui.exits import EXIT_CODE_HANGUP, ExitSignals, pid_alive, rescue_notes
-from tracker.ui.screens.export import ConfirmScreen
+from tracker.ui.screens.dialogs import ConfirmScreen
 from tracker.ui.screens.help import HelpScreen
-from tracker.ui.screens.main import MainScreen
+from tracker.ui.screens.main import DatabaseChanged, MainScreen
 from tracker.ui.screens.recovery import RecoveryScreen
 from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING
+from tracker.ui.tones import Tone
 
 EXIT_DEADLINE = 0.5
 """Seconds after an exit signal or a hang-up by which the process is gone, whatever hangs."""
@@ -86,20 +90,17 @@ class TrackerApp(App[None]):
         self.store = store
         self.user = user
         self.plan_id = plan_id
-        self.drafts = drafts if drafts is not None else NoteDrafts(time.monotonic)
+        self.editing = Editing(store, user, drafts=drafts)
+        """Every edit goes through it; it answers with what changed."""
+        self.editing.listen(self._heard)
+        self._autosave_timer: Timer | None = None
         chosen = store.unit(my_unit) if my_unit else None
         remembered = store.setting(MY_UNIT_SETTING)
         if remembered and store.unit(remembered) is None:  # a unit no longer (or never) here
             remembered = None
         self.my_unit_id: str | None = chosen.id if chosen else remembered
         """The clerk's unit, if known: ``m`` switches between its items and all."""
-        self.undo = UndoStack()
-        """The changes made since the app was opened (Ctrl+Z / Ctrl+Y)."""
-        self.read_only: bool = bool(getattr(store, "read_only", False))
-        """The database cannot be written (a snapshot on a CD or a locked USB stick)."""
         self.session_id: str | None = None
-        self.merged_now: list[str] = []
-        """Items whose notes the last save had to merge with another window's."""
         self._data_version = 0
         # The light theme is ours (readable contrast); the choice is remembered.
         self.register_theme(LIGHT_THEME)
@@ -112,6 +113,20 @@ class TrackerApp(App[None]):
         self._exit_saved = threading.Event()
         self._exit_lock_arm = threading.Lock()
         self._deadline_armed = False
+
+    @property
+    def drafts(self) -> NoteDrafts:
+        """The notes typed but not yet saved (kept by the editing service)."""
+        return self.editing.drafts
+
+    @property
+    def read_only(self) -> bool:
+        """The database cannot be written (a snapshot on a CD or a locked USB stick)."""
+        return self.editing.read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self.editing.read_only = value
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver; on Linux/macOS one that ends cleanly when the terminal hangs up."""
@@ -132,7 +147,7 @@ class TrackerApp(App[None]):
             self.sub_title += f"（截至 {self.store.today():%Y-%m-%d}）"
         self._exit_signals = ExitSignals(asyncio.get_running_loop(), self._exit_on_signal)
         self._exit_signals.install()
-        self.push_screen(MainScreen(plan.id, ItemFilter(unit_id=self.my_unit_id)))
+        self.push_screen(MainScreen(self.editing, plan.id, ItemFilter(unit_id=self.my_unit_id)))
         if not self.read_only:
             self._begin_session()
         self._data_version = self.store.data_version()
@@ -187,8 +202,7 @@ class TrackerApp(App[None]):
         version = self.store.data_version()
         if version != self._data_version:
             self._data_version = version
-            if isinstance(self.screen, MainScreen):
-                self.screen.show_external_changes()
+            self.screen.post_message(DatabaseChanged())  # the main screen shows them
 
     def _exit_on_signal(self, signum: int) -> None:
         if signum == EXIT_CODE_HANGUP - 128:
@@ -262,9 +276,7 @@ class TrackerApp(App[None]):
             try:
                 store = Store.reopen_for_thread(self.store)
                 try:
-                    self.drafts.flush(
-                        lambda item_id, text, base: store.save_draft(item_id, text, self.user, base)
-                    )
+                    self.editing.flush(via=store)
                     if not self.drafts and self.session_id is not None:
                         store.end_session(self.session_id, clean=True)
                 finally:
@@ -296,7 +308,7 @@ class TrackerApp(App[None]):
         self.sub_title = plan.title
         if self.store.today_override is not None:
             self.sub_title += f"（截至 {self.store.today():%Y-%m-%d}）"
-        self.switch_screen(MainScreen(plan_id, ItemFilter(unit_id=self.my_unit_id)))
+        self.switch_screen(MainScreen(self.editing, plan_id, ItemFilter(unit_id=self.my_unit_id)))
 
     def remember_my_unit(self, unit_id: str | None) -> None:
         """Make a unit the clerk's own (remembered in the database), or forget it."""
@@ -306,59 +318,51 @@ class TrackerApp(App[None]):
 
     def refuse_if_read_only(self) -> bool:
         """Say why an edit does nothing on a read-only database; True if refused."""
-        if self.read_only:
-            self.notify(
-                "此数据库是只读的（如光盘、写保护的U盘或只读文件），不能修改。"
-                "请先把它复制到本机可写的位置再打开。",
-                title="只读",
-                severity="warning",
-                timeout=8,
-            )
-        return self.read_only
+        return self.editing.refuse_if_read_only()
 
     # ------------------------------------------------------------------ saving
-    def save_drafts(self) -> set[str]:
-        """Commit every unsaved note, one transaction each.
+    def save_drafts(self) -> Outcome:
+        """Commit every unsaved note now (the editing service answers what it saved)."""
+        return self.editing.save_drafts()
 
-        Returns:
-            The ids of the items saved now. A failed save keeps its draft (to be
-            retried) and says so in :attr:`save_message`.
-        """
-        pending = self.drafts.pending()
-        merged: list[str] = []
-
-        def save(item_id: str, text: str, base: str | None) -> None:
-            change, was_merged = self.store.save_draft(item_id, text, self.user, base)
-            self.undo.record(change)
-            if was_merged:
-                merged.append(item_id)
-
-        failures = self.drafts.flush(save)
-        for _ in merged:
+    def _heard(self, outcome: Outcome) -> None:
+        """Show what an edit answered (from any screen), and keep the autosave timer."""
+        for notice in outcome.notices:
             self.notify(
-                "这项任务的进展情况刚被另一窗口修改过；两处的文字已合并保存，请检查。",
-                title="已合并两处的修改",
-                severity="warning",
-                timeout=15,
+                notice.text,
+                title=notice.title,
+                severity=notice.severity,
+                timeout=notice.timeout,
+                markup=False,
             )
-        self.merged_now = merged
-        if failures:
-            _, error = failures[0]
-            self.save_message = Text(
-                f"⚠ 进展情况未能保存：{error}。文字仍保留在窗格中，将自动重试。", style="bold red"
-            )
-            return set()
-        if pending:
+        if outcome.save_state == "saved":
             self.show_saved()
-        return set(pending)
+        elif outcome.save_state == "typing":
+            self.save_message = Text("… 正在输入（停顿后自动保存）", style="dim")
+        elif outcome.save_state == "failed":
+            self.save_message = Text(
+                f"⚠ 进展情况未能保存：{outcome.error}。文字仍保留在窗格中，将自动重试。",
+                style=f"bold {Tone.ERROR}",
+            )
+        self._arm_autosave()
+
+    def _arm_autosave(self) -> None:
+        """One timer, set for when the service says the drafts are due."""
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+            self._autosave_timer = None
+        due = self.editing.due_in()
+        if due is not None and not self._ending:
+            self._autosave_timer = self.set_timer(due, self._autosave)
+
+    def _autosave(self) -> None:
+        self._autosave_timer = None
+        if self.editing.save_due() is None:  # not due yet by the drafts' clock
+            self._arm_autosave()
 
     def show_saved(self) -> None:
         """Tell the clerk that everything is saved, and when (by the store's clock)."""
-        self.save_message = Text(f"✓ 已保存 {self.store.clock():%H:%M:%S}", style="green")
-
-    def typing(self) -> None:
-        """Tell the clerk that what they type will be saved in a moment."""
-        self.save_message = Text("… 正在输入（停顿后自动保存）", style="dim")
+        self.save_message = Text(f"✓ 已保存 {self.store.clock():%H:%M:%S}", style=Tone.SUCCESS)
 
     # ------------------------------------------------------------------ actions
     async def action_quit(self) -> None:
@@ -399,10 +403,7 @@ class TrackerApp(App[None]):
 
     def action_save_now(self) -> None:
         """Save the notes now (Ctrl+S)."""
-        if isinstance(self.screen, MainScreen):
-            self.screen.save_now()  # also shows a merge with another window's text
-        else:
-            self.save_drafts()
+        self.save_drafts()  # the main screen, told, shows a merge with another's text
         if not self.drafts:
             self.show_saved()
 

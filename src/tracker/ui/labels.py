@@ -14,13 +14,14 @@ from rich.text import Text
 
 from tracker.domain.deadlines import DueWarning
 from tracker.domain.models import Status
+from tracker.ui.tones import Tone
 
 STATUS_STYLES: dict[Status, tuple[str, str]] = {
     Status.NOT_STARTED: ("○", "dim"),
-    Status.IN_PROGRESS: ("◐", "bold yellow"),
-    Status.DONE: ("●", "bold green"),
-    Status.ONGOING: ("↻", "bold cyan"),
-    Status.ON_HOLD: ("‖", "bold red"),
+    Status.IN_PROGRESS: ("◐", f"bold {Tone.WARNING}"),
+    Status.DONE: ("●", f"bold {Tone.SUCCESS}"),
+    Status.ONGOING: ("↻", f"bold {Tone.INFO}"),
+    Status.ON_HOLD: ("‖", f"bold {Tone.ERROR}"),
 }
 """A symbol and a style per status, so the badge reads even without colour."""
 
@@ -29,9 +30,9 @@ def painted(text: str, style: str = "", justify: JustifyMethod | None = None) ->
     """``text`` in ``style``, the style applied as a span over the whole text.
 
     Why not ``Text(text, style=…)``: Textual reads a span's style through Rich, so
-    ``yellow`` becomes the theme's ANSI yellow (readable on the light theme too), but a
-    whole ``Text``'s own style string through its own parser, where ``yellow`` is
-    #ffff00 on every theme.
+    :attr:`Tone.WARNING` (ANSI yellow) becomes the theme's ANSI yellow (readable on the
+    light theme too), but a whole ``Text``'s own style string through its own parser,
+    where ``yellow`` is #ffff00 on every theme.
     """
     shown = Text(text, justify=justify)
     if style:
@@ -59,14 +60,14 @@ def one_line(text: str, width: int) -> Text:
 
 def progress_text(done: int, total: int) -> Text:
     """``done/total`` counts, green when all are done."""
-    style = "green" if total and done == total else "dim"
+    style = Tone.SUCCESS if total and done == total else "dim"
     return painted(f"{done}/{total}", style)
 
 
 def mini_bar(done: int, total: int, width: int = 4) -> Text:
     """A progress bar a few cells wide for tree labels, e.g. ``▰▰▱▱``."""
     filled = round(width * done / total) if total else 0
-    return Text.assemble(("▰" * filled, "green"), ("▱" * (width - filled), "dim"))
+    return Text.assemble(("▰" * filled, Tone.SUCCESS), ("▱" * (width - filled), "dim"))
 
 
 # Characters that must never reach the terminal as themselves (ESC starts escape
@@ -121,9 +122,16 @@ def stored(text: str) -> str:
     return text.replace("\u240d", "\r").translate(_FROM_VISIBLE)
 
 
+_WARNING_TONES: dict[DueWarning, str] = {
+    DueWarning.OVERDUE: Tone.ERROR,
+    DueWarning.DUE_SOON: Tone.WARNING,
+    DueWarning.ON_TRACK: Tone.SUCCESS,
+}
+
+
 def warning_style(warning: DueWarning) -> str:
     """The style for a due warning: red for 逾期, yellow for 临期, green for 正常.
 
-    ANSI colours, so each theme draws them readably (orange on the dark theme, dark
-    amber on the light one: see ``tracker.ui.theme``)."""
-    return {"red": "red", "yellow": "yellow", "green": "green"}.get(warning.colour or "", "")
+    Tones of the theme's palette, so each theme draws them readably (orange on the dark
+    theme, dark amber on the light one: see ``tracker.ui.theme``)."""
+    return _WARNING_TONES.get(warning, "")

@@ -21,6 +21,7 @@ from tracker.domain.deadlines import DueWarning
 from tracker.domain.models import Status
 from tracker.store import ItemFilter, ItemRecord, Store
 from tracker.ui.labels import one_line, painted, status_badge
+from tracker.ui.tones import Tone
 
 CELL_PADDING = 1
 """Blank cells either side of each column."""
@@ -43,9 +44,9 @@ def days_left(due: date, today: date, warning: DueWarning) -> Text:
     """``逾期 N 天`` (red), ``今天到期`` / ``N 天`` (yellow inside the window), or ``N 天``."""
     days = (due - today).days
     if days < 0:
-        return painted(f"逾期 {-days} 天", "bold red", justify="right")
+        return painted(f"逾期 {-days} 天", f"bold {Tone.ERROR}", justify="right")
     label = "今天到期" if days == 0 else f"{days} 天"
-    style = "bold yellow" if warning is DueWarning.DUE_SOON or days == 0 else ""
+    style = f"bold {Tone.WARNING}" if warning is DueWarning.DUE_SOON or days == 0 else ""
     return painted(label, style, justify="right")
 
 
@@ -58,9 +59,9 @@ def summary(today: date, items: list[ItemRecord], filtered: bool) -> Text:
         text.append("没有未完成的有时限任务")
     else:
         text.append(f"共 {len(items)} 项未完成的有时限任务，其中")
-        text.append(f"逾期 {overdue} 项", style="bold red" if overdue else "")
+        text.append(f"逾期 {overdue} 项", style=f"bold {Tone.ERROR}" if overdue else "")
         text.append("、")
-        text.append(f"临期 {due_soon} 项", style="bold yellow" if due_soon else "")
+        text.append(f"临期 {due_soon} 项", style=f"bold {Tone.WARNING}" if due_soon else "")
     if filtered:
         text.append("（当前筛选范围内）", style="dim")
     return text

@@ -1,4 +1,4 @@
-"""Dialogs for exporting a snapshot: where to write it, and whether to overwrite."""
+"""The dialog asking where to export a snapshot (overwriting: `dialogs.ConfirmScreen`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Input, Static
 
 
 class ExportScreen(ModalScreen[Path | None]):
@@ -39,33 +39,3 @@ class ExportScreen(ModalScreen[Path | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; dismisses with True for yes."""
-
-    BINDINGS = [
-        Binding("y", "answer(True)", "是"),
-        Binding("n,escape", "answer(False)", "否"),
-    ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(Text(self.question))
-            with Horizontal(id="confirm-buttons"):
-                yield Button("是 (Y)", id="yes", variant="warning")
-                yield Button("否 (N)", id="no", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tracker.ui.tones import Tone
+
 KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "目录（左侧树）",
@@ -56,7 +58,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("x", "清除所有筛选"),
             ("d", "按完成时限列出未完成的任务"),
             ("o", "进度总览（按工作任务、按单位）"),
-            ("U", "责任单位一览，Enter 只看该单位"),
+            ("U", "责任单位一览，Enter 只看该单位；集合单位未设成员时标出「未设成员」"),
+            ("U 中 m", "设置集合单位的成员（具体单位上：所属的集合单位），勾选即保存"),
         ),
     ),
     (
@@ -93,7 +96,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 def keys_table() -> Table:
     """The key list as a Rich table."""
     table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
-    table.add_column(style="bold cyan", no_wrap=True, min_width=15)
+    table.add_column(style=f"bold {Tone.INFO}", no_wrap=True, min_width=15)
     table.add_column(ratio=1, overflow="fold")
     for group, keys in KEYS:
         table.add_row("", Text(group, style="bold underline"))

@@ -9,46 +9,35 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tracker.domain.models import Status
 from tracker.store import ChangeRecord, Store
+from tracker.ui.format import FIELD_LABELS, field_value, second_label
 from tracker.ui.labels import literal, one_line
+from tracker.ui.tones import Tone
 
-FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
 KIND_LABELS = {"edit": "", "undo": "（撤销）", "redo": "（重做）", "carried": "（修订带入）"}
-
-
-def _value(field: str, value: str | None) -> Text:
-    if value is None or value == "":
-        return Text("（空）", style="dim")
-    if field == "status":
-        try:
-            return Text(Status(value).label)
-        except ValueError:
-            return literal(value)
-    return literal(value)
 
 
 def change_text(change: ChangeRecord, with_item: str | None = None) -> Text:
     """One change as a clerk reads it: when, who, what, from → to."""
-    when = change.changed_at[:19].replace("T", " ")
+    when = second_label(change.changed_at)
     head = Text.assemble(
         (when, "bold"),
         "　",
-        literal(change.by, "cyan"),
+        literal(change.by, Tone.INFO),
         "　",
         (FIELD_LABELS.get(change.field, change.field), "bold"),
-        (KIND_LABELS.get(change.kind, ""), "yellow"),
+        (KIND_LABELS.get(change.kind, ""), Tone.WARNING),
     )
     if with_item:
         head.append("　")
         head.append_text(one_line(with_item, 40))
     if change.field == "notes":
-        body = Text.assemble(("改为：\n", "dim"), _value(change.field, change.new_value))
+        body = Text.assemble(("改为：\n", "dim"), field_value(change.field, change.new_value))
     else:
         body = Text.assemble(
-            _value(change.field, change.old_value),
+            field_value(change.field, change.old_value),
             (" → ", "dim"),
-            _value(change.field, change.new_value),
+            field_value(change.field, change.new_value),
         )
     return Text.assemble(head, "\n", body)
 

@@ -27,6 +27,7 @@ from tracker.importers.preview import format_preview, preview_plan
 from tracker.services.revisions import import_plan_or_revision
 from tracker.store import Store, StoreError
 from tracker.ui.labels import literal, painted
+from tracker.ui.tones import Tone
 
 HINT = "Enter 预览　再按 Enter 导入　Esc 取消"
 
@@ -86,12 +87,12 @@ class ImportPlanScreen(ModalScreen[str | None]):
         """Read the file and show what would be imported."""
         raw = self.query_one("#import-path", Input).value.strip().strip("\"'")
         if not raw:
-            self._say(painted("请填写分工表文件的路径", "bold yellow"))
+            self._say(painted("请填写分工表文件的路径", f"bold {Tone.WARNING}"))
             return
         year_text = self.query_one("#import-year", Input).value.strip()
         year = int(year_text) if year_text.isdigit() else None
         if year is not None and not 1900 <= year <= 2999:
-            self._say(painted("年份应在 1900 到 2999 之间", "bold yellow"))
+            self._say(painted("年份应在 1900 到 2999 之间", f"bold {Tone.WARNING}"))
             return
         path = Path(raw).expanduser()
         try:
@@ -102,14 +103,16 @@ class ImportPlanScreen(ModalScreen[str | None]):
                 self._say(
                     painted(
                         "文件中没有写明年份：请在「年份」中填写（如 2024），再按 Enter 预览",
-                        "bold yellow",
+                        f"bold {Tone.WARNING}",
                     )
                 )
                 return
-            self._say(literal(f"「{path.name}」{error}；未导入任何内容", "bold red"))
+            self._say(literal(f"「{path.name}」{error}；未导入任何内容", f"bold {Tone.ERROR}"))
             return
         except OSError as error:
-            self._say(literal(f"无法读取「{path}」：{error.strerror or error}", "bold red"))
+            self._say(
+                literal(f"无法读取「{path}」：{error.strerror or error}", f"bold {Tone.ERROR}")
+            )
             return
         self.plan = plan
         self.query_one("#import-ok", Button).disabled = False
@@ -128,7 +131,7 @@ class ImportPlanScreen(ModalScreen[str | None]):
         try:
             plan_id, message, _ = import_plan_or_revision(self.store, self.plan, self.user)
         except (LookupError, StoreError, sqlite3.Error) as error:
-            self._say(literal(f"未能导入：{error}", "bold red"))
+            self._say(literal(f"未能导入：{error}", f"bold {Tone.ERROR}"))
             return
         self.app.notify(message.splitlines()[0], title="已导入", markup=False, timeout=8)
         self.dismiss(plan_id)

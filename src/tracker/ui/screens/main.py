@@ -1,15 +1,15 @@
 """The main screen: the plan tree on the left, the selected node's panes on the right.
 
-This screen owns the interaction with the store: it reacts to the tree and to the
-panes' messages, commits status changes at once and schedules the notes autosave
-(about half a second after typing stops, at least every two seconds while it goes
-on, and at once on an item switch or when the notes lose focus).
+This screen is wiring: it reacts to the tree and to the panes' messages by asking the
+editing service (:class:`~tracker.services.editing.Editing`) — set a status, keep the
+typed notes, save them now on an item switch or when the notes lose focus — and
+repaints the rows the service says changed. The rules (what may be edited, when notes
+are due for saving, what undo takes back) are the service's.
 """
 
 from __future__ import annotations
 
 import gc
-import sqlite3
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,24 +19,20 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Static, TextArea, Tree
 
-from tracker.domain.deadlines import DeadlineKind
 from tracker.domain.models import Status
-from tracker.store import (
-    CategoryRecord,
-    ChangedUnderneath,
-    ItemFilter,
-    ItemRecord,
-    StoreError,
-)
+from tracker.services.editing import Editing, Outcome
+from tracker.store import CategoryRecord, ItemFilter, ItemRecord
 from tracker.store.outfile import export_name
 from tracker.store.snapshot import SnapshotError
 from tracker.ui.labels import literal
-from tracker.ui.screens.export import ConfirmScreen, ExportScreen
+from tracker.ui.screens.dialogs import ConfirmScreen
+from tracker.ui.screens.export import ExportScreen
 from tracker.ui.screens.search import SearchScreen
 from tracker.ui.widgets.folded import FoldedLine
 from tracker.ui.widgets.item_detail import ItemDetail
@@ -48,12 +44,6 @@ if TYPE_CHECKING:
 
     from tracker.store import KeyTaskRecord, PlanRecord
     from tracker.ui.app import TrackerApp
-
-SAVE_AFTER_PAUSE = 0.5
-"""Seconds of no typing after which notes are saved."""
-SAVE_AT_LEAST_EVERY = 1.5
-"""Seconds of continuous typing after which notes are saved anyway: the promise is that
-nothing typed more than 2 s ago is lost, and a timer may fire late on a busy machine."""
 
 KEY_REPEAT_SECONDS = 0.05
 """Highlights closer together than this are a key held down: the panes follow when it stops."""
@@ -84,6 +74,10 @@ LONE_KEY_WAIT = 0.06
 """Seconds a status key waits for the rest of a burst before it counts as a lone keystroke."""
 HELD_ACTIONS = frozenset({"set_status", "cycle_status", "mark_reviewed"})
 """The commands whose keys wait to see whether they start a burst of text."""
+
+
+class DatabaseChanged(Message, bubble=False):
+    """Another window or a command committed to the database (the app looks once a second)."""
 
 
 class MainScreen(Screen[None]):
@@ -130,12 +124,15 @@ class MainScreen(Screen[None]):
     flt: var[ItemFilter] = var(ItemFilter, init=False)
     """Which items the tree shows (my unit, statuses, warnings)."""
 
-    def __init__(self, plan_id: str, flt: ItemFilter | None = None) -> None:
+    def __init__(self, editing: Editing, plan_id: str, flt: ItemFilter | None = None) -> None:
         super().__init__()
+        self.editing = editing
+        """Every edit is asked of it; it answers (and tells) what changed."""
+        self.store = editing.store
+        """The database, for reading what to show."""
         self.plan_id = plan_id
-        self._save_timer: Timer | None = None
+        self._stop_listening: Callable[[], None] = lambda: None
         self._current: NodeRef | None = None
-        self._stored_notes: dict[str, str] = {}
         self._last_highlight = 0.0
         self._show_timer: Timer | None = None
         self._held: list[events.Key] = []
@@ -149,8 +146,8 @@ class MainScreen(Screen[None]):
         self.set_reactive(MainScreen.flt, flt or ItemFilter())
 
     def compose(self) -> ComposeResult:
-        store = self.app.store
-        if self.app.read_only:
+        store = self.store
+        if self.editing.read_only:
             yield Static(
                 Text(
                     "只读：此数据库不可写（光盘、写保护的U盘或只读文件），只能查看，修改不会保存",
@@ -172,18 +169,22 @@ class MainScreen(Screen[None]):
         self.set_class(event.size.height < SHORT_HEIGHT, "-short")
 
     def on_mount(self) -> None:
-        store = self.app.store
+        store = self.store
         # With --today the figures are as of another day: say which.
         as_of = f"　截至 {store.today():%Y-%m-%d}" if store.today_override is not None else ""
         self.query_one(PlanTree).border_title = f"目录{as_of}"
         # What is built so far lives as long as the screen: keep it out of the garbage
         # collector's full passes, which otherwise stall a key press now and then.
         self.call_after_refresh(gc.freeze)
-        if self.app.read_only:
+        if self.editing.read_only:
             self.query_one("#notes", TextArea).read_only = True
         self.watch(self.app, "save_message", self._show_save_message)
+        self._stop_listening = self.editing.listen(self._repaint)
         self._show_filter()
         self._tell_conflicts()
+
+    def on_unmount(self) -> None:
+        self._stop_listening()
 
     # ------------------------------------------------------------------ filters
     def watch_flt(self, flt: ItemFilter) -> None:
@@ -209,7 +210,7 @@ class MainScreen(Screen[None]):
             return
         parts = [Text("筛选中 ", style="bold")]
         if flt.unit_id:
-            unit = self.app.store.unit(flt.unit_id)
+            unit = self.store.unit(flt.unit_id)
             mine = flt.unit_id == self.app.my_unit_id
             parts.append(Text("我的单位：" if mine else "单位：", style="bold"))
             parts.append(literal(unit.name if unit else flt.unit_id))
@@ -242,7 +243,7 @@ class MainScreen(Screen[None]):
         from tracker.ui.screens.unit_picker import UnitPickerScreen
 
         chosen = await self.app.push_screen_wait(
-            UnitPickerScreen(self.app.store, self.plan_id, self.app.my_unit_id)
+            UnitPickerScreen(self.store, self.plan_id, self.app.my_unit_id)
         )
         if chosen is None:
             return
@@ -268,7 +269,7 @@ class MainScreen(Screen[None]):
         from tracker.ui.screens.units import UnitsScreen
 
         self._save_now()
-        chosen = await self.app.push_screen_wait(UnitsScreen(self.app.store, self.plan_id))
+        chosen = await self.app.push_screen_wait(UnitsScreen(self.store, self.plan_id))
         if chosen:
             self.flt = self.flt.model_copy(update={"unit_id": chosen})
 
@@ -277,12 +278,12 @@ class MainScreen(Screen[None]):
         from tracker.ui.screens.overview import OverviewScreen
 
         self._save_now()
-        self.app.push_screen(OverviewScreen(self.app.store, self.plan_id))
+        self.app.push_screen(OverviewScreen(self.store, self.plan_id))
 
     def action_search(self) -> None:
         """Search the plan; Enter jumps to the item."""
         self._save_now()
-        self._open_search(SearchScreen(self.app.store, self.plan_id, self.flt))
+        self._open_search(SearchScreen(self.store, self.plan_id, self.flt))
 
     @work
     async def _open_search(self, search: SearchScreen) -> None:
@@ -296,13 +297,13 @@ class MainScreen(Screen[None]):
         from tracker.ui.screens.due import DueScreen
 
         self._save_now()
-        chosen = await self.app.push_screen_wait(DueScreen(self.app.store, self.plan_id, self.flt))
+        chosen = await self.app.push_screen_wait(DueScreen(self.store, self.plan_id, self.flt))
         if chosen:
             self.go_to_item(chosen)
 
     def go_to_item(self, item_id: str) -> None:
         """Put the tree's cursor on an item, expanding the way to it."""
-        item = self.app.store.item(item_id)
+        item = self.store.item(item_id)
         tree = self.query_one(PlanTree)
         if tree.node_for(item.key_task_id) is None and not self.flt.is_empty:
             self.flt = ItemFilter()  # the item is filtered out: show everything
@@ -348,10 +349,10 @@ class MainScreen(Screen[None]):
     def enter_item(self, event: Tree.NodeSelected[NodeRef]) -> None:
         if event.node.data is not None and event.node.data.kind == "item":
             self.query_one("#notes", TextArea).focus()
-            self.app.refuse_if_read_only()
+            self.editing.refuse_if_read_only()
 
     def _show(self, ref: NodeRef) -> None:
-        store = self.app.store
+        store = self.store
         switcher = self.query_one("#panes", ContentSwitcher)
         if ref.kind == "item":
             self._show_item(ref.id)
@@ -374,22 +375,18 @@ class MainScreen(Screen[None]):
         switcher.current = "node-summary"
 
     def _show_item(self, item_id: str, reload_notes: bool = False) -> None:
-        store = self.app.store
-        stored = store.item(item_id, self.flt)
-        # What this window last read from the database: typing starts from it, and a
-        # save finding something else there knows another window saved meanwhile.
-        self._stored_notes[item_id] = stored.notes
+        self._paint_item(self.editing.item(item_id, self.flt), reload_notes)
+
+    def _paint_item(self, item: ItemRecord, reload_notes: bool = False) -> None:
+        """Show an item (as the service gave it: with any unsaved notes) in the pane."""
+        store = self.store
         self.query_one(ItemDetail).show(
-            self._with_draft(stored),
-            store.item_units(item_id),
+            item,
+            store.item_units(item.id),
             store.today(),
             store.review_period,
             reload_notes=reload_notes,
         )
-
-    def _with_draft(self, item: ItemRecord) -> ItemRecord:
-        draft = self.app.drafts.get(item.id)
-        return item if draft is None else item.model_copy(update={"notes": draft})
 
     def _current_item_id(self) -> str | None:
         return self._current.id if self._current and self._current.kind == "item" else None
@@ -414,7 +411,7 @@ class MainScreen(Screen[None]):
             return
         follows = event.time - self._last_key_time <= BURST_GAP
         self._last_key_time = event.time
-        if self._text_target is not None and self.app.read_only and not follows:
+        if self._text_target is not None and self.editing.read_only and not follows:
             self._text_target = None  # the refused phrase is over
         if self._text_target is not None:
             # Text is going somewhere already; keys still on their way to the tree
@@ -476,7 +473,7 @@ class MainScreen(Screen[None]):
         node = self.query_one(PlanTree).cursor_node
         ref = node.data if node is not None else None
         if ref is not None and ref.kind == "item":
-            if self.app.refuse_if_read_only():
+            if self.editing.refuse_if_read_only():
                 self._text_target = ref  # swallow the rest of the phrase, not as commands
                 return
             if self._current != ref or self._show_timer is not None:
@@ -491,7 +488,7 @@ class MainScreen(Screen[None]):
         # On a category or key task the text has no notes to go to: keep it in the
         # search box, where it finds the items it is about.
         self._save_now()
-        search = SearchScreen(self.app.store, self.plan_id, self.flt, query=text)
+        search = SearchScreen(self.store, self.plan_id, self.flt, query=text)
         self._text_target = search
         self.notify(
             "进展情况只能写在具体任务上：用 ↑↓ 选中一项具体任务再输入。",
@@ -520,7 +517,7 @@ class MainScreen(Screen[None]):
             return
         if isinstance(target, SearchScreen):
             target.type_text(text)
-        elif target is not None and not self.app.read_only:
+        elif target is not None and not self.editing.read_only:
             self.query_one(ItemDetail).type_into_notes(text)
 
     # ------------------------------------------------------------------ status
@@ -542,109 +539,56 @@ class MainScreen(Screen[None]):
         if item_id is None:
             self.notify("请先在目录中选中一项具体任务", severity="warning")
             return
-        self._set_status(item_id, self.app.store.item(item_id).status.next())
+        self.editing.cycle_status(item_id, self._seen_status(item_id), self.flt)
 
     def _set_status(self, item_id: str, status: Status) -> None:
-        if self.app.refuse_if_read_only():
-            self._refresh_item(item_id)  # put the status control back
-            return
-        store = self.app.store
-        shown = self.query_one(ItemDetail).item
-        # The status the clerk sees: if another window changed it since, don't
-        # overwrite their change unseen.
-        expected = shown.status.value if shown is not None and shown.id == item_id else None
-        try:
-            change = store.apply_change(
-                item_id, "status", status.value, self.app.user, expected=expected
-            )
-        except ChangedUnderneath as conflict:
-            current = Status(conflict.current).label if conflict.current else "?"
-            self.notify(
-                f"这项任务的状态刚被另一窗口改为「{current}」，本次未修改。如仍要修改，请再按一次。",
-                severity="warning",
-                timeout=10,
-            )
-            self._refresh_item(item_id)
-            return
-        except (sqlite3.Error, StoreError) as error:
-            self.notify(f"状态未能保存：{error}", severity="error", timeout=10, markup=False)
-            self._refresh_item(item_id)  # show the status that is really stored
-            return
-        if change is not None:
-            self.app.undo.record(change)
-            self.app.show_saved()
-            # Say what changed and how to take it back: a status key is one keystroke.
-            outline = store.item(item_id).outline
-            self.notify(f"已将 {outline} 设为 {status.label}（Ctrl+Z 撤销）", markup=False)
-        self._refresh_item(item_id)
+        self.editing.set_status(item_id, status, self._seen_status(item_id), self.flt)
 
-    def _refresh_item(self, item_id: str) -> None:
-        self.query_one(PlanTree).update_path(self.app.store.item(item_id, self.flt))
-        if self._current_item_id() == item_id:
-            self._show_item(item_id)
+    def _seen_status(self, item_id: str) -> Status | None:
+        """The status the clerk sees for an item (if the pane shows it), so that a change
+        another window made since is not overwritten unseen."""
+        shown = self.query_one(ItemDetail).item
+        return shown.status if shown is not None and shown.id == item_id else None
 
     def action_mark_reviewed(self) -> None:
         """Record that the highlighted standing item was reviewed today."""
-        if self.app.refuse_if_read_only():
+        if self.editing.refuse_if_read_only():
             return
         item_id = self._cursor_item_id()
         if item_id is None:
             self.notify("请先在目录中选中一项具体任务", severity="warning")
             return
-        store = self.app.store
-        item = store.item(item_id)
-        if item.deadline_kind is not DeadlineKind.STANDING and not (
-            item.deadline_kind is DeadlineKind.DATE_THEN_STANDING and item.status is Status.DONE
-        ):
-            self.notify("只有常态长期任务（如及时公开、长期坚持）需要定期检查", severity="warning")
+        self.editing.mark_reviewed(item_id, self.flt)
+
+    def _repaint(self, outcome: Outcome) -> None:
+        """The service changed rows (asked here or anywhere in the app): show them."""
+        if not outcome.changed and not outcome.notes_saved:
             return
-        try:
-            change = store.apply_change(
-                item_id, "last_reviewed", store.today().isoformat(), self.app.user
-            )
-        except (sqlite3.Error, StoreError) as error:
-            self.notify(f"未能保存：{error}", severity="error", timeout=10, markup=False)
+        tree = self.query_one(PlanTree)
+        for item_id in outcome.changed:
+            # Read under this screen's filter by the service, when this screen asked.
+            record = outcome.records.get(item_id) or self.editing.item(item_id, self.flt)
+            tree.update_path(record)
+        current = self._current_item_id()
+        if current is None:
             return
-        self.app.undo.record(change)
-        self.app.show_saved()
-        self._refresh_item(item_id)
+        reload_notes = current in outcome.reload_notes  # an undo, a merge with another's text
+        if current in outcome.records:
+            self._paint_item(self.editing.shown(outcome.records[current]), reload_notes)
+        elif current in outcome.changed or current in outcome.notes_saved:
+            self._show_item(current, reload_notes=reload_notes)
 
     # ------------------------------------------------------------------ notes
     @on(ItemDetail.NotesEdited)
     def notes_edited(self, event: ItemDetail.NotesEdited) -> None:
-        drafts = self.app.drafts
-        drafts.edit(event.item_id, event.text, base=self._stored_notes.get(event.item_id))
-        self.app.typing()
-        waited = drafts.dirty_for(event.item_id)
-        if waited >= SAVE_AT_LEAST_EVERY:
-            self._save_now()
-            return
-        if self._save_timer is not None:
-            self._save_timer.stop()
-        delay = min(SAVE_AFTER_PAUSE, SAVE_AT_LEAST_EVERY - waited)
-        self._save_timer = self.set_timer(delay, self._save_now)
+        self.editing.edit_notes(event.item_id, event.text)
 
     @on(ItemDetail.NotesLeft)
     def notes_left(self) -> None:
         self._save_now()
 
-    def save_now(self) -> None:
-        """Save every unsaved note now and show the result."""
-        self._save_now()
-
     def _save_now(self) -> None:
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
-        saved = self.app.save_drafts()
-        if not saved and self.app.drafts:
-            # Saving failed (disk full, folder gone…): the text stays in the draft
-            # and in the pane; try again shortly.
-            self._save_timer = self.set_timer(SAVE_AT_LEAST_EVERY, self._save_now)
-        item_id = self._current_item_id()
-        if saved and item_id in saved:
-            # After a merge with another window's text, the pane shows both.
-            self._show_item(item_id, reload_notes=item_id in self.app.merged_now)
+        self.editing.save_drafts()
 
     @work
     async def action_choose_plan(self) -> None:
@@ -652,7 +596,7 @@ class MainScreen(Screen[None]):
         from tracker.ui.screens.plans import PlanPickerScreen
 
         self._save_now()
-        picker = PlanPickerScreen(self.app.store, self.plan_id, self.app.user)
+        picker = PlanPickerScreen(self.store, self.plan_id, self.editing.user)
         chosen = await self.app.push_screen_wait(picker)
         if chosen and (chosen != self.plan_id or picker.imported):
             self.app.show_plan(chosen)
@@ -660,35 +604,20 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ history
     def action_undo(self) -> None:
         """Undo the latest change made in this window (Ctrl+Z)."""
-        self._undo_or_redo(undo=True)
+        self._went_to(self.editing.undo(self.flt))
 
     def action_redo(self) -> None:
         """Redo the latest undone change (Ctrl+Y)."""
-        self._undo_or_redo(undo=False)
+        self._went_to(self.editing.redo(self.flt))
 
-    def _undo_or_redo(self, undo: bool) -> None:
-        if self.app.refuse_if_read_only():
+    def _went_to(self, outcome: Outcome) -> None:
+        """After an undo or redo (already repainted), put the cursor on the item."""
+        if outcome.change is None:
             return
-        self._save_now()
-        stack, verb = self.app.undo, "撤销" if undo else "重做"
-        try:
-            change = (stack.undo if undo else stack.redo)(self.app.store, self.app.user)
-        except ChangedUnderneath:
-            self.notify(f"该项已被另一窗口修改，无法{verb}", severity="warning", timeout=8)
-            return
-        except (sqlite3.Error, StoreError) as error:
-            self.notify(f"未能{verb}：{error}", severity="error", timeout=10, markup=False)
-            return
-        if change is None:
-            self.notify(f"没有可{verb}的修改（只能{verb}本次打开后的修改）")
-            return
-        field = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}[change.field]
-        self.notify(f"已{verb}：{field}")
-        self.app.show_saved()
-        self.go_to_item(change.item_id)
-        self.query_one(PlanTree).update_path(self.app.store.item(change.item_id, self.flt))
-        if self._cursor_item_id() == change.item_id or self._current_item_id() == change.item_id:
-            self._show_item(change.item_id, reload_notes=True)
+        item_id = outcome.change.item_id
+        self.go_to_item(item_id)
+        if self._cursor_item_id() == item_id and self._current_item_id() != item_id:
+            self._show_item(item_id, reload_notes=True)
 
     def action_history(self) -> None:
         """The highlighted item's history."""
@@ -699,17 +628,17 @@ class MainScreen(Screen[None]):
             self.notify("请先在目录中选中一项具体任务", severity="warning")
             return
         self._save_now()
-        self.app.push_screen(HistoryScreen(self.app.store, item_id))
+        self.app.push_screen(HistoryScreen(self.store, item_id))
 
     @work
     async def action_merge(self) -> None:
         """Merge other clerks' snapshots, then show what the database holds now."""
         from tracker.ui.screens.merge import MergeScreen
 
-        if self.app.refuse_if_read_only():
+        if self.editing.refuse_if_read_only():
             return
         self._save_now()
-        merged = await self.app.push_screen_wait(MergeScreen(self.app.store, self.app.user))
+        merged = await self.app.push_screen_wait(MergeScreen(self.store, self.editing.user))
         if merged:
             self.show_external_changes()
 
@@ -719,23 +648,24 @@ class MainScreen(Screen[None]):
         from tracker.ui.screens.merge import ConflictsScreen
 
         self._save_now()
-        resolved = await self.app.push_screen_wait(ConflictsScreen(self.app.store, self.app.user))
+        resolved = await self.app.push_screen_wait(ConflictsScreen(self.store, self.editing.user))
         if resolved:
             self.show_external_changes()
 
     def _tell_conflicts(self) -> None:
         from tracker.merge import unresolved_count
 
-        count = unresolved_count(self.app.store)
+        count = unresolved_count(self.store)
         if count:
             self.notify(f"有 {count} 条合并冲突待处理，按 C 查看", severity="warning", timeout=10)
 
+    @on(DatabaseChanged)
     def show_external_changes(self) -> None:
         """Another window or a command committed: show what the database holds now."""
         tree = self.query_one(PlanTree)
         tree.refresh_labels()
         item_id = self._current_item_id()
-        if item_id is not None and item_id not in self.app.drafts:
+        if item_id is not None and item_id not in self.editing.drafts:
             # Nothing typed here is pending: show their notes too.
             self._show_item(item_id, reload_notes=True)
         elif item_id is not None:
@@ -750,7 +680,7 @@ class MainScreen(Screen[None]):
     async def action_export_snapshot(self) -> None:
         """Ask where, then write a snapshot of the database."""
         self._save_now()
-        store = self.app.store
+        store = self.store
         year = store.plan(self.plan_id).year if self.plan_id else store.today().year
         default = Path.home() / export_name(year, None, store.today(), "db")
         target = await self.app.push_screen_wait(ExportScreen(default))
@@ -765,7 +695,7 @@ class MainScreen(Screen[None]):
                 self.notify("未导出：没有覆盖已有文件", severity="warning")
                 return
         try:
-            written = self.app.store.export_snapshot(target, force=force)
+            written = self.store.export_snapshot(target, force=force)
         except SnapshotError as error:
             self.notify(str(error), severity="error", timeout=10, markup=False)
             return
@@ -777,11 +707,11 @@ class MainScreen(Screen[None]):
         from tracker.ui.screens.report import export_ledger_dialog
 
         self._save_now()
-        await export_ledger_dialog(self, self.app.store, self.plan_id, self.flt.unit_id)
+        await export_ledger_dialog(self, self.store, self.plan_id, self.flt.unit_id)
 
     def action_report(self) -> None:
         """The progress report (of my unit's items when that filter is on)."""
         from tracker.ui.screens.report import ReportScreen
 
         self._save_now()
-        self.app.push_screen(ReportScreen(self.app.store, self.plan_id, self.flt.unit_id))
+        self.app.push_screen(ReportScreen(self.store, self.plan_id, self.flt.unit_id))

@@ -18,9 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tracker.domain.models import Status
 from tracker.merge import (
-    FIELD_LABELS,
     BatchResult,
     Conflict,
     Keep,
@@ -31,7 +29,9 @@ from tracker.merge import (
     resolve_conflict,
 )
 from tracker.store import Store, StoreError
+from tracker.ui.format import FIELD_LABELS, field_value, minute_label
 from tracker.ui.labels import literal, one_line, painted
+from tracker.ui.tones import Tone
 
 
 class PathsInput(Input):
@@ -51,12 +51,12 @@ def summary_text(batch: BatchResult) -> Text:
     for result in batch.merged:
         line = literal(result.summary())
         if result.conflicts:
-            line.stylize("yellow")
+            line.stylize(Tone.WARNING)
         lines.append(line)
         for warning in result.warnings():
-            lines.append(Text.assemble(("  ⚠ ", "bold yellow"), literal(warning)))
+            lines.append(Text.assemble(("  ⚠ ", f"bold {Tone.WARNING}"), literal(warning)))
     for _, reason in batch.refused:
-        lines.append(Text.assemble(("✗ ", "bold red"), literal(reason, "red")))
+        lines.append(Text.assemble(("✗ ", f"bold {Tone.ERROR}"), literal(reason, Tone.ERROR)))
     lines.append(Text(batch.total(), style="bold"))
     if batch.conflicts:
         lines.append(Text("按 C 查看并处理冲突", style="dim"))
@@ -131,21 +131,16 @@ class MergeScreen(ModalScreen[bool]):
 
 def _value(field: str, value: str | None) -> Text:
     """A value in full, indented under its heading."""
-    if value is None or value == "":
-        shown = Text("（空）", style="dim")
-    elif field == "status" and value in set(Status):
-        shown = Text(Status(value).label, style="bold")
-    else:
-        shown = literal(value)
+    shown = field_value(field, value, "bold")
     return Text("\n").join(Text("  ") + line for line in shown.split("\n"))
 
 
 def _side(label: str, by: str | None, machine: str | None, at: str | None) -> Text:
-    when = (at or "")[:16].replace("T", " ")
+    when = minute_label(at)
     return Text.assemble(
         (label, "bold"),
         ("（", "dim"),
-        literal(by or "?", "cyan"),
+        literal(by or "?", Tone.INFO),
         ("，", "dim"),
         literal(machine or "未知机器"),
         (f"，{when}）：", "dim"),
@@ -157,7 +152,7 @@ def conflict_text(conflict: Conflict) -> Text:
     field = conflict.field
     parts = [
         Text.assemble(
-            (FIELD_LABELS.get(field, field), "bold yellow"),
+            (FIELD_LABELS.get(field, field), f"bold {Tone.WARNING}"),
             "　",
             one_line(conflict.item_content, 60),
         ),
@@ -216,7 +211,7 @@ class ConflictsScreen(ModalScreen[bool]):
                 # No spaces: the sentence then wraps between characters, not at the number.
                 f"\n另有{held}条可疑修改（日期比合并时本机时钟晚一天以上）已隔离、未采用，"
                 "可用命令tracker conflicts列出。",
-                "yellow",
+                Tone.WARNING,
             )
             if held
             else Text()
@@ -229,7 +224,7 @@ class ConflictsScreen(ModalScreen[bool]):
             options.display = True
             options.focus()
         else:
-            count.update(painted("没有待处理的冲突。", "green") + note)
+            count.update(painted("没有待处理的冲突。", Tone.SUCCESS) + note)
             options.display = False
 
     def action_resolve(self, keep: str) -> None:

@@ -2,7 +2,9 @@
 
 Two tables, both straight from the store: one row per category (工作任务) with a 合计
 row for the whole plan, and one row per concrete unit that answers for at least one
-item (named in it, or through a collective such as 区政府工作部门).
+item (named in it, or through a collective such as 区政府工作部门). Below them, a line
+names the collectives with no members (未设成员) and how many items each holds: that
+work counts for no unit in the table.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tracker.domain.units import UnitKind
+from tracker.services.report import ReportLine, unassigned_collectives, unassigned_sentence
 from tracker.store import CategoryRecord, Store, UnitRecord
 from tracker.ui.labels import literal
+from tracker.ui.screens.members import UNASSIGNED_STYLE
 from tracker.ui.widgets.progress_table import (
     PROGRESS_COLUMNS,
     ColumnSpec,
@@ -89,6 +93,7 @@ class OverviewScreen(Screen[None]):
             box.border_title = "按责任单位"
             box.border_subtitle = "具体单位，含经集合单位分派的任务"
             yield ProgressTable(UNIT_COLUMNS, id="unit-table")
+        yield Static(id="overview-unassigned")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -104,14 +109,26 @@ class OverviewScreen(Screen[None]):
         self.query_one("#category-table", ProgressTable).set_rows(
             [*(category_row(c) for c in store.categories(self.plan_id)), total]
         )
+        all_units = store.units(self.plan_id)
         units = [
-            unit
-            for unit in store.units(self.plan_id)
-            if unit.kind is UnitKind.CONCRETE and unit.progress.total
+            unit for unit in all_units if unit.kind is UnitKind.CONCRETE and unit.progress.total
         ]
         self.query_one("#unit-table", ProgressTable).set_rows(
             unit_row(unit) for unit in by_pinyin(units)
         )
+        unassigned = self.query_one("#overview-unassigned", Static)
+        lines = [
+            ReportLine(key=u.id, name=u.name, progress=u.progress)
+            for u in unassigned_collectives(store, by_pinyin(all_units))
+        ]
+        unassigned.display = bool(lines)
+        if lines:
+            unassigned.update(
+                Text.assemble(
+                    literal(unassigned_sentence(lines), UNASSIGNED_STYLE),
+                    "在责任单位（U）中按 m 设置成员。",
+                )
+            )
 
     def action_close(self) -> None:
         """Back to where the clerk came from."""

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from tracker.store import Store
 from tracker.ui.labels import literal, mini_bar
+from tracker.ui.tones import Tone
 
 
 class PlanPickerScreen(ModalScreen[str | None]):
@@ -41,7 +42,7 @@ class PlanPickerScreen(ModalScreen[str | None]):
                 mini_bar(progress.done, progress.total),
                 f" {progress.done}/{progress.total}  ",
                 literal(plan.title, "bold"),
-                ("　✓ 当前" if plan.id == self.current_plan_id else "", "green"),
+                ("　✓ 当前" if plan.id == self.current_plan_id else "", Tone.SUCCESS),
             )
             options.append(Option(label, id=plan.id))
         with Vertical(id="plan-dialog", classes="dialog") as dialog:

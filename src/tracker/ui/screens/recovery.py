@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tracker.store import ChangeRecord, SessionRecord, Store
+from tracker.ui.format import minute_label, second_label
 from tracker.ui.screens.history import change_text
 
 
@@ -27,12 +28,12 @@ class RecoveryScreen(ModalScreen[None]):
         self.store = store
 
     def compose(self) -> ComposeResult:
-        started = "、".join(s.started_at[:16].replace("T", " ") for s in self.sessions)
+        started = "、".join(minute_label(s.started_at) for s in self.sessions)
         with VerticalScroll(id="recovery-dialog", classes="dialog") as dialog:
             dialog.border_title = "上次未正常退出"
             dialog.border_subtitle = "Enter/Esc 知道了"
             if self.changes:
-                last = self.changes[-1].changed_at[:19].replace("T", " ")
+                last = second_label(self.changes[-1].changed_at)
                 summary = (
                     f"上次（{started} 打开）的窗口没有正常关闭（可能被强行结束或断电）。"
                     f"它保存的 {len(self.changes)} 处修改都在数据库中，最后一次保存于 {last}："

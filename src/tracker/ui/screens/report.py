@@ -17,17 +17,18 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
 
 from tracker.domain.deadlines import DueWarning
-from tracker.ledger import FORMATS, LedgerError, day_label, export_ledger
+from tracker.ledger import FORMATS, LedgerError, export_ledger
 from tracker.services.report import (
     FIGURE_HEADERS,
+    UNASSIGNED_TITLE,
     DueItem,
     Report,
     ReportError,
@@ -35,76 +36,14 @@ from tracker.services.report import (
     build_report,
     figure_cells,
     save_report,
+    unassigned_sentence,
 )
 from tracker.store import ItemFilter, Progress, Store
 from tracker.store.outfile import export_name
+from tracker.ui.format import day_label
 from tracker.ui.labels import literal, painted, warning_style
-from tracker.ui.screens.export import ConfirmScreen
-
-
-class PathScreen(ModalScreen[Path | None]):
-    """Asks for a file to write; dismisses with the path, or None if cancelled.
-
-    Args:
-        title: The dialog's title.
-        explanation: A line saying what will be written.
-        default: The path offered.
-        suffixes: The accepted suffixes (without the dot); others are refused.
-    """
-
-    BINDINGS = [Binding("escape", "cancel", "取消")]
-
-    def __init__(
-        self, title: str, explanation: Text, default: Path, suffixes: tuple[str, ...]
-    ) -> None:
-        super().__init__()
-        self.title_text = title
-        self.explanation = explanation
-        self.default = default
-        self.suffixes = suffixes
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="path-dialog", classes="dialog") as dialog:
-            dialog.border_title = self.title_text
-            yield Static(self.explanation)
-            yield Input(str(self.default), id="path-input")
-            yield Static(Text("Enter 确定　Esc 取消", style="dim"))
-
-    @on(Input.Submitted, "#path-input")
-    def submit(self, event: Input.Submitted) -> None:
-        value = event.value.strip()
-        if not value:
-            self.notify("请填写文件的路径", severity="warning")
-            return
-        path = Path(value).expanduser()
-        if path.suffix.lower().lstrip(".") not in self.suffixes:
-            wanted = "、".join(f".{s}" for s in self.suffixes)
-            self.notify(f"文件名应以 {wanted} 结尾", severity="warning", markup=False)
-            return
-        self.dismiss(path)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-async def ask_target(screen: Screen, dialog: PathScreen) -> tuple[Path, bool] | None:
-    """Ask for a path, then whether to overwrite an existing file.
-
-    Returns:
-        The path and whether to overwrite it, or None if the clerk gave up.
-    """
-    target = await screen.app.push_screen_wait(dialog)
-    if target is None:
-        return None
-    force = False
-    if target.exists():
-        force = await screen.app.push_screen_wait(
-            ConfirmScreen(f"文件「{target}」已存在。覆盖它吗？")
-        )
-        if not force:
-            screen.notify("未保存：没有覆盖已有文件", severity="warning")
-            return None
-    return target, force
+from tracker.ui.screens.dialogs import PathScreen, ask_target
+from tracker.ui.screens.members import UNASSIGNED_STYLE
 
 
 async def export_ledger_dialog(
@@ -276,6 +215,15 @@ class ReportScreen(Screen[None]):
                 "按责任单位（具体单位，含经集合单位分派的任务）",
                 unit_table(report),
                 "report-units",
+            )
+        if report.unassigned:
+            yield self._section(
+                UNASSIGNED_TITLE,
+                Text.assemble(
+                    literal(unassigned_sentence(report.unassigned), UNASSIGNED_STYLE),
+                    "\n在责任单位（U）中选中集合单位，按 m 设置成员。",
+                ),
+                "report-unassigned",
             )
         overdue = (
             due_table(report.overdue, "逾期天数", DueWarning.OVERDUE)

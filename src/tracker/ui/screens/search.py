@@ -24,6 +24,7 @@ from tracker.domain.deadlines import DueWarning
 from tracker.services.search import search
 from tracker.store import ItemFilter, ItemRecord, Store
 from tracker.ui.labels import literal, one_line, painted, status_badge, warning_style
+from tracker.ui.tones import Tone
 
 RESULT_LIMIT = 200
 """At most this many results are listed (the seed plan has 47 items)."""
@@ -225,7 +226,7 @@ class SearchScreen(ModalScreen[str | None]):
         if not query.strip():
             return Text(f"输入关键词开始搜索{scope}", style="dim")
         if not self.results:
-            return painted(f"没有找到{scope}", "bold yellow")
+            return painted(f"没有找到{scope}", f"bold {Tone.WARNING}")
         text = Text(f"找到 {len(self.results)} 项{scope}", style="bold")
         if more:
             text.append(f"，只列出前 {RESULT_LIMIT} 项，请再输入几个字", style="dim")

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from tracker.domain.units import UnitKind, matches_initials
 from tracker.store import Store, UnitRecord
 from tracker.ui.labels import literal, painted
+from tracker.ui.tones import Tone
 
 ALL_UNITS = ""
 """What the dialog returns for 「（全部单位，不筛选）」: forget my unit."""
@@ -49,14 +50,14 @@ def unit_prompt(unit: UnitRecord, name_width: int, current: bool) -> Text:
     """A unit's name, 「集合」 for a collective, its item count (and leads), 当前 if chosen."""
     text = literal(unit.name, "bold" if current else "")
     if unit.kind is UnitKind.COLLECTIVE:
-        text.append(" 集合", style="italic magenta")
+        text.append(" 集合", style=f"italic {Tone.MARK}")
     text.pad_right(max(0, name_width - text.cell_len) + 2)
     total = unit.progress.total
     text.append(f"{total:>3} 项", style="" if total else "dim")
     if unit.lead:
         text.append(f"（牵头 {unit.lead}）", style="dim")
     if current:
-        text.append("  ✓ 当前", style="bold green")
+        text.append("  ✓ 当前", style=f"bold {Tone.SUCCESS}")
     return text
 
 
@@ -135,7 +136,7 @@ class UnitPickerScreen(ModalScreen[str | None]):
         elif shown:
             count.update(Text(f"找到 {len(shown)} 个单位", style="bold"))
         else:
-            count.update(painted("没有找到", "bold yellow"))
+            count.update(painted("没有找到", f"bold {Tone.WARNING}"))
 
     @on(Input.Submitted, "#unit-input")
     def choose_highlighted(self, event: Input.Submitted) -> None:

@@ -23,7 +23,9 @@ from tracker.domain.deadlines import DeadlineKind, DueWarning, needs_review, par
 from tracker.domain.models import Status
 from tracker.domain.units import Role, UnitKind
 from tracker.store import ItemRecord, ItemUnit
+from tracker.ui.format import minute_label
 from tracker.ui.labels import editable, literal, status_badge, stored
+from tracker.ui.tones import Tone
 from tracker.ui.widgets.notes_area import NotesArea
 
 
@@ -138,7 +140,7 @@ class ItemDetail(Vertical):
             deadline_text(new, self.today, self.review_period)
         )
         updated = (
-            Text(f"最后更新：{_short_time(new.updated_at)}　{new.updated_by or ''}", style="dim")
+            Text(f"最后更新：{minute_label(new.updated_at)}　{new.updated_by or ''}", style="dim")
             if new.updated_at
             else Text("尚未更新", style="dim")
         )
@@ -223,7 +225,7 @@ def units_text(item: ItemRecord, units: list[ItemUnit]) -> Text:
             text.append("、")
         text.append_text(literal(unit.name))
         if unit.role is Role.LEAD:
-            text.append("（牵头）", style="bold magenta")
+            text.append("（牵头）", style=f"bold {Tone.MARK}")
         if unit.kind is UnitKind.COLLECTIVE:
             text.append("（集合）", style="dim")
     return text
@@ -237,13 +239,13 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
         text.append(f"　→ {item.due_date.isoformat()}", style="bold")
         days = (item.due_date - today).days
         if item.status is Status.DONE:
-            text.append("（已完成）", style="green")
+            text.append("（已完成）", style=Tone.SUCCESS)
         elif days < 0:
-            text.append(f"（逾期 {-days} 天）", style="bold red")
+            text.append(f"（逾期 {-days} 天）", style=f"bold {Tone.ERROR}")
         elif item.warning is DueWarning.DUE_SOON:
-            text.append(f"（还剩 {days} 天）", style="bold yellow")
+            text.append(f"（还剩 {days} 天）", style=f"bold {Tone.WARNING}")
         else:
-            text.append(f"（还剩 {days} 天）", style="green")
+            text.append(f"（还剩 {days} 天）", style=Tone.SUCCESS)
     if kind is DeadlineKind.DATE_THEN_STANDING and item.status is Status.DONE:
         kind = DeadlineKind.STANDING  # done by its date: now kept up and reviewed
         text.append("　此后持续落实", style="dim")
@@ -253,20 +255,22 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
         text.append(f"　（{kind.label}）", style="dim")
         period = "本季度" if review_period == "quarter" else "本月"
         if item.last_reviewed is None:
-            text.append(f"\n　尚未检查；按 r 记录{period}已检查", style="yellow")
+            text.append(f"\n　尚未检查；按 r 记录{period}已检查", style=Tone.WARNING)
         elif needs_review(item.last_reviewed, today, review_period):  # type: ignore[arg-type]
             text.append(
                 f"\n　上次检查 {item.last_reviewed.isoformat()}，{period}尚未检查；按 r 记录",
-                style="yellow",
+                style=Tone.WARNING,
             )
         else:
-            text.append(f"\n　{period}已检查（{item.last_reviewed.isoformat()}）", style="green")
+            text.append(
+                f"\n　{period}已检查（{item.last_reviewed.isoformat()}）", style=Tone.SUCCESS
+            )
     elif kind is DeadlineKind.UNKNOWN:
-        text.append("　⚠ 无法识别的时限，请人工确认", style="bold yellow")
+        text.append("　⚠ 无法识别的时限，请人工确认", style=f"bold {Tone.WARNING}")
     elif kind is DeadlineKind.RELATIVE and _months(item):
         text.append(
             f"　⚠ 自印发之日起 {_months(item)} 个月，分工表未写明印发日期，请人工确认",
-            style="bold yellow",
+            style=f"bold {Tone.WARNING}",
         )
     else:
         text.append(f"　（{kind.label}）", style="dim")
@@ -276,7 +280,3 @@ def deadline_text(item: ItemRecord, today: date, review_period: str = "month") -
 def _months(item: ItemRecord) -> int | None:
     """The months a relative deadline counts from an unknown issue date (6个月, 1年)."""
     return parse_deadline(item.deadline_text, item.plan_year).months
-
-
-def _short_time(iso: str | None) -> str:
-    return (iso or "")[:16].replace("T", " ")

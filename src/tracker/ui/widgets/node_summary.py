@@ -7,7 +7,9 @@ from textual.widgets import Static
 
 from tracker.domain.models import Status
 from tracker.store import Progress
+from tracker.ui.format import percent_label
 from tracker.ui.labels import literal, status_badge
+from tracker.ui.tones import Tone
 
 BAR_WIDTH = 12
 
@@ -15,9 +17,10 @@ BAR_WIDTH = 12
 def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> Text:
     """A text progress bar with the count and the rate, e.g. ``█████░░░ 12/47 26%``."""
     filled = round(width * done / total) if total else 0
-    rate = f"{done * 100 // total}%" if total else "—"
     return Text.assemble(
-        ("█" * filled, "green"), ("░" * (width - filled), "dim"), f" {done}/{total}  {rate}"
+        ("█" * filled, Tone.SUCCESS),
+        ("░" * (width - filled), "dim"),
+        f" {done}/{total}  {percent_label(done, total)}",
     )
 
 
@@ -39,9 +42,9 @@ class NodeSummary(Static):
             Text.assemble(("完成情况 ", "bold"), progress_bar(progress.done, progress.total)),
             Text.assemble(
                 ("逾期 ", "bold"),
-                (str(progress.overdue), "bold red" if progress.overdue else ""),
+                (str(progress.overdue), f"bold {Tone.ERROR}" if progress.overdue else ""),
                 ("　临期 ", "bold"),
-                (str(progress.due_soon), "bold yellow" if progress.due_soon else ""),
+                (str(progress.due_soon), f"bold {Tone.WARNING}" if progress.due_soon else ""),
             ),
             Text(""),
         ]

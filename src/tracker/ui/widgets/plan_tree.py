@@ -27,6 +27,7 @@ from tracker.ui.labels import (
     status_badge,
     warning_style,
 )
+from tracker.ui.tones import Tone
 
 NodeKind = Literal["plan", "category", "key_task", "item"]
 ITEM_LABEL_WIDTH = 40
@@ -75,7 +76,7 @@ def item_label(item: ItemRecord) -> Text:
     if item.warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON):
         parts.append(painted(f"!{item.warning.label}", f"bold {warning_style(item.warning)}"))
     if item.unit_role == "lead":
-        parts.append(painted("★", "bold magenta"))
+        parts.append(painted("★", f"bold {Tone.MARK}"))
     parts += [" ", one_line(item.content, ITEM_LABEL_WIDTH)]
     return Text.assemble(*parts)
 
@@ -86,7 +87,7 @@ def _counts(record: PlanRecord | CategoryRecord | KeyTaskRecord) -> Text:
         mini_bar(progress.done, progress.total), " ", progress_text(progress.done, progress.total)
     )
     if progress.overdue:
-        counts.append(f" !{progress.overdue}", style="bold red")
+        counts.append(f" !{progress.overdue}", style=f"bold {Tone.ERROR}")
     return counts
 
 

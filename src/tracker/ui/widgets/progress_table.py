@@ -28,6 +28,7 @@ from textual.widgets.data_table import ColumnKey
 from tracker.domain.deadlines import DueWarning
 from tracker.domain.models import Status
 from tracker.store import Progress
+from tracker.ui.format import day_label, percent_label
 from tracker.ui.labels import literal, painted, warning_style
 
 SORT_MARKS = {False: "▲", True: "▼"}
@@ -72,19 +73,6 @@ PROGRESS_COLUMNS: tuple[ColumnSpec, ...] = (
 The figures a report leads with come first, so they stay on screen at 80 columns."""
 
 
-def percent(done: int, total: int) -> int:
-    """The completion rate as a whole percent, rounded down (as the main screen shows it).
-
-    Rounding down means 100% only when every item is done.
-    """
-    return done * 100 // total if total else 0
-
-
-def day_label(day: date) -> str:
-    """A date as clerks write it, e.g. ``2023年8月25日``."""
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def heading(name: str, plan_title: str, today: date) -> Text:
     """A screen's first line: its name, the plan's title and the day the figures are for."""
     return Text.assemble(
@@ -109,7 +97,7 @@ def progress_cells(progress: Progress, style: str = "") -> tuple[list[Text], lis
     cells = [figure(progress.total, style)]
     values: list[Any] = [progress.total]
     if progress.total:
-        cells.append(painted(f"{percent(progress.done, progress.total)}%", style, justify="right"))
+        cells.append(painted(percent_label(progress.done, progress.total), style, justify="right"))
         values.append(Fraction(progress.done, progress.total))
     else:
         cells.append(painted("-", f"{style} dim", justify="right"))
