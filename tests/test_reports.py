@@ -344,7 +344,8 @@ def test_a_save_takes_few_statements(store: Store, item: str) -> None:
     for write, most in [
         (lambda: store.set_status(item, Status.DONE, "张三", unit="区发改局"), 6),
         (lambda: store.save_notes(item, "又写一点", "张三", unit="区发改局"), 6),
-        (lambda: store.set_status(item, Status.DONE, "办公室"), 5),
+        (lambda: store.set_status(item, Status.DONE, "办公室"), 4),  # a verdict decides
+        (lambda: store.set_status(item, Status.NOT_STARTED, "办公室"), 5),  # units decide
     ]:
         seen: list[str] = []
         store.db.conn.set_trace_callback(seen.append)
@@ -510,3 +511,19 @@ def test_a_short_search_finds_a_units_notes(store: Store, item: str) -> None:
     store.save_notes(item, "甲乙", "张三", unit="区经信局")
     found = store.filtered_items(plan.id, ItemFilter(text="甲乙"))
     assert [i.id for i in found] == [item]
+
+
+def test_undo_of_a_units_change_goes_to_its_report(store: Store, item: str) -> None:
+    from tracker.services.undo import UndoStack
+
+    stack = UndoStack()
+    change = store.apply_change(item, "notes", "发改局写的", "张三", unit="区发改局")
+    assert change is not None
+    stack.record(change)
+    stack.undo(store, "张三")
+    assert store.report(item, "区发改局").notes == ""
+    assert store.item(item).notes == ""
+    stack.redo(store, "张三")
+    assert store.report(item, "区发改局").notes == "发改局写的"
+    assert store.item(item).notes == ""
+    assert [c.kind for c in store.changes(item, unit="区发改局")] == ["redo", "undo", "edit"]

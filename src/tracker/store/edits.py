@@ -13,7 +13,7 @@ from tracker.domain.rollup import rollup
 from tracker.domain.units import canonical_name
 from tracker.store.errors import ChangedUnderneath
 from tracker.store.records import ChangeRecord
-from tracker.store.reports import OFFICE, Reports, recompute_rollups, verdict_of
+from tracker.store.reports import OFFICE, ROLLUP_COLUMNS, Reports, item_rollup, verdict_of
 from tracker.store.search_index import index_notes
 
 LEDGER_FIELDS = ("status", "notes", "last_reviewed")
@@ -268,11 +268,11 @@ class Edits(Reports):
         verdict = verdict_of(value)
         if verdict is None:
             db.execute(
-                "UPDATE items SET office_status = NULL, updated_at = ?, updated_by = ? "
-                "WHERE id = ?",
-                [now, by, item_id],
+                "UPDATE items SET office_status = NULL, "
+                + ", ".join(f"{c} = ?" for c in ROLLUP_COLUMNS)
+                + ", updated_at = ?, updated_by = ? WHERE id = ?",
+                [*item_rollup(db, item_id, None), now, by, item_id],
             )
-            recompute_rollups(db, [item_id])
         else:
             db.execute(
                 "UPDATE items SET office_status = ?, status = ?, updated_at = ?, "

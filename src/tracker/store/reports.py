@@ -398,6 +398,16 @@ def _item_state(conn: sqlite3.Connection, item_id: str) -> _ItemState:
     )
 
 
+def item_rollup(db: Database | sqlite3.Connection, item_id: str, office: Status | None) -> tuple:
+    """An item's roll-up under the office's verdict ``office``, from its stored
+    reports, as the values of :data:`ROLLUP_COLUMNS` (one statement; nothing written).
+
+    Raises:
+        KeyError: no such item.
+    """
+    return _stored(_item_state(_conn(db), item_id).rollup(office))
+
+
 def _refusal(conn: sqlite3.Connection, unit: str, outline: str) -> Exception:
     """The clerk's message for a unit that may not report on an item."""
     row = conn.execute(
