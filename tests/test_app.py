@@ -385,6 +385,7 @@ async def test_help_lists_the_keys(store: Store) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
+@pytest.mark.slow
 async def test_export_key_writes_a_snapshot(store: Store, tmp_path: Path) -> None:
     app = make_app(store)
     out = tmp_path / "快照.db"

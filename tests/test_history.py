@@ -169,6 +169,7 @@ async def test_a_clean_quit_is_not_reported_next_time(store: Store) -> None:
         assert not any("另一个窗口" in n.message for n in again._notifications)
 
 
+@pytest.mark.slow
 async def test_two_windows_see_and_merge_each_others_notes(store: Store, db_path: Path) -> None:
     item = first_item(store)
     second_store = Store.open(db_path, clock=store.clock)

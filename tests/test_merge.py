@@ -614,6 +614,7 @@ def run_script(template: Path, folder: Path, script) -> tuple[Store, Store]:
     return sides[0], sides[1]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30,
     deadline=None,
@@ -723,6 +724,7 @@ three_way = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,
@@ -774,6 +776,7 @@ def test_gathering_order_does_not_matter(template: Path, script) -> None:
 
 
 # ---------------------------------------------------------------------- command line
+@pytest.mark.slow
 def test_cli_merges_forty_unit_files(template: Path, tmp_path: Path) -> None:
     office_path = tmp_path / "office.db"
     office = clerk_db(template, office_path, "办公室")

@@ -179,6 +179,7 @@ def long_line(chars: int) -> Iterator[None]:
         notes_area.LONG_LINE = saved
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "width", "theme", "threshold"), CASES)
 async def test_rows_match_textarea(name: str, width: int, theme: str, threshold: int) -> None:
     app = SideBySide(TEXTS[name], width, theme)

@@ -297,6 +297,7 @@ def test_cli_report(cli_db: Path, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- the app
+@pytest.mark.slow
 async def test_r_shows_the_report_and_saves_it(store: Store, plan_id: str) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -364,6 +365,7 @@ async def test_report_follows_my_unit(store: Store, plan_id: str) -> None:
         assert not app.screen.query("#report-units")
 
 
+@pytest.mark.slow
 def test_report_snapshot(snap_compare, store: Store, plan_id: str) -> None:
     assert snap_compare(TrackerApp(store, USER), press=["R"], terminal_size=(100, 30))
 

@@ -112,6 +112,7 @@ async def test_the_light_screen_uses_those_colours(store: Store, selector: str) 
             assert contrast(title_colour, behind) >= GRAPHICS, f"{selector} title"
 
 
+@pytest.mark.slow
 async def test_the_chosen_theme_is_remembered(store: Store, db_path: Path) -> None:
     async with TrackerApp(store, USER).run_test() as pilot:
         assert pilot.app.theme == DARK

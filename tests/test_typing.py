@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from test_app import FIRST_ITEM, USER, first_item, paste, stored, wait_until
 from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
@@ -40,6 +41,7 @@ def notes(pilot: Pilot) -> TextArea:
     return pilot.app.screen.query_one("#notes", TextArea)
 
 
+@pytest.mark.slow
 async def test_a_phrase_on_an_item_goes_to_its_notes_digits_included(
     store: Store, db_path: Path
 ) -> None:
@@ -86,6 +88,7 @@ async def test_a_pasted_text_in_the_tree_goes_to_the_notes(store: Store) -> None
         assert app.focused is notes(pilot)
 
 
+@pytest.mark.slow
 async def test_a_lone_digit_sets_the_status_and_says_how_to_undo(
     store: Store, db_path: Path
 ) -> None:
@@ -148,6 +151,7 @@ async def test_text_on_a_category_is_kept_in_the_search_box(store: Store) -> Non
     }
 
 
+@pytest.mark.slow
 async def test_a_second_phrase_after_closing_the_search_box_opens_it_again(
     store: Store,
 ) -> None:
@@ -178,6 +182,7 @@ async def test_read_only_refuses_the_phrase_without_setting_a_status(store: Stor
     assert store.item(item.id).status is Status.NOT_STARTED
 
 
+@pytest.mark.slow
 async def test_after_the_notes_a_digit_in_the_status_box_is_not_text(store: Store) -> None:
     item = first_item(store)
     app = TrackerApp(store, USER)
