@@ -182,6 +182,7 @@ async def test_status_key_on_a_category_changes_nothing(store: Store, db_path: P
         assert stored(db_path, "SELECT count(*) FROM changes") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_status_select_with_the_keyboard(store: Store, db_path: Path) -> None:
     app = make_app(store)
     item = first_item(store)
@@ -270,6 +271,7 @@ async def test_clicking_another_item_saves_the_note(store: Store, db_path: Path)
         assert cursor_ref(app).id != item.id
 
 
+@pytest.mark.slow
 async def test_quit_saves_and_restart_shows_everything(store: Store, db_path: Path) -> None:
     item = first_item(store)
     app = make_app(store)
@@ -315,6 +317,7 @@ async def test_signals_save_the_draft_and_exit(store: Store, signum: int) -> Non
     assert store.item(first_item(store).id).notes == NOTE
 
 
+@pytest.mark.slow
 async def test_failed_save_keeps_the_text_and_retries(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -162,6 +162,7 @@ def seed_plan(seed_path: Path) -> Plan:
     return read_plan_file(seed_path)
 
 
+@pytest.mark.slow
 def test_seed_as_word_table_with_merged_cells(
     seed_path: Path, seed_plan: Plan, tmp_path: Path
 ) -> None:
@@ -717,6 +718,7 @@ def test_a_word_document_without_a_table(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- the command line
+@pytest.mark.slow
 def test_cli_imports_each_format(seed_path: Path, tmp_path: Path) -> None:
     preamble, grid, merges = seed_grid(seed_path)
     files = [
@@ -943,6 +945,7 @@ LIST_PIECES = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.lists(st.sampled_from(LIST_PIECES), max_size=8).map("".join), max_size=12),
