@@ -110,6 +110,7 @@ def stored_notes(db: Path, item_id: str) -> str:
 
 
 # ---------------------------------------------------------------------- notes, store
+@pytest.mark.slow
 @SETTINGS
 @given(note=hostile_text)
 @example(note=BIG)

@@ -176,6 +176,7 @@ def test_seed_as_word_table_with_merged_cells(
     assert plan.item_count == 47
 
 
+@pytest.mark.slow
 def test_word_reader_empties_merged_cells_like_the_text_dump(
     seed_path: Path, tmp_path: Path
 ) -> None:
@@ -315,6 +316,7 @@ def test_number_column_numbering_items_is_ignored(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_note_below_the_seed_layout_changes_nothing(
     seed_path: Path, seed_plan: Plan, tmp_path: Path
 ) -> None:

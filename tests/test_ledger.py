@@ -528,6 +528,7 @@ async def test_l_exports_the_ledger_with_overwrite_confirmation(store: Store, pl
         assert len(csv_target.read_text("utf-8-sig").splitlines()) == 24
 
 
+@pytest.mark.slow
 async def test_path_dialog_refuses_other_suffixes(store: Store, plan_id: str) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -664,6 +664,7 @@ def test_merge_properties(template: Path, script) -> None:
             b.close()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=None,
@@ -902,6 +903,7 @@ def test_cli_unknown_unit_export(store: Store, db_path: Path, tmp_path: Path) ->
 FIRST_ITEM = ("right", "right", "right", "right")
 
 
+@pytest.mark.slow
 async def test_merge_screen_merges_and_refreshes(pair, tmp_path: Path) -> None:
     from tracker.ui.screens.merge import MergeScreen
 
@@ -937,6 +939,7 @@ async def test_merge_screen_merges_and_refreshes(pair, tmp_path: Path) -> None:
         assert "已完成" in label or "●" in label
 
 
+@pytest.mark.slow
 async def test_conflicts_screen_resolves(pair, tmp_path: Path) -> None:
     from tracker.ui.screens.merge import ConflictsScreen
 

@@ -95,6 +95,7 @@ def test_percent_rounds_down() -> None:
     assert [percent(3, 16), percent(3, 47), percent(199, 200), percent(0, 0)] == [18, 6, 99, 0]
 
 
+@pytest.mark.slow
 async def test_figures_match_the_hand_count(store: Store) -> None:
     plan_id = set_statuses(store)
     app = TrackerApp(store, USER)
@@ -135,6 +136,7 @@ def _styles(cell) -> str:
     return " ".join([str(cell.style), *(str(span.style) for span in cell.spans)])
 
 
+@pytest.mark.slow
 async def test_warnings_are_coloured(store: Store) -> None:
     plan_id = set_statuses(store)
     async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:

@@ -22,6 +22,7 @@ def summary_text(app: TrackerApp) -> str:
     return str(app.screen.query_one(NodeSummary).render())
 
 
+@pytest.mark.slow
 async def test_the_detail_pane_follows_a_filter_change(store: Store) -> None:
     app = TrackerApp(store, USER, my_unit="区发改局")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -102,6 +103,7 @@ def app_title(pilot) -> str:
     return str(pilot.app.screen.query_one(PlanTree).border_title)
 
 
+@pytest.mark.slow
 async def test_the_due_list_shows_outline_numbers(store: Store) -> None:
     store.today_override = date(2023, 8, 25)
     app = TrackerApp(store, USER)
@@ -113,6 +115,7 @@ async def test_the_due_list_shows_outline_numbers(store: Store) -> None:
         assert [str(table.get_row_at(row)[0]) for row in range(2)] == ["4.1.1", "3.2.1"]
 
 
+@pytest.mark.slow
 async def test_the_report_keeps_rate_and_warnings_in_view_at_80_columns(store: Store) -> None:
     store.today_override = date(2023, 8, 25)
     app = TrackerApp(store, USER)
@@ -131,6 +134,7 @@ async def test_the_report_keeps_rate_and_warnings_in_view_at_80_columns(store: S
         assert "临期" in end
 
 
+@pytest.mark.slow
 async def test_search_by_pinyin_shows_the_matched_unit(store: Store) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(100, 30)) as pilot:

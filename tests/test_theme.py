@@ -83,6 +83,7 @@ def _effective_background(widget: Widget) -> Color:
     return widget.background_colors[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "selector", ["#plan-tree", "NodeSummary", "#item-content-scroll", "#notes", "#status"]
 )

@@ -66,6 +66,7 @@ async def test_a_phrase_on_an_item_goes_to_its_notes_digits_included(
     assert ("status",) not in fields
 
 
+@pytest.mark.slow
 async def test_a_phrase_starting_with_status_digits_is_text(store: Store, db_path: Path) -> None:
     item = first_item(store)
     app = TrackerApp(store, USER)
@@ -79,6 +80,7 @@ async def test_a_phrase_starting_with_status_digits_is_text(store: Store, db_pat
     ]
 
 
+@pytest.mark.slow
 async def test_a_pasted_text_in_the_tree_goes_to_the_notes(store: Store) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -123,6 +125,7 @@ async def test_a_digit_followed_by_a_move_acts_on_the_item_it_was_typed_on(store
         assert store.item(second.id).status is Status.NOT_STARTED
 
 
+@pytest.mark.slow
 async def test_digits_typed_as_separate_keystrokes_are_status_keys(store: Store) -> None:
     item = first_item(store)
     app = TrackerApp(store, USER)
@@ -132,6 +135,7 @@ async def test_digits_typed_as_separate_keystrokes_are_status_keys(store: Store)
         assert notes(pilot).text == ""
 
 
+@pytest.mark.slow
 async def test_text_on_a_category_is_kept_in_the_search_box(store: Store) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(100, 30)) as pilot:

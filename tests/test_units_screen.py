@@ -157,6 +157,7 @@ async def test_s_toggles_and_header_click_sorts(store: Store) -> None:
         assert [row[0] for row in table_rows(table)[:2]] == ["区政府工作部门", "区发改局"]
 
 
+@pytest.mark.slow
 async def test_cursor_starts_on_the_selected_unit(store: Store) -> None:
     plan_id = set_statuses(store)
     unit = store.unit("区司法局")
@@ -167,6 +168,7 @@ async def test_cursor_starts_on_the_selected_unit(store: Store) -> None:
         assert table.cursor_key == unit.id
 
 
+@pytest.mark.slow
 async def test_unit_names_are_shown_literally(store: Store) -> None:
     plan_id = set_statuses(store)
     store.add_unit("区[/]测试[bold]局")
