@@ -1,8 +1,10 @@
 """Conflicts: two changes of the same field made without seeing each other.
 
-Walking the merged order (:mod:`tracker.merge.order`), a change whose ``old_value`` is
-not the value the previous change left, made on another machine, was made without having
-seen it: the two are a conflict, recorded under an id derived from the two change ids.
+Walking the merged order (:mod:`tracker.merge.order`) of one (item, unit, field), a
+change whose ``old_value`` is not the value the previous change left, made on another
+machine, was made without having seen it: the two are a conflict, recorded under an id
+derived from the two change ids. Both are the same unit's (or both the office's): the
+conflict's unit is read from its changes.
 Here they are found, listed and resolved; so are the changes a merge held back.
 
 Knows nothing of the UI.
@@ -18,6 +20,7 @@ from tracker.domain.models import StoredRecord, stable_id
 from tracker.domain.notes import merge_notes
 from tracker.merge.order import C
 from tracker.store import ChangeRecord, Store
+from tracker.store import merging as stored
 
 FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
 
@@ -65,10 +68,15 @@ class Conflict(StoredRecord):
     resolved_by: str | None = None
     resolution: str | None = None
     """``ours``, ``theirs`` or ``both``."""
+    unit_id: str | None = None
+    """The unit whose report both changes set; None for the office's own fields."""
+    unit: str | None = None
+    """That unit's name (None for the office's)."""
     item_content: str = ""
     """The item's 具体内容."""
     current_value: str | None = None
-    """The field's value now (the later change's, until resolved)."""
+    """The field's value now (the later change's, until resolved): the unit's report's,
+    or the office's."""
     ours_by: str | None = None
     ours_at: str | None = None
     ours_machine: str | None = None
@@ -99,45 +107,11 @@ def find_conflicts(ordered: list[C]) -> list[tuple[C, C]]:
 
 
 # ---------------------------------------------------------------------- conflicts
-_CONFLICT_SELECT = """
-SELECT conflicts.*, items.content AS item_content,
-       ours.by AS ours_by, ours.changed_at AS ours_at, om.name AS ours_machine,
-       theirs.by AS theirs_by, theirs.changed_at AS theirs_at, tm.name AS theirs_machine,
-       CASE conflicts.field WHEN 'status' THEN coalesce(items.office_status, 'not_started')
-            WHEN 'notes' THEN items.notes
-            ELSE items.last_reviewed END AS current_value
-FROM conflicts
-JOIN items ON items.id = conflicts.item_id
-LEFT JOIN changes AS ours ON ours.id = conflicts.ours_change_id
-LEFT JOIN changes AS theirs ON theirs.id = conflicts.theirs_change_id
-LEFT JOIN machines AS om ON om.id = ours.machine_id
-LEFT JOIN machines AS tm ON tm.id = theirs.machine_id
-"""
-
-
 def list_conflicts(
     store: Store, include_resolved: bool = False, ids: Iterable[str] | None = None
 ) -> list[Conflict]:
     """Conflicts, oldest change first (unresolved only, unless asked)."""
-    clauses, params = [], []
-    if not include_resolved:
-        clauses.append("conflicts.resolved_at IS NULL")
-    if ids is not None:
-        ids = list(ids)
-        if not ids:
-            return []
-        clauses.append(f"conflicts.id IN ({', '.join('?' * len(ids))})")
-        params += ids
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    return [
-        Conflict(**row)
-        for row in store.db.query(
-            f"{_CONFLICT_SELECT} {where} "
-            "ORDER BY min(coalesce(ours.changed_at, ''), coalesce(theirs.changed_at, '')), "
-            "conflicts.id",
-            params,
-        )
-    ]
+    return [Conflict(**row) for row in stored.conflict_rows(store.db, include_resolved, ids)]
 
 
 class QuarantinedChange(StoredRecord):
@@ -157,26 +131,17 @@ class QuarantinedChange(StoredRecord):
 
 def list_quarantined(store: Store) -> list[QuarantinedChange]:
     """The changes merges held back, newest first."""
-    rows = store.db.query(
-        "SELECT q.id, q.item_id, q.field, q.new_value, q.changed_at, q.by, "
-        "machines.name AS machine, q.quarantined_at, coalesce(items.content, '') AS item_content "
-        "FROM quarantined_changes AS q LEFT JOIN items ON items.id = q.item_id "
-        "LEFT JOIN machines ON machines.id = q.machine_id "
-        "ORDER BY q.quarantined_at DESC, q.changed_at"
-    )
-    return [QuarantinedChange(**row) for row in rows]
+    return [QuarantinedChange(**row) for row in stored.quarantined_rows(store.db)]
 
 
 def quarantined_count(store: Store) -> int:
     """How many changes merges held back."""
-    return store.db.execute("SELECT count(*) FROM quarantined_changes").fetchone()[0]
+    return stored.quarantined_count(store.db)
 
 
 def unresolved_count(store: Store) -> int:
     """How many conflicts await the clerk."""
-    return store.db.execute("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[
-        0
-    ]
+    return stored.unresolved_count(store.db)
 
 
 def find_conflict(store: Store, id_or_prefix: str) -> Conflict:
@@ -186,11 +151,7 @@ def find_conflict(store: Store, id_or_prefix: str) -> Conflict:
         KeyError: none, or more than one, matches (the message says which).
     """
     prefix = id_or_prefix.strip().lower()
-    rows = (
-        list(store.db.query(f"{_CONFLICT_SELECT} WHERE conflicts.id LIKE ?", [f"{prefix}%"]))
-        if prefix
-        else []
-    )
+    rows = stored.conflicts_starting(store.db, prefix) if prefix else []
     if not rows:
         raise KeyError(f"没有编号为「{id_or_prefix}」的冲突；可用 tracker conflicts 查看")
     if len(rows) > 1:
@@ -242,11 +203,10 @@ def resolve_conflict(
                 value = merge_notes(value, text, author or by, (at or "")[:16].replace("T", " "))
     # Two transactions, in this order: should the second fail, the conflict is still
     # listed (and resolving it again writes nothing new) — never marked done unwritten.
-    change = store.apply_change(conflict.item_id, conflict.field, value, by)
+    # A unit's conflict is resolved in its report, the office's in its own fields.
+    change = store.apply_change(conflict.item_id, conflict.field, value, by, unit=conflict.unit_id)
     with store.write() as db:
-        db.execute(
-            "UPDATE conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? "
-            "WHERE id = ? AND resolved_at IS NULL",
-            [store.clock().isoformat(timespec="seconds"), by, keep.value, conflict.id],
+        stored.mark_resolved(
+            db, conflict.id, store.clock().isoformat(timespec="seconds"), by, keep.value
         )
     return change

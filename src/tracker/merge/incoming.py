@@ -10,8 +10,9 @@ module is the only code that reads one, and it never runs the file's SQL:
   a file that differs (a missing table or column, a view where a table should be) is
   refused, naming what differs;
 * an old-version file is never upgraded in place or as a copy of itself: one that
-  already has every column a merge reads (schema 4 on) is read as it is; an older one
-  has its raw rows copied into a fresh schema created by our code, which our
+  already has every column a merge reads (schema 8 on: the units' reports, the
+  office's verdict and each change's unit) is read as it is; an older one has its raw
+  rows copied into a fresh schema created by our code, which our
   migrations then upgrade (so triggers or views shipped in the file never fire);
 * each table's size is bounded (:data:`MAX_CHANGES`, :data:`MAX_ROWS`);
 * every value a merge would write is checked (:func:`check_change`,
@@ -35,6 +36,7 @@ from sqlite_utils import Database
 
 from tracker.domain.models import Status
 from tracker.store import LEDGER_FIELDS, StoreError, schema
+from tracker.store import merging as stored
 
 MAX_CHANGES = 500_000
 """Most changes a snapshot may hold (a district's year is a few thousand)."""
@@ -53,18 +55,8 @@ MAX_TIME = 64
 SHOWN_REASONS = 3
 """How many reasons a summary shows for skipped records."""
 
-CHANGE_COLUMNS = (
-    "id",
-    "item_id",
-    "field",
-    "old_value",
-    "new_value",
-    "changed_at",
-    "by",
-    "session_id",
-    "kind",
-    "machine_id",
-)
+CHANGE_COLUMNS = stored.CHANGE_COLUMNS
+"""A change's columns as read from a snapshot (its unit last: NULL for the office's)."""
 CONFLICT_COLUMNS = (
     "id",
     "item_id",
@@ -155,17 +147,27 @@ def check_value(field: str, value: object, *, required: bool = False) -> str | N
     return None
 
 
-def check_change(row: tuple, items: set[str] | frozenset[str] | None) -> str | None:
+def check_change(
+    row: tuple,
+    items: set[str] | frozenset[str] | None,
+    units: set[str] | frozenset[str] | None = None,
+) -> str | None:
     """Why a change (a row of :data:`CHANGE_COLUMNS`) cannot be merged, or None.
 
     Args:
         items: The ids of the items this database has (None: not checked).
+        units: The ids of the units this database has (None: not checked); a unit's
+            change needs its unit here (the office's, unit NULL, always may come).
     """
-    change_id, item_id, field, old, new, changed_at, by, session_id, kind, machine_id = row
+    change_id, item_id, field, old, new, changed_at, by, session_id, kind, machine_id, unit_id = row
     if not _is_id(change_id):
         return f"修改编号无效（{shown(change_id)}）"
     if not isinstance(item_id, str) or (items is not None and item_id not in items):
         return f"对应的具体任务 {shown(item_id)} 本数据库没有"
+    if unit_id is not None and (
+        not _is_id(unit_id) or (units is not None and unit_id not in units)
+    ):
+        return f"对应的单位 {shown(unit_id)} 本数据库没有"
     if field not in LEDGER_FIELDS:
         return f"未知的字段{shown(field)}"
     reason = check_value(field, new, required=field == "status") or check_value(field, old)
@@ -417,7 +419,8 @@ def open_snapshot(path: Path) -> Iterator[Source]:
 
 READ: dict[str, tuple[str, ...]] = {
     "plans": ("id", "title"),
-    "items": ("id", "status", "notes", "last_reviewed"),
+    "items": ("id", "office_status", "notes", "last_reviewed"),
+    "reports": ("item_id", "unit_id", "status", "notes", "last_reviewed"),
     "changes": CHANGE_COLUMNS,
     "machines": ("id", "name", "first_seen"),
     "conflicts": CONFLICT_COLUMNS,
@@ -528,7 +531,7 @@ def _staged(
     return conn
 
 
-_OLD_CHANGE_DEFAULTS = {"session_id": None, "kind": "edit", "machine_id": None}
+_OLD_CHANGE_DEFAULTS = {"session_id": None, "kind": "edit", "machine_id": None, "unit_id": None}
 
 
 def _keep_old_change(columns: tuple[str, ...], row: tuple, skipped: list[str]) -> bool:

@@ -1,9 +1,13 @@
 """Hand in and gather: merge another clerk's snapshot of the same plan into this database.
 
 Every change from both sides is kept: the change logs are unioned (each change has a
-globally unique id and records the machine that made it). An item's current values
-are those of its latest change in the *merged order*, which is the same on every
-machine, so merging A into B and B into A gives the same items:
+globally unique id and records the machine that made it, and the unit whose report it
+changed, or none for the office's own fields). Each (item, unit, field) has its own
+log: the office's verdict, notes and review of an item, and each responsible unit's
+report on it, are replayed apart, so units' reports never conflict with each other or
+with the office's. A value is that of its log's latest change in the *merged order*,
+which is the same on every machine, so merging A into B and B into A gives the same
+items and reports (the items' roll-ups are then recomputed):
 
 * each machine's changes keep the order in which that machine made them (the order
   of ``changes.rowid``, which merges preserve by inserting in the source's order);
@@ -14,10 +18,13 @@ Walking that order, a change whose ``old_value`` is not the value the previous c
 left, made on another machine, was made without having seen it: the two are a
 conflict, recorded in ``conflicts`` under an id derived from the two change ids (so
 merging twice, or in the other direction, finds the same conflict) for the clerk to
-resolve. Nothing is ever dropped: the later change's value stands until then.
+resolve. Nothing is ever dropped: the later change's value stands until then. The same
+unit's report edited on two machines conflicts; two units' reports never do.
 
-A unit can hand in just its own items (:func:`export_unit_snapshot`), and the office
-merges such files one transaction each (:func:`merge_snapshot`).
+A unit can hand in just its own items and reports (:func:`export_unit_snapshot`), and
+the office merges such files one transaction each (:func:`merge_snapshot`). A snapshot
+from before units reported (schema 7 and older) is upgraded in a copy first: its changes
+are the office's. The SQL on this database is in :mod:`tracker.store.merging`.
 
 Knows nothing of the UI.
 """
@@ -35,6 +42,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tracker.domain.models import Status
 from tracker.merge import incoming
 from tracker.merge.conflicts import Conflict, conflict_id, find_conflicts, list_conflicts
 from tracker.merge.incoming import CHANGE_COLUMNS as _CHANGE_COLUMNS
@@ -42,16 +50,8 @@ from tracker.merge.incoming import SnapshotRefused, instant
 from tracker.merge.order import LogChange, merged_order
 from tracker.merge.unit_snapshot import EXPORT_UNIT_SETTING
 from tracker.store import LEDGER_FIELDS, ChangeRecord, Store, StoreError
-from tracker.store.reports import recompute_rollups
-from tracker.store.search_index import index_notes
-
-_COLUMNS_SQL = ", ".join(f'"{c}"' for c in _CHANGE_COLUMNS)
-_ITEM_STATE = (*LEDGER_FIELDS, "updated_at", "updated_by")
-# The logged ``status`` field is the office's verdict (items.status is the roll-up).
-_ITEM_STATE_SQL = ", ".join(_ITEM_STATE).replace(
-    "status", "coalesce(office_status, 'not_started') AS status", 1
-)
-"""What merging may change on an item."""
+from tracker.store import merging as stored
+from tracker.store.merging import Key
 
 
 class _Model(BaseModel):
@@ -134,7 +134,7 @@ def _check_same_plan(store: Store, source: incoming.Source) -> tuple[list[str], 
     plans = source.rows("plans", ("id", "title"))
     if not plans:
         raise SnapshotRefused(f"「{source.path}」中没有分工表，未合并")
-    ours = {row[0] for row in store.db.execute("SELECT id FROM plans")}
+    ours = stored.plan_ids(store.db)
     foreign = [p for p in plans if p["id"] not in ours]
     if foreign:
         titles = "、".join(
@@ -144,7 +144,7 @@ def _check_same_plan(store: Store, source: incoming.Source) -> tuple[list[str], 
         raise SnapshotRefused(
             f"「{source.path}」是另一份分工表（{titles}）的快照，与本数据库的分工表不同，未合并"
         )
-    our_items = frozenset(row[0] for row in store.db.execute("SELECT id FROM items"))
+    our_items = stored.item_ids(store.db)
     unknown = sum(1 for (item_id,) in source.cursor("items", ("id",)) if item_id not in our_items)
     if unknown:
         raise SnapshotRefused(
@@ -226,6 +226,7 @@ def merge_snapshot(store: Store, path: Path | str, by: str) -> MergeResult:
 
 def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeResult:
     plan_ids, our_items = _check_same_plan(store, source)
+    our_units = stored.unit_ids(store.db)
     label = _source_label(source)
     their_machine = source.setting("machine_id") or ""
     skipped = _Skipped(source.skipped)
@@ -237,11 +238,7 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
         else:
             machines.append(row)
     machine_names = {m["id"]: m["name"] or m["id"] for m in machines}
-    their_values = {
-        row["id"]: row
-        for row in source.rows("items", ("id", *LEDGER_FIELDS))
-        if row["id"] in our_items
-    }
+    their_values = _their_values(source, our_items)
     their_conflicts = []
     for row in source.rows("conflicts", incoming.CONFLICT_COLUMNS):
         reason = incoming.check_conflict(row, our_items)
@@ -254,28 +251,24 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
     now = store.clock().isoformat(timespec="seconds")
     horizon = store.clock() + FUTURE_TOLERANCE
     held_back = 0
-    touched: set[tuple[str, str]] = set()
-    theirs_touched: set[tuple[str, str]] = set()
+    touched: set[_Field] = set()
+    theirs_touched: set[_Field] = set()
     counts: Counter[tuple[str, str]] = Counter()
     new_count = 0
     with store.write() as db, _fast_text(db.conn):
         conn = db.conn
-        seen = {row[0] for row in conn.execute("SELECT id FROM changes")}
-        seen |= {row[0] for row in conn.execute("SELECT id FROM quarantined_changes")}
-        conn.executemany(
-            "INSERT OR IGNORE INTO machines (id, name, first_seen) VALUES (?, ?, ?)",
-            [(m["id"], m["name"], m["first_seen"]) for m in machines],
-        )
+        seen = stored.known_change_ids(conn)
+        stored.add_machines(conn, machines)
         fresh: list[tuple] = []
         held: list[tuple] = []
         change_rows = source.cursor("changes", incoming.CHANGE_COLUMNS, "ORDER BY rowid")
         for position, values in enumerate(change_rows, start=1):
-            reason = incoming.check_change(values, our_items)
+            reason = incoming.check_change(values, our_items, our_units)
             if reason:
                 skipped.add(f"第 {position} 条：{reason}")
                 continue
-            change_id, item_id, field, _, _, changed_at, who, _, _, machine_id = values
-            theirs_touched.add((item_id, field))
+            change_id, item_id, field, _, _, changed_at, who, _, _, machine_id, unit_id = values
+            theirs_touched.add((item_id, unit_id, field))
             if change_id in seen:
                 continue
             seen.add(change_id)
@@ -283,37 +276,32 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
                 held.append((*values, QUARANTINE_REASON, merge_id, now))
                 continue
             fresh.append(values)
-            touched.add((item_id, field))
+            touched.add((item_id, unit_id, field))
             counts[(who, machine_id or "")] += 1
             if len(fresh) >= 5000:  # written as read: memory stays bounded
-                conn.executemany(_INSERT_CHANGE, fresh)
+                stored.add_changes(conn, fresh)
                 new_count += len(fresh)
                 fresh.clear()
-        conn.executemany(_INSERT_CHANGE, fresh)
-        conn.executemany(_INSERT_HELD, held)
+        stored.add_changes(conn, fresh)
+        stored.hold_changes(conn, held)
         new_count += len(fresh)
         held_back += len(held)
         # Fields to recompute: those the new changes touch, and those their log touches
         # whose value differs between the two (a clock set wrong can leave one side's
         # value stale). A unit snapshot's reset items have no changes: left alone.
-        ours_now = {
-            row[0]: dict(zip(_ITEM_STATE, row[1:], strict=True))
-            for row in conn.execute(f"SELECT id, {_ITEM_STATE_SQL} FROM items")
-        }
-        for item_id, field in theirs_touched:
-            theirs = their_values.get(item_id)
-            if theirs is not None and theirs.get(field) != ours_now[item_id].get(field):
-                touched.add((item_id, field))
+        ours_now = stored.office_values(conn) | stored.report_values(conn)
+        for item_id, unit_id, field in theirs_touched:
+            key = (item_id, unit_id)
+            theirs = their_values.get(key, _NO_REPORT if unit_id is not None else None)
+            ours = ours_now.get(key, _NO_REPORT)
+            if theirs is not None and theirs.get(field) != ours.get(field):
+                touched.add((item_id, unit_id, field))
         items_updated, found = _recompute(conn, touched, ours_now)
         new_conflicts = _record_conflicts(
             conn, found, their_conflicts, merge_id, local_machine, now
         )
-        conn.execute(
-            "INSERT INTO merges (id, source, plan_id, merged_at, by, changes_in, conflicts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [merge_id, name, ",".join(plan_ids), now, by, new_count, len(new_conflicts)],
-        )
-    names = {row[0]: row[1] for row in store.db.execute("SELECT id, name FROM machines")}
+        stored.record_merge(conn, merge_id, name, plan_ids, now, by, new_count, len(new_conflicts))
+    names = stored.machine_names(store.db)
     return MergeResult(
         source=name,
         label=label,
@@ -336,6 +324,35 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
     )
 
 
+_Field = tuple[str, str | None, str]
+"""One logged value: (item id, unit id or None for the office's, field)."""
+_NO_REPORT: dict[str, str | None] = {**stored.DEFAULTS, "updated_at": None, "updated_by": None}
+"""A unit that never reported: its fields' defaults."""
+
+
+def _their_values(source: incoming.Source, our_items: frozenset[str]) -> dict[Key, dict]:
+    """The snapshot's current values: the office's fields of each item (the verdict as
+    ``status``, 未启动 for none) and each unit's report, by (item, unit)."""
+    found: dict[Key, dict] = {}
+    for item_id, verdict, notes, reviewed in source.cursor("items", incoming.READ["items"]):
+        if item_id in our_items:
+            found[(item_id, None)] = {
+                "status": verdict or Status.NOT_STARTED.value,
+                "notes": notes,
+                "last_reviewed": reviewed,
+            }
+    for item_id, unit_id, status, notes, reviewed in source.cursor(
+        "reports", incoming.READ["reports"]
+    ):
+        if item_id in our_items and isinstance(unit_id, str):
+            found[(item_id, unit_id)] = {
+                "status": status,
+                "notes": notes,
+                "last_reviewed": reviewed,
+            }
+    return found
+
+
 @contextmanager
 def _fast_text(conn: sqlite3.Connection) -> Iterator[None]:
     """Read text the fast way while merging (text that is not UTF-8 then fails the
@@ -356,13 +373,6 @@ FUTURE_TOLERANCE = timedelta(days=1)
 """How far ahead of the merging machine's clock a change may be dated and still count."""
 QUARANTINE_REASON = "future"
 """``quarantined_changes.reason`` of a change dated too far ahead."""
-_INSERT_CHANGE = (
-    f"INSERT INTO changes ({_COLUMNS_SQL}) VALUES ({', '.join('?' for _ in _CHANGE_COLUMNS)})"
-)
-_INSERT_HELD = (
-    f"INSERT OR IGNORE INTO quarantined_changes ({_COLUMNS_SQL}, reason, merge_id, "
-    f"quarantined_at) VALUES ({', '.join('?' for _ in range(len(_CHANGE_COLUMNS) + 3))})"
-)
 
 
 RECOMPUTE_CHUNK = 100
@@ -371,53 +381,60 @@ RECOMPUTE_CHUNK = 100
 
 def _recompute(
     conn: sqlite3.Connection,
-    touched: set[tuple[str, str]],
-    ours_now: dict[str, dict],
+    touched: set[_Field],
+    ours_now: dict[Key, dict],
 ) -> tuple[int, list[tuple[LogChange, LogChange]]]:
-    """Set each touched field to its merged log's last value.
+    """Set each touched field (the office's, or a unit's report's) to the last value of
+    its own merged log, then recompute the items' roll-ups.
 
+    Each (item, unit, field) is replayed on its own: the office's and each unit's
+    values never meet, so units never conflict with each other or with the office.
     Items are taken :data:`RECOMPUTE_CHUNK` at a time, so memory stays bounded however
     long the log.
 
     Returns:
         How many items changed, and the conflicting pairs in the touched fields' logs.
     """
-    item_ids = sorted({item_id for item_id, _ in touched})
+    keys_of: dict[str, set[Key]] = defaultdict(set)
+    for item_id, unit_id, _ in touched:
+        keys_of[item_id].add((item_id, unit_id))
+    item_ids = sorted(keys_of)
     conflicts: list[tuple[LogChange, LogChange]] = []
     updated = 0
     for chunk in _chunks(item_ids, RECOMPUTE_CHUNK):
-        logs: dict[str, list[LogChange]] = defaultdict(list)
-        cursor = conn.execute(
-            f"SELECT {_COLUMNS_SQL} FROM changes WHERE item_id IN ({', '.join('?' * len(chunk))}) "
-            "AND unit_id IS NULL ORDER BY rowid",  # the office's; units' are in reports
-            chunk,
-        )
-        for row in cursor:
+        logs: dict[Key, list[LogChange]] = defaultdict(list)
+        for row in stored.logs(conn, chunk):
             change = LogChange(*row)
             if change.field in LEDGER_FIELDS:
-                logs[change.item_id].append(change)
+                logs[(change.item_id, change.unit_id)].append(change)
         for item_id in chunk:
-            log = logs.get(item_id)
-            if not log:
-                continue
-            changed, found = _recompute_item(conn, item_id, log, touched, ours_now[item_id])
+            changed = False
+            for key in sorted(keys_of[item_id], key=lambda k: k[1] or ""):
+                log = logs.get(key)
+                if not log:
+                    continue
+                written, found = _recompute_one(conn, key, log, touched, ours_now.get(key))
+                changed |= written
+                conflicts += found
             updated += changed
-            conflicts += found
-        recompute_rollups(conn, chunk)  # the office's verdict may have changed
+        stored.recompute(conn, chunk)  # a verdict or a unit's report may have changed
     return updated, conflicts
 
 
-def _recompute_item(
+def _recompute_one(
     conn: sqlite3.Connection,
-    item_id: str,
+    key: Key,
     log: list[LogChange],
-    touched: set[tuple[str, str]],
-    before: dict,
+    touched: set[_Field],
+    before: dict | None,
 ) -> tuple[bool, list[tuple[LogChange, LogChange]]]:
+    """Replay one (item, unit)'s touched fields; store them if anything changed."""
+    item_id, unit_id = key
+    before = before or _NO_REPORT
     values = {field: before[field] for field in LEDGER_FIELDS}
     conflicts: list[tuple[LogChange, LogChange]] = []
     for field in LEDGER_FIELDS:
-        if (item_id, field) not in touched:
+        if (item_id, unit_id, field) not in touched:
             continue
         ordered = merged_order(c for c in log if c.field == field)
         if not ordered:
@@ -428,20 +445,13 @@ def _recompute_item(
     changed = any(values[field] != before[field] for field in LEDGER_FIELDS)
     if not changed and (last.changed_at, last.by) == (before["updated_at"], before["updated_by"]):
         return False, conflicts
-    conn.execute(
-        "UPDATE items SET office_status = nullif(?, 'not_started'), notes = ?, "
-        "last_reviewed = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-        [
-            values["status"],
-            values["notes"] or "",
-            values["last_reviewed"],
-            last.changed_at,
-            last.by,
-            item_id,
-        ],
-    )
-    if values["notes"] != before["notes"]:
-        index_notes(conn, item_id, values["notes"])
+    notes_changed = values["notes"] != before["notes"]
+    if unit_id is None:
+        stored.set_office_values(conn, item_id, values, last.changed_at, last.by, notes_changed)
+    else:
+        stored.set_report_values(
+            conn, item_id, unit_id, values, last.changed_at, last.by, notes_changed
+        )
     return changed, conflicts
 
 
@@ -463,54 +473,36 @@ def _record_conflicts(
     if wanted:
         ids = sorted({c[k] for c in wanted for k in ("ours_change_id", "theirs_change_id")})
         changes = {}
-        for chunk in _chunks(ids, 500):
-            for row in conn.execute(
-                f"SELECT {_COLUMNS_SQL} FROM changes WHERE id IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            ):
-                change = ChangeRecord(**dict(zip(_CHANGE_COLUMNS, row, strict=True)))
-                changes[change.id] = change
+        for values in stored.changes_by_id(conn, ids):
+            change = ChangeRecord(**dict(zip(_CHANGE_COLUMNS, values, strict=True)))
+            changes[change.id] = change
         for row in wanted:
             a = changes.get(row["ours_change_id"])
             b = changes.get(row["theirs_change_id"])
-            if a is None or b is None:
-                continue
+            if a is None or b is None or a.unit_id != b.unit_id:
+                continue  # never a conflict across units (or the office)
             first, second = merged_order([a, b]) if a.machine_id != b.machine_id else (a, b)
             pairs.setdefault(row["id"], (first, second, None))
     for cid, (earlier, later, found_by) in pairs.items():
         ours, theirs_change = (
-            (later, earlier)
-            if later.machine_id == local_machine
-            else (
-                earlier,
-                later,
-            )
+            (later, earlier) if later.machine_id == local_machine else (earlier, later)
         )
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO conflicts (id, item_id, field, ours_change_id, "
-            "theirs_change_id, ours_value, theirs_value, detected_at, merge_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                cid,
-                earlier.item_id,
-                earlier.field,
-                ours.id,
-                theirs_change.id,
-                ours.new_value,
-                theirs_change.new_value,
-                now,
-                found_by,
-            ],
-        )
-        if cursor.rowcount:
+        if stored.add_conflict(
+            conn,
+            cid,
+            earlier.item_id,
+            earlier.field,
+            (ours.id, ours.new_value),
+            (theirs_change.id, theirs_change.new_value),
+            now,
+            found_by,
+        ):
             new_ids.append(cid)
     # Resolutions made on the other side hold here too (their change is in the log).
     for row in theirs:
         if row.get("resolved_at"):
-            conn.execute(
-                "UPDATE conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? "
-                "WHERE id = ? AND resolved_at IS NULL",
-                [row["resolved_at"], row["resolved_by"], row["resolution"], row["id"]],
+            stored.mark_resolved(
+                conn, row["id"], row["resolved_at"], row["resolved_by"], row["resolution"]
             )
     return new_ids
 

@@ -31,6 +31,8 @@ class LogChange(NamedTuple):
     session_id: str | None
     kind: str
     machine_id: str | None
+    unit_id: str | None = None
+    """The unit whose report it changed; None for the office's own fields."""
 
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)

@@ -1,7 +1,9 @@
 """Unit snapshots: a snapshot holding only what one unit answers for.
 
-A unit hands in just its own items (:func:`export_unit_snapshot`); the office merges
-such files (:func:`tracker.merge.merging.merge_snapshot`).
+A unit hands in just its own items and its own reports on them
+(:func:`export_unit_snapshot`); the office merges such files
+(:func:`tracker.merge.merging.merge_snapshot`), where a unit's changes go to its
+reports and never conflict with another unit's.
 
 Knows nothing of the UI.
 """
@@ -10,22 +12,14 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from contextlib import suppress
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from tracker.domain.models import Status
+from tracker.domain.units import UnitKind
 from tracker.store import ItemFilter, Store, snapshot
-from tracker.store.reports import recompute_rollups
-from tracker.store.search_index import clear_notes_except
+from tracker.store import merging as stored
 
-_DEFAULTS: dict[str, str | None] = {
-    "status": Status.NOT_STARTED.value,
-    "notes": "",
-    "last_reviewed": None,
-}
-"""An item field's value before any change (what a unit export resets others' items to)."""
 EXPORT_UNIT_SETTING = "export_unit"
 """Settings key naming the unit a unit snapshot was exported for."""
 
@@ -47,9 +41,11 @@ def export_unit_snapshot(
 ) -> UnitExport:
     """Export a snapshot holding only what one unit answers for.
 
-    The plan's structure stays whole (so ids match the office's); the items the unit
-    does not answer for (directly or through a collective) are reset to their
-    defaults and their changes left out.
+    The plan's structure stays whole (so ids match the office's). The items the unit
+    answers for (directly or through a collective) keep the office's fields and
+    changes, and the unit's own report and changes (a collective's: its members');
+    other units' reports and changes are left out, and the items the unit does not
+    answer for are reset to their defaults with no changes.
 
     Args:
         unit: The unit's name or id.
@@ -68,57 +64,18 @@ def export_unit_snapshot(
             for item in store.filtered_items(plan.id, ItemFilter(unit_id=record.id))
         }
     )
+    units = {record.id}
+    if record.kind == UnitKind.COLLECTIVE:
+        units |= store.membership_ids(record.id)
     with tempfile.TemporaryDirectory(prefix="tracker-unit-") as temp:
         full = store.export_snapshot(Path(temp) / "full.db")
         conn = sqlite3.connect(full, isolation_level=None)
         try:
-            _keep_only(conn, mine, record.name)
+            stored.keep_only_unit(conn, mine, units, (EXPORT_UNIT_SETTING, record.name))
             written = snapshot.export_snapshot(conn, None, target, force=force)
-            changes = conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+            changes = stored.change_count(conn)
         except sqlite3.Error as error:
             raise snapshot.SnapshotError(f"导出单位快照失败：{error}") from error
         finally:
             conn.close()
     return UnitExport(path=written, unit=record.name, items=len(mine), changes=changes)
-
-
-def _keep_only(conn: sqlite3.Connection, item_ids: list[str], unit_name: str) -> None:
-    """In a copy: leave out the changes of other units' items and reset those items."""
-    conn.execute("BEGIN")
-    try:
-        conn.execute("CREATE TEMP TABLE keep (id TEXT PRIMARY KEY)")
-        conn.executemany("INSERT INTO keep (id) VALUES (?)", [(i,) for i in item_ids])
-        trigger = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
-            "AND name = 'changes_append_only_delete'"
-        ).fetchone()
-        # The log is append-only; only this copy, never the database, loses entries.
-        if trigger:
-            conn.execute("DROP TRIGGER changes_append_only_delete")
-        conn.execute("DELETE FROM changes WHERE item_id NOT IN (SELECT id FROM keep)")
-        if trigger:
-            conn.execute(trigger[0])
-        conn.execute("DELETE FROM conflicts WHERE item_id NOT IN (SELECT id FROM keep)")
-        conn.execute("DELETE FROM quarantined_changes WHERE item_id NOT IN (SELECT id FROM keep)")
-        conn.execute(
-            "UPDATE items SET status = ?, office_status = NULL, notes = '', "
-            "last_reviewed = NULL, updated_at = NULL, "
-            "updated_by = NULL WHERE id NOT IN (SELECT id FROM keep)",
-            [_DEFAULTS["status"]],
-        )
-        others = conn.execute("SELECT id FROM items WHERE id NOT IN (SELECT id FROM keep)")
-        recompute_rollups(conn, [row[0] for row in others.fetchall()])
-        clear_notes_except(conn, "temp.keep")
-        conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [EXPORT_UNIT_SETTING, unit_name],
-        )
-        conn.execute("DROP TABLE temp.keep")
-        conn.execute("COMMIT")
-    except BaseException:
-        with suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
-    # Other units' notes must not linger in free pages of the file handed in.
-    conn.execute("VACUUM")
