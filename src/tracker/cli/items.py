@@ -16,6 +16,7 @@ from tracker.domain.deadlines import DEADLINE_KIND_LABELS, DeadlineKind, DueWarn
 from tracker.domain.models import STATUS_LABELS, Status
 from tracker.services.editing import Editing, Outcome
 from tracker.store import ItemFilter, ItemRecord, Store, StoreError
+from tracker.store.reports import UnitReport
 
 _STATUS_BY_WORD = {s.value: s for s in Status} | {label: s for s, label in STATUS_LABELS.items()}
 
@@ -40,7 +41,22 @@ def _plan_id(store: Store, spec: str | None) -> str:
         raise click.ClickException(str(error.args[0])) from error
 
 
-def _as_json(item: ItemRecord) -> dict:
+def _report_json(report: UnitReport) -> dict:
+    """One unit's report as ``list --json`` gives it (its status as the stable code)."""
+    return {
+        "unit": report.unit,
+        "role": report.role.value,
+        "status": report.status.value,
+        "notes": report.notes,
+        "updated_at": report.updated_at,
+        "updated_by": report.updated_by,
+    }
+
+
+def _as_json(item: ItemRecord, reports: list[UnitReport]) -> dict:
+    """An item for ``list --json``: ``status`` is the roll-up (read as a unit, that
+    unit's own, as are ``notes``), ``office_status`` the office's verdict, and
+    ``reports`` every responsible concrete unit's own report."""
     return {
         "outline": item.outline,
         "id": item.id,
@@ -57,6 +73,12 @@ def _as_json(item: ItemRecord) -> dict:
         "notes": item.notes,
         "updated_at": item.updated_at,
         "updated_by": item.updated_by,
+        "office_status": item.office_status.value if item.office_status else None,
+        "units_total": item.units_total,
+        "units_done": item.units_done,
+        "units_reported": item.units_reported,
+        "units_on_hold": item.units_on_hold,
+        "reports": [_report_json(r) for r in reports],
     }
 
 
@@ -67,6 +89,18 @@ def _done(outcome: Outcome) -> bool:
     if outcome.error is not None:
         raise outcome.error
     return outcome.written
+
+
+def _unit_write(store: Store, item_id: str, unit_id: str, field: str, value: str, by: str) -> bool:
+    """Set one field of a unit's report; whether anything was written.
+
+    Raises:
+        click.ClickException: the store refused (not a responsible unit, read-only...).
+    """
+    try:
+        return store.apply_change(item_id, field, value, by, unit=unit_id) is not None
+    except StoreError as error:
+        raise click.ClickException(str(error)) from error
 
 
 def register(main: click.Group) -> None:
@@ -108,17 +142,21 @@ def register(main: click.Group) -> None:
                 for w, on in ((DueWarning.OVERDUE, overdue), (DueWarning.DUE_SOON, due_soon))
                 if on
             )
+            # A unit reads its own reports: statuses, notes and filters are its own.
             flt = ItemFilter(
                 unit_id=unit_id,
                 statuses=frozenset(parse_status(s) for s in statuses),
                 warnings=warnings,
+                as_unit=unit_id is not None,
             )
             items = store.filtered_items(plan_id, flt)
+            reports = store.reports_of(i.id for i in items) if as_json else {}
         finally:
             store.close()
         if as_json:
             # Exactly the data (JSON escapes ESC); C1 and DEL escaped too.
-            text = json.dumps([_as_json(i) for i in items], ensure_ascii=False, indent=2)
+            found = [_as_json(i, reports.get(i.id, [])) for i in items]
+            text = json.dumps(found, ensure_ascii=False, indent=2)
             click.echo(json_safe(text))
             return
         marks = {"overdue": "逾期", "due_soon": "临期"}
@@ -148,10 +186,13 @@ def register(main: click.Group) -> None:
     ) -> None:
         """修改一项任务的状态或进展情况，记入修改日志（与在应用中修改相同）。
 
+        给出单位（--unit 或环境变量 TRACKER_UNIT）时，修改的是该单位自己的填报；
+        不给单位时，记录的是办公室的结论。不是该任务责任单位的单位不能填报。
+
         \b
         例：
           tracker set 1.2.1 --status done --notes "已在门户网站公开"
-          tracker set 3.1.2 --status 推进中 --user 区发改局
+          tracker --unit 区发改局 set 3.1.2 --status 推进中 --notes "已起草"
         """
         if status is None and notes is None:
             raise click.UsageError("请至少给出 --status 或 --notes")
@@ -165,14 +206,30 @@ def register(main: click.Group) -> None:
                 raise click.ClickException(
                     f"没有编号为「{outline}」的任务（编号形如 1.2.1：工作任务.重点工作任务.条目）"
                 ) from error
-            # The same service as the app's keys: the same rules, the same change log.
-            editing = Editing(store, settings.clerk)
             changed = []
-            if new_status is not None and _done(editing.set_status(item.id, new_status)):
-                changed.append(f"状态 → {new_status.label}")
-            if notes is not None and _done(editing.save_notes(item.id, notes)):
-                changed.append("进展情况已更新")
+            if settings.unit:
+                # The unit's own report: refused (nothing written) if it does not answer
+                # for the item.
+                unit = require_unit(store, settings.unit)
+                whose = f"（{unit.name}填报）"
+                if new_status is not None and _unit_write(
+                    store, item.id, unit.id, "status", new_status.value, settings.clerk
+                ):
+                    changed.append(f"状态 → {new_status.label}")
+                if notes is not None and _unit_write(
+                    store, item.id, unit.id, "notes", notes, settings.clerk
+                ):
+                    changed.append("进展情况已更新")
+            else:
+                # The office's verdict, through the same service as the app's keys: the
+                # same rules, the same change log.
+                whose = ""
+                editing = Editing(store, settings.clerk)
+                if new_status is not None and _done(editing.set_status(item.id, new_status)):
+                    changed.append(f"状态 → {new_status.label}")
+                if notes is not None and _done(editing.save_notes(item.id, notes)):
+                    changed.append("进展情况已更新")
             summary = "；".join(changed) if changed else "无变化"
-            echo(f"{item.outline} {one_line(item.content)[:40]}：{summary}")
+            echo(f"{item.outline} {one_line(item.content)[:40]}{whose}：{summary}")
         finally:
             store.close()
