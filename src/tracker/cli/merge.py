@@ -52,9 +52,11 @@ def conflict_lines(conflict: Conflict) -> list[str]:
 
     field = conflict.field
     content = one_line(conflict.item_content)
+    label = FIELD_LABELS.get(field, field)
+    if conflict.unit:  # a unit's report edited on two machines
+        label = f"{one_line(conflict.unit)}的{label}"
     lines = [
-        f"冲突 {conflict.id[:8]}　{FIELD_LABELS.get(field, field)}　【{content[:40]}"
-        f"{'…' if len(content) > 40 else ''}】",
+        f"冲突 {conflict.id[:8]}　{label}　【{content[:40]}{'…' if len(content) > 40 else ''}】",
         f"  本机 {_side(conflict.ours_by, conflict.ours_machine, conflict.ours_at)}：",
         f"      {indented(show_value(field, conflict.ours_value))}",
         f"  对方 {_side(conflict.theirs_by, conflict.theirs_machine, conflict.theirs_at)}：",
