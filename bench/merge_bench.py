@@ -70,9 +70,15 @@ def build(folder: Path, changes: int, items: int) -> tuple[Path, Path]:
             when = time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(1685577600 + n))
             rows.append((f"{n:032x}", item, field, old, new, when, "李四", None, "edit", machine))
             last[(item, field)] = new
-        conn.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO changes (id, item_id, field, old_value, new_value, changed_at, by, "
+            "session_id, kind, machine_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
         for (item, field), value in last.items():
-            conn.execute(f"UPDATE items SET {field} = ? WHERE id = ?", [value, item])
+            # The office's changes (no unit): the logged status is its verdict.
+            column = "office_status" if field == "status" else field
+            conn.execute(f"UPDATE items SET {column} = ? WHERE id = ?", [value, item])
         conn.execute("COMMIT")
     finally:
         conn.close()
