@@ -217,8 +217,12 @@ def test_a_unit_unknown_here_is_skipped(
     clerk.save_notes(item, "镇里的进展", "赵六", unit="蒲家镇")
     result = merge_snapshot(office, snap(clerk, tmp_path, "u"), "张三")
     assert result.changes_in == 0 and result.skipped == 1
-    assert "单位" in result.skipped_reasons[0]
+    assert "单位「蒲家镇」本数据库没有" in result.skipped_reasons[0]
     assert reports(office) == []
+    # Once the office knows the township, merging again brings its report.
+    office.set_membership(office.add_unit("蒲家镇").id, office.unit("各乡镇街委").id, True)
+    again = merge_snapshot(office, snap(clerk, tmp_path, "u"), "张三")
+    assert again.changes_in == 1 and office.report(item, "蒲家镇").notes == "镇里的进展"
     office.close()
     clerk.close()
 

@@ -239,6 +239,11 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
             machines.append(row)
     machine_names = {m["id"]: m["name"] or m["id"] for m in machines}
     their_values = _their_values(source, our_items)
+    their_units = {
+        row["id"]: row["name"]
+        for row in source.rows("units", ("id", "name"))
+        if isinstance(row["id"], str) and isinstance(row["name"], str)
+    }
     their_conflicts = []
     for row in source.rows("conflicts", incoming.CONFLICT_COLUMNS):
         reason = incoming.check_conflict(row, our_items)
@@ -264,6 +269,11 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
         change_rows = source.cursor("changes", incoming.CHANGE_COLUMNS, "ORDER BY rowid")
         for position, values in enumerate(change_rows, start=1):
             reason = incoming.check_change(values, our_items, our_units)
+            if reason and values[-1] in their_units and values[-1] not in our_units:
+                reason = (
+                    f"单位{incoming.shown(their_units[values[-1]])}本数据库没有，其填报未合并"
+                    "（可先用 tracker units add 添加该单位，再合并一次）"
+                )
             if reason:
                 skipped.add(f"第 {position} 条：{reason}")
                 continue
