@@ -150,12 +150,12 @@ def _side(label: str, by: str | None, machine: str | None, at: str | None) -> Te
 def conflict_text(conflict: Conflict) -> Text:
     """A conflict as a clerk reads it: the item, the field, both values in full."""
     field = conflict.field
+    label = Text(FIELD_LABELS.get(field, field))
+    if conflict.unit:  # a unit's report edited on two machines
+        label = Text.assemble(one_line(conflict.unit, 30), "的", label)
+    label.stylize(f"bold {Tone.WARNING}")
     parts = [
-        Text.assemble(
-            (FIELD_LABELS.get(field, field), f"bold {Tone.WARNING}"),
-            "　",
-            one_line(conflict.item_content, 60),
-        ),
+        Text.assemble(label, "　", one_line(conflict.item_content, 60)),
         _side("本机", conflict.ours_by, conflict.ours_machine, conflict.ours_at),
         _value(field, conflict.ours_value),
         _side("对方", conflict.theirs_by, conflict.theirs_machine, conflict.theirs_at),
