@@ -240,6 +240,7 @@ def test_a_unit_snapshot_carries_only_that_units_reports(
     store.save_notes(item, "办公室的意见", "张三")
     result = export_unit_snapshot(store, tmp_path / "mine.db", mine)
     assert result.changes == 3  # its own two, and the office's on its item
+    assert result.reports == 1
     mine_id, theirs_id = store.unit(mine).id, store.unit(theirs).id
     assert rows_of(result.path, "SELECT unit_id, status, notes FROM reports") == [
         (mine_id, "done", "本单位的进展")

@@ -353,8 +353,9 @@ def export_snapshot_command(settings: Settings, out: Path | None, force: bool) -
     """导出 SQLite 快照：一个完整、独立的数据库文件，可上报、存档或在其他电脑合并。
 
     \b
-    给出 --unit 时只导出该单位负责（含通过集合单位负责）的任务的进展，供上报后在
-    区政府办合并（环境变量 TRACKER_UNIT 不会缩小快照的范围）。
+    给出 --unit 时只导出该单位负责（含通过集合单位负责）的任务的进展和该单位自己的
+    填报（不含其他单位的填报），供上报后在区政府办合并；各单位的快照合并时互不冲突
+    （环境变量 TRACKER_UNIT 不会缩小快照的范围）。
     例：tracker export-snapshot 区发改局-2023-11.db --db 台账.db
         tracker export-snapshot 区发改局-2023-11.db --unit 区发改局   只含本单位的任务
         tracker export-snapshot --unit 区发改局   保存为 2023分工表-区发改局-日期.db
@@ -376,7 +377,10 @@ def export_snapshot_command(settings: Settings, out: Path | None, force: bool) -
 
             require_unit(store, unit_name)
             done = export_unit_snapshot(store, out, unit_name, force=force)
-            echo(f"「{done.unit}」的 {done.items} 项任务、{done.changes} 条修改记录")
+            echo(
+                f"「{done.unit}」的 {done.items} 项任务、{done.reports} 条本单位填报、"
+                f"{done.changes} 条修改记录"
+            )
             written = done.path
         else:
             written = store.export_snapshot(out, force=force)

@@ -34,6 +34,8 @@ class UnitExport(BaseModel):
     items: int
     """Items the unit answers for (the others are reset to their defaults)."""
     changes: int
+    reports: int = 0
+    """The unit's own reports it carries (others' are left out)."""
 
 
 def export_unit_snapshot(
@@ -74,8 +76,11 @@ def export_unit_snapshot(
             stored.keep_only_unit(conn, mine, units, (EXPORT_UNIT_SETTING, record.name))
             written = snapshot.export_snapshot(conn, None, target, force=force)
             changes = stored.change_count(conn)
+            reports = stored.report_count(conn)
         except sqlite3.Error as error:
             raise snapshot.SnapshotError(f"导出单位快照失败：{error}") from error
         finally:
             conn.close()
-    return UnitExport(path=written, unit=record.name, items=len(mine), changes=changes)
+    return UnitExport(
+        path=written, unit=record.name, items=len(mine), changes=changes, reports=reports
+    )

@@ -452,3 +452,8 @@ def keep_only_unit(
 def change_count(conn: sqlite3.Connection) -> int:
     """How many changes a database logs."""
     return conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+
+
+def report_count(conn: sqlite3.Connection) -> int:
+    """How many units' reports a database holds."""
+    return conn.execute("SELECT count(*) FROM reports").fetchone()[0]
