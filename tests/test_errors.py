@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import seeded_db
+from textual import work
 
 import tracker
 from tracker.cli import main
@@ -121,6 +122,23 @@ async def test_the_app_shows_an_error_from_an_action_as_a_notification(
         await pilot.press("t")  # still answers keys
         await pilot.pause()
         assert app.is_running
+
+
+async def test_the_app_shows_an_error_from_a_worker_as_a_notification(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @work
+    async def refuse_later(self: TrackerApp) -> None:
+        raise BadFile("文件不对")
+
+    monkeypatch.setattr(TrackerApp, "action_help", refuse_later)
+    app = TrackerApp(store, "张三")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert [n.severity for n in app._notifications if n.message == "文件不对"] == ["error"]
+        assert app.is_running and app._exception is None
 
 
 def _chinese_builtin_raises(source: str) -> list[int]:

@@ -29,6 +29,7 @@ from textual.binding import Binding
 from textual.driver import Driver
 from textual.reactive import var
 from textual.timer import Timer
+from textual.worker import WorkerFailed
 
 from tracker.errors import TrackerError
 from tracker.services.drafts import NoteDrafts
@@ -412,6 +413,17 @@ class TrackerApp(App[None]):
         except TrackerError as error:
             self.notify(str(error), severity="error", timeout=10, markup=False)
             return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A worker (an action that asks first, e.g. an export) that failed with a
+        # message for the clerk: shown like an action's, and the app goes on. Any
+        # other error ends the app as Textual ends it (an error in a message handler
+        # also stops that widget's messages, so it is never kept alive here).
+        cause = error.error if isinstance(error, WorkerFailed) else None
+        if isinstance(cause, TrackerError):
+            self.notify(str(cause), severity="error", timeout=10, markup=False)
+            return
+        super()._handle_exception(error)
 
     def action_save_now(self) -> None:
         """Save the notes now (Ctrl+S)."""
