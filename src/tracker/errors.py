@@ -2,9 +2,9 @@
 
 ``str(error)`` is that message (in Chinese), shown as it is: the command line turns a
 :class:`TrackerError` escaping a command into the message on stderr and exit status 1
-(:class:`tracker.cli.TrackerGroup`), the app into a notification
-(:meth:`tracker.ui.app.TrackerApp._handle_exception`). Anything else that escapes is a
-bug and surfaces as one.
+(:class:`tracker.cli.TrackerGroup`), the app one escaping an action or a worker into a
+notification (:class:`tracker.ui.app.TrackerApp`). Anything else that escapes is a bug
+and surfaces as one.
 
 The bottom layer: imports nothing from tracker. Each area's own classes (``StoreError``,
 ``PlanFormatError``, ``LedgerError``, ...) derive from these, so a caller can catch by
