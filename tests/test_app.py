@@ -99,6 +99,7 @@ async def test_opens_with_categories_in_view(store: Store) -> None:
         assert "加大主动公开力度" in str(summary.render())
 
 
+@pytest.mark.slow
 async def test_arrows_and_jk_walk_the_tree(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -133,6 +134,7 @@ async def test_detail_shows_the_item(store: Store) -> None:
         assert "及时公开" in str(app.screen.query_one("#item-deadline").render())
 
 
+@pytest.mark.slow
 async def test_status_keys_commit_at_once(store: Store, db_path: Path) -> None:
     app = make_app(store)
     item = first_item(store)
@@ -160,6 +162,7 @@ async def test_status_keys_commit_at_once(store: Store, db_path: Path) -> None:
         assert "已保存" in str(app.save_message)
 
 
+@pytest.mark.slow
 async def test_cycle_key_and_every_status_key(store: Store, db_path: Path) -> None:
     app = make_app(store)
     item = first_item(store)
@@ -183,6 +186,7 @@ async def test_status_key_on_a_category_changes_nothing(store: Store, db_path: P
         assert stored(db_path, "SELECT count(*) FROM changes") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_status_select_with_the_keyboard(store: Store, db_path: Path) -> None:
     app = make_app(store)
     item = first_item(store)
@@ -201,6 +205,7 @@ async def test_status_select_with_the_keyboard(store: Store, db_path: Path) -> N
         assert app.screen.query_one(PlanTree).has_focus
 
 
+@pytest.mark.slow
 async def test_moving_between_items_does_not_change_statuses(store: Store, db_path: Path) -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -209,6 +214,7 @@ async def test_moving_between_items_does_not_change_statuses(store: Store, db_pa
         assert stored(db_path, "SELECT count(*) FROM changes") == [(1,)]
 
 
+@pytest.mark.slow
 async def test_note_saved_after_typing_pauses(store: Store, db_path: Path) -> None:
     app = make_app(store)
     item = first_item(store)
@@ -226,6 +232,7 @@ async def test_note_saved_after_typing_pauses(store: Store, db_path: Path) -> No
         assert store.item(item.id).notes == NOTE + "ab"
 
 
+@pytest.mark.slow
 async def test_continuous_typing_saves_every_two_seconds(store: Store, db_path: Path) -> None:
     clock = FakeMonotonic()
     app = make_app(store, drafts=NoteDrafts(clock))
@@ -242,6 +249,7 @@ async def test_continuous_typing_saves_every_two_seconds(store: Store, db_path: 
         assert store.item(item.id).notes == "第一段，第二段，第三段"
 
 
+@pytest.mark.slow
 async def test_switching_items_saves_before_the_delay(store: Store, db_path: Path) -> None:
     app = make_app(store)
     item = first_item(store)
@@ -259,6 +267,7 @@ async def test_switching_items_saves_before_the_delay(store: Store, db_path: Pat
         assert stored(db_path, "SELECT notes FROM items WHERE id = ?", second) == [("",)]
 
 
+@pytest.mark.slow
 async def test_clicking_another_item_saves_the_note(store: Store, db_path: Path) -> None:
     app = make_app(store)
     item = first_item(store)
@@ -271,6 +280,7 @@ async def test_clicking_another_item_saves_the_note(store: Store, db_path: Path)
         assert cursor_ref(app).id != item.id
 
 
+@pytest.mark.slow
 async def test_quit_saves_and_restart_shows_everything(store: Store, db_path: Path) -> None:
     item = first_item(store)
     app = make_app(store)
@@ -293,6 +303,7 @@ async def test_quit_saves_and_restart_shows_everything(store: Store, db_path: Pa
     reopened.close()
 
 
+@pytest.mark.slow
 async def test_q_quits_from_the_tree_but_types_in_the_notes(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -304,6 +315,7 @@ async def test_q_quits_from_the_tree_but_types_in_the_notes(store: Store) -> Non
     assert store.item(first_item(store).id).notes == "q"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 async def test_signals_save_the_draft_and_exit(store: Store, signum: int) -> None:
     app = make_app(store)
@@ -316,6 +328,7 @@ async def test_signals_save_the_draft_and_exit(store: Store, signum: int) -> Non
     assert store.item(first_item(store).id).notes == NOTE
 
 
+@pytest.mark.slow
 async def test_failed_save_keeps_the_text_and_retries(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -341,6 +354,7 @@ async def test_failed_save_keeps_the_text_and_retries(
         assert store.item(item.id).notes == long_note
 
 
+@pytest.mark.slow
 async def test_plan_and_note_text_render_literally(tmp_path: Path) -> None:
     hostile = "[bold]加粗[/] [link=http://x]链接[/link] [/]"
     text = "\n".join(
@@ -372,6 +386,7 @@ async def test_plan_and_note_text_render_literally(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.slow
 async def test_help_lists_the_keys(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -386,6 +401,7 @@ async def test_help_lists_the_keys(store: Store) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
+@pytest.mark.slow
 async def test_export_key_writes_a_snapshot(store: Store, tmp_path: Path) -> None:
     app = make_app(store)
     out = tmp_path / "快照.db"
@@ -417,6 +433,7 @@ async def test_export_key_writes_a_snapshot(store: Store, tmp_path: Path) -> Non
         assert stored(out, "SELECT count(*) FROM items WHERE status = 'ongoing'") == [(1,)]
 
 
+@pytest.mark.slow
 async def test_export_refuses_the_database_itself(store: Store, db_path: Path) -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -428,6 +445,7 @@ async def test_export_refuses_the_database_itself(store: Store, db_path: Path) -
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_light_theme_toggle(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -211,6 +211,7 @@ def test_merge_and_conflicts_show_control_characters(tmp_path: Path) -> None:
         assert "␛" in listed.output
 
 
+@pytest.mark.slow
 def test_piped_output_of_a_real_process_has_no_escape_codes(db: Path, tmp_path: Path) -> None:
     """``tracker list | cat``: the real program, its stdout a pipe."""
     env = {k: v for k, v in os.environ.items() if k != "TRACKER_DB"}

@@ -44,6 +44,7 @@ def test_plan_files_are_read_or_refused(file: tuple[str, bytes]) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow
 @CI
 @given(fuzz_files.hostile_files(LEDGER_BASES))
 def test_ledger_files_are_imported_or_change_nothing(file: tuple[str, bytes]) -> None:

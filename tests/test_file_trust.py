@@ -237,6 +237,7 @@ def test_a_text_file_of_millions_of_lines_is_refused_fast(tmp_path: Path) -> Non
     assert time.perf_counter() - started < 2
 
 
+@pytest.mark.slow
 def test_a_word_file_of_too_many_paragraphs_is_refused(tmp_path: Path) -> None:
     data = crafted.docx_bytes(rows=[])
     with zipfile.ZipFile(io.BytesIO(data)) as archive:

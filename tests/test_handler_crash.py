@@ -90,6 +90,7 @@ async def type_then_crash(pilot: Pilot, monkeypatch: pytest.MonkeyPatch) -> None
     await wait_until(pilot, lambda: app._exception is not None, timeout=5.0)
 
 
+@pytest.mark.slow
 async def test_the_draft_survives_an_error_in_a_handler(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -105,6 +106,7 @@ async def test_the_draft_survives_an_error_in_a_handler(
     assert list(app.drafts.pending().values()) == [NOTE]
 
 
+@pytest.mark.slow
 def test_the_command_line_saves_the_draft_after_an_error_in_a_handler(
     db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -66,6 +66,7 @@ def test_merge_notes_keeps_both() -> None:
 
 
 # ---------------------------------------------------------------------- app level
+@pytest.mark.slow
 async def test_undo_and_redo_a_status_change(store: Store) -> None:
     item = first_item(store)
     app = TrackerApp(store, "张三")
@@ -91,6 +92,7 @@ async def test_undo_and_redo_a_status_change(store: Store) -> None:
     assert all(c.session_id for c in store.changes(item.id))
 
 
+@pytest.mark.slow
 async def test_undo_a_saved_note_from_the_tree(store: Store) -> None:
     item = first_item(store)
     app = TrackerApp(store, "张三")
@@ -106,6 +108,7 @@ async def test_undo_a_saved_note_from_the_tree(store: Store) -> None:
         assert app.screen.query_one("#notes", TextArea).text == ""
 
 
+@pytest.mark.slow
 async def test_undo_refuses_when_another_window_changed_it(store: Store, db_path: Path) -> None:
     item = first_item(store)
     app = TrackerApp(store, "张三")
@@ -121,6 +124,7 @@ async def test_undo_refuses_when_another_window_changed_it(store: Store, db_path
         assert any("另一窗口" in n.message for n in app._notifications)
 
 
+@pytest.mark.slow
 async def test_history_screen_lists_changes_newest_first(store: Store) -> None:
     item = first_item(store)
     store.set_status(item.id, Status.IN_PROGRESS, "李四")
@@ -157,6 +161,7 @@ async def test_unclean_shutdown_is_reported_with_what_was_saved(store: Store) ->
     assert ended == (0,)
 
 
+@pytest.mark.slow
 async def test_a_clean_quit_is_not_reported_next_time(store: Store) -> None:
     app = TrackerApp(store, "张三")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -169,6 +174,7 @@ async def test_a_clean_quit_is_not_reported_next_time(store: Store) -> None:
         assert not any("另一个窗口" in n.message for n in again._notifications)
 
 
+@pytest.mark.slow
 async def test_two_windows_see_and_merge_each_others_notes(store: Store, db_path: Path) -> None:
     item = first_item(store)
     second_store = Store.open(db_path, clock=store.clock)

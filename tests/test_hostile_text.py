@@ -110,6 +110,7 @@ def stored_notes(db: Path, item_id: str) -> str:
 
 
 # ---------------------------------------------------------------------- notes, store
+@pytest.mark.slow
 @SETTINGS
 @given(note=hostile_text)
 @example(note=BIG)
@@ -159,6 +160,7 @@ def test_a_query_with_a_nul_does_not_fail(store: Store) -> None:
 
 
 # ---------------------------------------------------------------------- plans, store
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rendered_plans())
 def test_parsed_hostile_plans_round_trip_through_store_snapshot_and_search(case) -> None:
@@ -216,6 +218,7 @@ def test_parsed_hostile_plans_round_trip_through_store_snapshot_and_search(case)
 
 
 # ---------------------------------------------------------------------- on screen
+@pytest.mark.slow
 @pytest.mark.parametrize("note", NOTE_CASES.values(), ids=NOTE_CASES.keys())
 async def test_hostile_notes_show_exactly_and_save_back_unchanged(store: Store, note: str) -> None:
     item = first_item(store)

@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.widgets import Button, Input, Static
 
@@ -39,6 +40,7 @@ def _preview(app: TrackerApp) -> str:
     return str(app.screen.query_one("#import-preview", Static).render())
 
 
+@pytest.mark.slow
 async def test_import_asks_for_the_year_previews_then_writes(store: Store, tmp_path: Path):
     [built] = chizhou_xfj.build(tmp_path)
     path = shutil.copy(built, tmp_path / "信访局清单.docx")
@@ -75,6 +77,7 @@ async def test_import_asks_for_the_year_previews_then_writes(store: Store, tmp_p
         assert "对行政规范性文件进行全面清理" in str(first.children[0].label)
 
 
+@pytest.mark.slow
 async def test_a_bad_file_is_refused_and_nothing_is_written(store: Store, tmp_path: Path):
     bad = tmp_path / "bad.csv"
     bad.write_text("序号,工作任务,具体要求,时限要求\n1,甲,乙,年底前\n", encoding="utf-8")

@@ -162,6 +162,7 @@ def seed_plan(seed_path: Path) -> Plan:
     return read_plan_file(seed_path)
 
 
+@pytest.mark.slow
 def test_seed_as_word_table_with_merged_cells(
     seed_path: Path, seed_plan: Plan, tmp_path: Path
 ) -> None:
@@ -175,6 +176,7 @@ def test_seed_as_word_table_with_merged_cells(
     assert plan.item_count == 47
 
 
+@pytest.mark.slow
 def test_word_reader_empties_merged_cells_like_the_text_dump(
     seed_path: Path, tmp_path: Path
 ) -> None:
@@ -314,6 +316,7 @@ def test_number_column_numbering_items_is_ignored(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_note_below_the_seed_layout_changes_nothing(
     seed_path: Path, seed_plan: Plan, tmp_path: Path
 ) -> None:
@@ -717,6 +720,7 @@ def test_a_word_document_without_a_table(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- the command line
+@pytest.mark.slow
 def test_cli_imports_each_format(seed_path: Path, tmp_path: Path) -> None:
     preamble, grid, merges = seed_grid(seed_path)
     files = [
@@ -943,6 +947,7 @@ LIST_PIECES = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.lists(st.sampled_from(LIST_PIECES), max_size=8).map("".join), max_size=12),

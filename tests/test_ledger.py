@@ -490,6 +490,7 @@ def test_cli_import_ledger_lists_changes_and_refusals(cli_db: Path, tmp_path: Pa
 
 
 # ---------------------------------------------------------------------- the app
+@pytest.mark.slow
 async def test_l_exports_the_ledger_with_overwrite_confirmation(store: Store, plan_id: str) -> None:
     app = TrackerApp(store, USER)
     target = Path.home() / "2023分工表-全部-20230825.xlsx"
@@ -526,6 +527,7 @@ async def test_l_exports_the_ledger_with_overwrite_confirmation(store: Store, pl
         assert len(csv_target.read_text("utf-8-sig").splitlines()) == 24
 
 
+@pytest.mark.slow
 async def test_path_dialog_refuses_other_suffixes(store: Store, plan_id: str) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -572,6 +574,7 @@ def convert(source: Path, to: str, outdir: Path) -> Path:
     return converted
 
 
+@pytest.mark.slow
 def test_libreoffice_reads_the_xlsx(store: Store, plan_id: str, tmp_path: Path) -> None:
     soffice()
     store.save_notes(item_at(store, plan_id, "1.1.1").id, "第一行\n第二行 =1+1", USER)
@@ -587,6 +590,7 @@ def test_libreoffice_reads_the_xlsx(store: Store, plan_id: str, tmp_path: Path) 
     assert lo_rows == ours
 
 
+@pytest.mark.slow
 def test_libreoffice_resaved_ledger_imports(store: Store, plan_id: str, tmp_path: Path) -> None:
     soffice()
     out = fill(

@@ -58,6 +58,7 @@ def test_exit_signals_by_platform(monkeypatch: pytest.MonkeyPatch) -> None:
     assert exit_signals("linux") == [signal.SIGTERM, signal.SIGINT]  # missing names skipped
 
 
+@pytest.mark.slow
 def test_the_app_imports_without_sighup() -> None:
     """Windows has no signal.SIGHUP: nothing may read it when the app is imported."""
     code = "import signal; del signal.SIGHUP; import tracker.ui.app, tracker.cli; print('ok')"
@@ -115,6 +116,7 @@ async def test_a_console_close_waits_for_the_save() -> None:
     assert returned == [False]  # then the default handler ends the process
 
 
+@pytest.mark.slow
 async def test_the_app_on_windows(
     store: Store, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,6 +234,7 @@ async def test_eof_on_the_terminal_ends_the_input_thread(monkeypatch: pytest.Mon
 
 
 # ---------------------------------------------------------------------- saving on the way out
+@pytest.mark.slow
 async def test_the_deadline_saves_from_its_own_thread(store: Store) -> None:
     """When the event loop is too busy to save in time, the deadline thread saves the
     drafts and ends the session cleanly through its own connection."""
@@ -281,6 +284,7 @@ def test_without_a_terminal_it_refuses_in_one_line(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- messages and quitting
+@pytest.mark.slow
 async def test_a_disk_full_message_stays_readable_at_120_columns(store: Store) -> None:
     app = TrackerApp(store, USER)
     pages = store.db.execute("PRAGMA page_count").fetchone()[0]
@@ -303,6 +307,7 @@ async def test_a_disk_full_message_stays_readable_at_120_columns(store: Store) -
         await pilot.pause()
 
 
+@pytest.mark.slow
 async def test_q_with_the_database_folder_deleted(tmp_path: Path, seed_path: Path) -> None:
     """The database's folder is deleted while the app runs: q offers to keep the note in
     a text file in the home folder, then quits."""
@@ -426,6 +431,7 @@ def test_folded_lines_are_filled_and_keep_every_character() -> None:
     assert lines[0].plain.startswith("⚠ 进展")
 
 
+@pytest.mark.slow
 async def test_a_hang_up_with_the_database_gone_keeps_the_note_in_a_file(
     tmp_path: Path, seed_path: Path
 ) -> None:

@@ -57,6 +57,7 @@ def test_gbk_named_only_in_lang_is_refused_too(tmp_path: Path) -> None:
     assert not db.exists()
 
 
+@pytest.mark.slow
 def test_subcommands_still_work_in_a_gbk_terminal(tmp_path: Path) -> None:
     """Only the full-screen app reads keystrokes; ``tracker config`` prints in GBK."""
     db = seeded_db(tmp_path / "tmp.db")

@@ -615,6 +615,7 @@ def run_script(template: Path, folder: Path, script) -> tuple[Store, Store]:
     return sides[0], sides[1]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30,
     deadline=None,
@@ -664,6 +665,7 @@ def test_merge_properties(template: Path, script) -> None:
             b.close()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20,
     deadline=None,
@@ -724,6 +726,7 @@ three_way = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,
@@ -775,6 +778,7 @@ def test_gathering_order_does_not_matter(template: Path, script) -> None:
 
 
 # ---------------------------------------------------------------------- command line
+@pytest.mark.slow
 def test_cli_merges_forty_unit_files(template: Path, tmp_path: Path) -> None:
     office_path = tmp_path / "office.db"
     office = clerk_db(template, office_path, "办公室")
@@ -900,6 +904,7 @@ def test_cli_unknown_unit_export(store: Store, db_path: Path, tmp_path: Path) ->
 FIRST_ITEM = ("right", "right", "right", "right")
 
 
+@pytest.mark.slow
 async def test_merge_screen_merges_and_refreshes(pair, tmp_path: Path) -> None:
     from tracker.ui.screens.merge import MergeScreen
 
@@ -935,6 +940,7 @@ async def test_merge_screen_merges_and_refreshes(pair, tmp_path: Path) -> None:
         assert "已完成" in label or "●" in label
 
 
+@pytest.mark.slow
 async def test_conflicts_screen_resolves(pair, tmp_path: Path) -> None:
     from tracker.ui.screens.merge import ConflictsScreen
 

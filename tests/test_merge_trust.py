@@ -253,6 +253,7 @@ def test_cli_batch_good_bad_good(base: Path, clerk: Store, tmp_path: Path) -> No
         reopened.close()
 
 
+@pytest.mark.slow
 async def test_merge_dialog_shows_refusals_and_stays_open(
     base: Path, clerk: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -128,7 +128,13 @@ def test_upgrade_keeps_every_row_and_fills_what_is_derived(old_db: tuple[Path, P
         assert any(len(notes.encode()) > 10_000 for _, _, notes in items)
         for item_id, status, notes in items:
             record = store.item(item_id)
+            # The roll-up (no unit has reported yet) is the old status, and the old
+            # status and notes are the office's verdict and notes.
             assert (record.status.value, record.notes) == (status, notes)
+            office = store.db.execute(
+                "SELECT office_status FROM items WHERE id = ?", [item_id]
+            ).fetchone()[0]
+            assert office == (None if status == "not_started" else status)
         logged = {
             c.id: (c.id, c.item_id, c.field, c.old_value, c.new_value, c.changed_at, c.by)
             for c in store.changes()

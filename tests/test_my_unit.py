@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from test_app import wait_until
 from textual.widgets import Static
 
@@ -150,6 +151,7 @@ async def test_standing_item_review(store: Store) -> None:
         )
 
 
+@pytest.mark.slow
 async def test_filter_by_status_and_warning(store: Store) -> None:
     store.today_override = AUG_25
     plan_id = store.plans()[0].id

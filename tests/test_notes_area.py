@@ -179,6 +179,7 @@ def long_line(chars: int) -> Iterator[None]:
         notes_area.LONG_LINE = saved
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "width", "theme", "threshold"), CASES)
 async def test_rows_match_textarea(name: str, width: int, theme: str, threshold: int) -> None:
     app = SideBySide(TEXTS[name], width, theme)
@@ -234,6 +235,7 @@ async def test_falls_back_to_textarea_when_textual_internals_change(
             assert fast._render_line(0) is drawn_by_textual
 
 
+@pytest.mark.slow
 async def test_typing_into_a_long_note_saves_it(store: Store, db_path) -> None:
     item = first_item(store)
     note = TEXTS["chinese-10000"]

@@ -24,6 +24,7 @@ def umask_022() -> Iterator[None]:
     os.umask(old)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name == "nt", reason="Windows files have no permission bits")
 def test_every_export_follows_the_umask(store: Store, tmp_path: Path, umask_022: None) -> None:
     plan_id = store.plans()[0].id

@@ -117,6 +117,7 @@ def test_the_app_writes_rates_dates_and_times_one_way() -> None:
     assert FIELD_LABELS["notes"] == "进展情况"
 
 
+@pytest.mark.slow
 async def test_figures_match_the_hand_count(store: Store) -> None:
     plan_id = set_statuses(store)
     app = TrackerApp(store, USER)
@@ -157,6 +158,7 @@ def _styles(cell) -> str:
     return " ".join([str(cell.style), *(str(span.style) for span in cell.spans)])
 
 
+@pytest.mark.slow
 async def test_warnings_are_coloured(store: Store) -> None:
     plan_id = set_statuses(store)
     async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
@@ -171,6 +173,7 @@ async def test_warnings_are_coloured(store: Store) -> None:
         assert "bold" in _styles(table.get_row_at(5)[1])  # 合计
 
 
+@pytest.mark.slow
 async def test_s_sorts_by_the_column_under_the_cursor(store: Store) -> None:
     plan_id = set_statuses(store)
     async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
@@ -191,6 +194,7 @@ async def test_s_sorts_by_the_column_under_the_cursor(store: Store) -> None:
         assert table_rows(table) == CATEGORY_ROWS
 
 
+@pytest.mark.slow
 async def test_tab_switches_tables_and_sorts_units(store: Store) -> None:
     plan_id = set_statuses(store)
     async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
@@ -207,6 +211,7 @@ async def test_tab_switches_tables_and_sorts_units(store: Store) -> None:
         assert screen.focused is categories
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["escape", "q"])
 async def test_escape_and_q_close(store: Store, key: str) -> None:
     plan_id = set_statuses(store)
@@ -219,6 +224,7 @@ async def test_escape_and_q_close(store: Store, key: str) -> None:
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_narrow_terminal_scrolls_sideways(store: Store) -> None:
     plan_id = set_statuses(store)
     async with TrackerApp(store, USER).run_test(size=(80, 24)) as pilot:
@@ -242,6 +248,7 @@ def _push_overview(store: Store, plan_id: str):
     return run_before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
 def test_snapshot(snap_compare, store: Store, size: tuple[int, int]) -> None:
     plan_id = set_statuses(store)

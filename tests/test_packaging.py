@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+# Building and installing the wheel takes pip several seconds.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 PACKAGED = ("tracker/tracker.tcss", "tracker/data/2023-tongchuan-gongkai-fengong.txt")

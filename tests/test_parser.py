@@ -596,6 +596,7 @@ def rendered_plans(draw):
     return title, year, text, expected, lines
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rendered_plans())
 def test_round_trip(case) -> None:

@@ -111,6 +111,7 @@ def test_list_and_set_from_the_command_line(two_plans: Store, db_path: Path) -> 
     assert nothing.exit_code != 0
 
 
+@pytest.mark.slow
 async def test_plan_switcher_and_outline_in_the_app(two_plans: Store) -> None:
     app = TrackerApp(two_plans, "张三", plan_id=two_plans.resolve_plan("2023").id)
     async with app.run_test(size=(100, 30)) as pilot:

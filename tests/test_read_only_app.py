@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.widgets import Static, TextArea
 
@@ -10,6 +11,7 @@ from tracker.store import Store
 from tracker.ui.app import TrackerApp
 
 
+@pytest.mark.slow
 async def test_read_only_database_refuses_edits_and_says_why(store: Store) -> None:
     store.read_only = True  # what Store.open sets for a file it cannot write
     item = store.filtered_items(store.plans()[0].id)[0]

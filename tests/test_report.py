@@ -297,6 +297,7 @@ def test_cli_report(cli_db: Path, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- the app
+@pytest.mark.slow
 async def test_r_shows_the_report_and_saves_it(store: Store, plan_id: str) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -351,6 +352,7 @@ async def test_r_shows_the_report_and_saves_it(store: Store, plan_id: str) -> No
         assert not isinstance(app.screen, ReportScreen)
 
 
+@pytest.mark.slow
 async def test_report_follows_my_unit(store: Store, plan_id: str) -> None:
     fgj = store.unit("区发改局")
     assert fgj is not None
@@ -364,6 +366,7 @@ async def test_report_follows_my_unit(store: Store, plan_id: str) -> None:
         assert not app.screen.query("#report-units")
 
 
+@pytest.mark.slow
 def test_report_snapshot(snap_compare, store: Store, plan_id: str) -> None:
     assert snap_compare(TrackerApp(store, USER), press=["R"], terminal_size=(100, 30))
 
@@ -374,6 +377,7 @@ def test_summary_sentence_function_matches_property(store: Store, plan_id: str) 
 
 
 # ---------------------------------------------------------------------- Word (公文)
+@pytest.mark.slow
 def test_docx_in_official_style(store: Store, plan_id: str, tmp_path: Path) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -430,6 +434,7 @@ def test_docx_in_official_style(store: Store, plan_id: str, tmp_path: Path) -> N
     assert "PAGE" in footer and "— " in footer
 
 
+@pytest.mark.slow
 def test_cli_docx_default_name(cli_db: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = run(

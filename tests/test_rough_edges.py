@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from rich.text import Text
 from test_app import FIRST_ITEM, USER, first_item
 from textual.widgets import DataTable, Input, OptionList, Static, TextArea
@@ -21,6 +22,7 @@ def summary_text(app: TrackerApp) -> str:
     return str(app.screen.query_one(NodeSummary).render())
 
 
+@pytest.mark.slow
 async def test_the_detail_pane_follows_a_filter_change(store: Store) -> None:
     app = TrackerApp(store, USER, my_unit="区发改局")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -35,6 +37,7 @@ async def test_the_detail_pane_follows_a_filter_change(store: Store) -> None:
         assert summary_text(app) == mine
 
 
+@pytest.mark.slow
 async def test_entering_the_notes_puts_the_cursor_at_the_end(store: Store) -> None:
     item = first_item(store)
     store.apply_change(item.id, "notes", "第一行\n第二行已完成", USER)
@@ -53,6 +56,7 @@ async def test_entering_the_notes_puts_the_cursor_at_the_end(store: Store) -> No
         assert notes.selection.end == (0, 0)
 
 
+@pytest.mark.slow
 async def test_at_80_by_24_the_notes_show_five_lines_and_a_scroll_mark(store: Store) -> None:
     item = first_item(store)
     store.apply_change(item.id, "notes", "\n".join(f"第{n}行" for n in range(1, 13)), USER)
@@ -99,6 +103,7 @@ def app_title(pilot) -> str:
     return str(pilot.app.screen.query_one(PlanTree).border_title)
 
 
+@pytest.mark.slow
 async def test_the_due_list_shows_outline_numbers(store: Store) -> None:
     store.today_override = date(2023, 8, 25)
     app = TrackerApp(store, USER)
@@ -110,6 +115,7 @@ async def test_the_due_list_shows_outline_numbers(store: Store) -> None:
         assert [str(table.get_row_at(row)[0]) for row in range(2)] == ["4.1.1", "3.2.1"]
 
 
+@pytest.mark.slow
 async def test_the_report_keeps_rate_and_warnings_in_view_at_80_columns(store: Store) -> None:
     store.today_override = date(2023, 8, 25)
     app = TrackerApp(store, USER)
@@ -128,6 +134,7 @@ async def test_the_report_keeps_rate_and_warnings_in_view_at_80_columns(store: S
         assert "临期" in end
 
 
+@pytest.mark.slow
 async def test_search_by_pinyin_shows_the_matched_unit(store: Store) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -154,6 +161,7 @@ async def test_search_by_pinyin_shows_the_matched_unit(store: Store) -> None:
         assert "单位：区市场监管局" in prompt.plain
 
 
+@pytest.mark.slow
 async def test_the_detail_pane_follows_choosing_a_unit(store: Store) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -13,6 +13,9 @@ from textual.pilot import Pilot
 from tracker.store import Store
 from tracker.ui.app import TrackerApp
 
+# Each picture starts the whole app and waits for its screen to settle (1–3 s).
+pytestmark = pytest.mark.slow
+
 FIRST_ITEM = ["right", "right", "right", "right"]
 NOTE = "5月已召开专题会议部署，[bold]不是标记[/]，已在门户网站公开3条。"
 

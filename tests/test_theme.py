@@ -96,6 +96,7 @@ def _effective_background(widget: Widget) -> Color:
     return widget.background_colors[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "selector", ["#plan-tree", "NodeSummary", "#item-content-scroll", "#notes", "#status"]
 )
@@ -125,6 +126,7 @@ async def test_the_light_screen_uses_those_colours(store: Store, selector: str) 
             assert contrast(title_colour, behind) >= GRAPHICS, f"{selector} title"
 
 
+@pytest.mark.slow
 async def test_the_chosen_theme_is_remembered(store: Store, db_path: Path) -> None:
     async with TrackerApp(store, USER).run_test() as pilot:
         assert pilot.app.theme == DARK

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from test_app import FIRST_ITEM, USER, first_item, paste, stored, wait_until
 from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
@@ -40,6 +41,7 @@ def notes(pilot: Pilot) -> TextArea:
     return pilot.app.screen.query_one("#notes", TextArea)
 
 
+@pytest.mark.slow
 async def test_a_phrase_on_an_item_goes_to_its_notes_digits_included(
     store: Store, db_path: Path
 ) -> None:
@@ -64,6 +66,7 @@ async def test_a_phrase_on_an_item_goes_to_its_notes_digits_included(
     assert ("status",) not in fields
 
 
+@pytest.mark.slow
 async def test_a_phrase_starting_with_status_digits_is_text(store: Store, db_path: Path) -> None:
     item = first_item(store)
     app = TrackerApp(store, USER)
@@ -77,6 +80,7 @@ async def test_a_phrase_starting_with_status_digits_is_text(store: Store, db_pat
     ]
 
 
+@pytest.mark.slow
 async def test_a_pasted_text_in_the_tree_goes_to_the_notes(store: Store) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -86,6 +90,7 @@ async def test_a_pasted_text_in_the_tree_goes_to_the_notes(store: Store) -> None
         assert app.focused is notes(pilot)
 
 
+@pytest.mark.slow
 async def test_a_lone_digit_sets_the_status_and_says_how_to_undo(
     store: Store, db_path: Path
 ) -> None:
@@ -120,6 +125,7 @@ async def test_a_digit_followed_by_a_move_acts_on_the_item_it_was_typed_on(store
         assert store.item(second.id).status is Status.NOT_STARTED
 
 
+@pytest.mark.slow
 async def test_digits_typed_as_separate_keystrokes_are_status_keys(store: Store) -> None:
     item = first_item(store)
     app = TrackerApp(store, USER)
@@ -129,6 +135,7 @@ async def test_digits_typed_as_separate_keystrokes_are_status_keys(store: Store)
         assert notes(pilot).text == ""
 
 
+@pytest.mark.slow
 async def test_text_on_a_category_is_kept_in_the_search_box(store: Store) -> None:
     app = TrackerApp(store, USER)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -148,6 +155,7 @@ async def test_text_on_a_category_is_kept_in_the_search_box(store: Store) -> Non
     }
 
 
+@pytest.mark.slow
 async def test_a_second_phrase_after_closing_the_search_box_opens_it_again(
     store: Store,
 ) -> None:
@@ -178,6 +186,7 @@ async def test_read_only_refuses_the_phrase_without_setting_a_status(store: Stor
     assert store.item(item.id).status is Status.NOT_STARTED
 
 
+@pytest.mark.slow
 async def test_after_the_notes_a_digit_in_the_status_box_is_not_text(store: Store) -> None:
     item = first_item(store)
     app = TrackerApp(store, USER)

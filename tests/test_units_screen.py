@@ -53,6 +53,7 @@ async def open_units(
     return screen
 
 
+@pytest.mark.slow
 async def test_every_unit_with_its_figures(store: Store) -> None:
     plan_id = set_statuses(store)
     async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
@@ -87,6 +88,7 @@ async def test_every_unit_with_its_figures(store: Store) -> None:
         assert "区级有关部门（单位）" not in by_name
 
 
+@pytest.mark.slow
 async def test_enter_picks_the_highlighted_unit(store: Store) -> None:
     plan_id = set_statuses(store)
     picked = Picked()
@@ -102,6 +104,7 @@ async def test_enter_picks_the_highlighted_unit(store: Store) -> None:
         assert isinstance(app.screen, MainScreen)
 
 
+@pytest.mark.slow
 async def test_enter_after_sorting_picks_the_row_under_the_cursor(store: Store) -> None:
     plan_id = set_statuses(store)
     picked = Picked()
@@ -117,6 +120,7 @@ async def test_enter_after_sorting_picks_the_row_under_the_cursor(store: Store) 
         assert picked.results == [unit.id]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["escape", "q"])
 async def test_escape_picks_nothing(store: Store, key: str) -> None:
     plan_id = set_statuses(store)
@@ -131,6 +135,7 @@ async def test_escape_picks_nothing(store: Store, key: str) -> None:
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_s_toggles_and_header_click_sorts(store: Store) -> None:
     plan_id = set_statuses(store)
     async with TrackerApp(store, USER).run_test(size=(160, 50)) as pilot:
@@ -154,6 +159,7 @@ async def test_s_toggles_and_header_click_sorts(store: Store) -> None:
         assert [row[0] for row in table_rows(table)[:2]] == ["区政府工作部门", "区发改局"]
 
 
+@pytest.mark.slow
 async def test_cursor_starts_on_the_selected_unit(store: Store) -> None:
     plan_id = set_statuses(store)
     unit = store.unit("区司法局")
@@ -164,6 +170,7 @@ async def test_cursor_starts_on_the_selected_unit(store: Store) -> None:
         assert table.cursor_key == unit.id
 
 
+@pytest.mark.slow
 async def test_unit_names_are_shown_literally(store: Store) -> None:
     plan_id = set_statuses(store)
     store.add_unit("区[/]测试[bold]局")
@@ -173,6 +180,7 @@ async def test_unit_names_are_shown_literally(store: Store) -> None:
         assert "区[/]测试[bold]局" in names
 
 
+@pytest.mark.slow
 def test_snapshot(snap_compare, store: Store) -> None:
     plan_id = set_statuses(store)
 

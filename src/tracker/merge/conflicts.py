@@ -104,7 +104,8 @@ _CONFLICT_SELECT = """
 SELECT conflicts.*, items.content AS item_content,
        ours.by AS ours_by, ours.changed_at AS ours_at, om.name AS ours_machine,
        theirs.by AS theirs_by, theirs.changed_at AS theirs_at, tm.name AS theirs_machine,
-       CASE conflicts.field WHEN 'status' THEN items.status WHEN 'notes' THEN items.notes
+       CASE conflicts.field WHEN 'status' THEN coalesce(items.office_status, 'not_started')
+            WHEN 'notes' THEN items.notes
             ELSE items.last_reviewed END AS current_value
 FROM conflicts
 JOIN items ON items.id = conflicts.item_id

@@ -42,10 +42,15 @@ from tracker.merge.incoming import SnapshotRefused, instant
 from tracker.merge.order import LogChange, merged_order
 from tracker.merge.unit_snapshot import EXPORT_UNIT_SETTING
 from tracker.store import LEDGER_FIELDS, ChangeRecord, Store, StoreError
+from tracker.store.reports import recompute_rollups
 from tracker.store.search_index import index_notes
 
 _COLUMNS_SQL = ", ".join(f'"{c}"' for c in _CHANGE_COLUMNS)
 _ITEM_STATE = (*LEDGER_FIELDS, "updated_at", "updated_by")
+# The logged ``status`` field is the office's verdict (items.status is the roll-up).
+_ITEM_STATE_SQL = ", ".join(_ITEM_STATE).replace(
+    "status", "coalesce(office_status, 'not_started') AS status", 1
+)
 """What merging may change on an item."""
 
 
@@ -293,7 +298,7 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
         # value stale). A unit snapshot's reset items have no changes: left alone.
         ours_now = {
             row[0]: dict(zip(_ITEM_STATE, row[1:], strict=True))
-            for row in conn.execute(f"SELECT id, {', '.join(_ITEM_STATE)} FROM items")
+            for row in conn.execute(f"SELECT id, {_ITEM_STATE_SQL} FROM items")
         }
         for item_id, field in theirs_touched:
             theirs = their_values.get(item_id)
@@ -384,7 +389,7 @@ def _recompute(
         logs: dict[str, list[LogChange]] = defaultdict(list)
         cursor = conn.execute(
             f"SELECT {_COLUMNS_SQL} FROM changes WHERE item_id IN ({', '.join('?' * len(chunk))}) "
-            "ORDER BY rowid",
+            "AND unit_id IS NULL ORDER BY rowid",  # the office's; units' are in reports
             chunk,
         )
         for row in cursor:
@@ -398,6 +403,7 @@ def _recompute(
             changed, found = _recompute_item(conn, item_id, log, touched, ours_now[item_id])
             updated += changed
             conflicts += found
+        recompute_rollups(conn, chunk)  # the office's verdict may have changed
     return updated, conflicts
 
 
@@ -423,8 +429,8 @@ def _recompute_item(
     if not changed and (last.changed_at, last.by) == (before["updated_at"], before["updated_by"]):
         return False, conflicts
     conn.execute(
-        "UPDATE items SET status = ?, notes = ?, last_reviewed = ?, updated_at = ?, "
-        "updated_by = ? WHERE id = ?",
+        "UPDATE items SET office_status = nullif(?, 'not_started'), notes = ?, "
+        "last_reviewed = ?, updated_at = ?, updated_by = ? WHERE id = ?",
         [
             values["status"],
             values["notes"] or "",

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tracker.domain.models import Status
 from tracker.store import ItemFilter, Store, snapshot
+from tracker.store.reports import recompute_rollups
 from tracker.store.search_index import clear_notes_except
 
 _DEFAULTS: dict[str, str | None] = {
@@ -100,10 +101,13 @@ def _keep_only(conn: sqlite3.Connection, item_ids: list[str], unit_name: str) ->
         conn.execute("DELETE FROM conflicts WHERE item_id NOT IN (SELECT id FROM keep)")
         conn.execute("DELETE FROM quarantined_changes WHERE item_id NOT IN (SELECT id FROM keep)")
         conn.execute(
-            "UPDATE items SET status = ?, notes = '', last_reviewed = NULL, updated_at = NULL, "
+            "UPDATE items SET status = ?, office_status = NULL, notes = '', "
+            "last_reviewed = NULL, updated_at = NULL, "
             "updated_by = NULL WHERE id NOT IN (SELECT id FROM keep)",
             [_DEFAULTS["status"]],
         )
+        others = conn.execute("SELECT id FROM items WHERE id NOT IN (SELECT id FROM keep)")
+        recompute_rollups(conn, [row[0] for row in others.fetchall()])
         clear_notes_except(conn, "temp.keep")
         conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "

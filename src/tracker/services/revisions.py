@@ -52,6 +52,7 @@ from tracker.domain.models import Plan, Status, stable_id
 from tracker.errors import NotFound
 from tracker.importers.parser import normalise
 from tracker.store import ImportResult, PlanRecord, Store, plan_rows
+from tracker.store.reports import recompute_rollups
 from tracker.store.search_index import index_notes
 
 SIMILARITY = 0.6
@@ -489,33 +490,51 @@ def _copy_id(*parts: str) -> str:
 
 
 def _carry(db: Database, store: Store, old_id: str, new_id: str, by: str, now: str) -> int:
-    """Give the new item the old one's ledger fields and history.
+    """Give the new item the old one's ledger fields, units' reports and history.
 
     Returns:
         How many rows of ``changes`` were written.
     """
     row = db.execute(
-        "SELECT status, notes, last_reviewed, updated_at, updated_by FROM items WHERE id = ?",
+        "SELECT coalesce(office_status, 'not_started'), notes, last_reviewed, updated_at, "
+        "updated_by FROM items WHERE id = ?",
         [old_id],
     ).fetchone()
     status, notes, last_reviewed, updated_at, updated_by = row
     db.execute(
-        "UPDATE items SET status = ?, notes = ?, last_reviewed = ?, updated_at = ?, "
-        "updated_by = ? WHERE id = ?",
+        "UPDATE items SET office_status = nullif(?, 'not_started'), notes = ?, "
+        "last_reviewed = ?, updated_at = ?, updated_by = ? WHERE id = ?",
         [status, notes, last_reviewed, updated_at, updated_by, new_id],
     )
+    db.execute(
+        "INSERT OR IGNORE INTO reports (item_id, unit_id, status, notes, last_reviewed, "
+        "updated_at, updated_by) SELECT ?, unit_id, status, notes, last_reviewed, updated_at, "
+        "updated_by FROM reports WHERE item_id = ?",
+        [new_id, old_id],
+    )
+    recompute_rollups(db, [new_id])
     index_notes(db, new_id, notes)
     written = 0
     history = db.execute(
-        "SELECT id, field, old_value, new_value, changed_at, by, kind, machine_id "
+        "SELECT id, field, old_value, new_value, changed_at, by, kind, machine_id, unit_id "
         "FROM changes WHERE item_id = ? ORDER BY changed_at, rowid",
         [old_id],
     ).fetchall()
-    for change_id, field, old_value, new_value, changed_at, change_by, kind, machine in history:
+    for (
+        change_id,
+        field,
+        old_value,
+        new_value,
+        changed_at,
+        change_by,
+        kind,
+        machine,
+        unit,
+    ) in history:
         cursor = db.execute(
             "INSERT OR IGNORE INTO changes (id, item_id, field, old_value, new_value, "
-            "changed_at, by, session_id, kind, machine_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            "changed_at, by, session_id, kind, machine_id, unit_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             [
                 _copy_id(change_id, new_id),
                 new_id,
@@ -526,6 +545,7 @@ def _carry(db: Database, store: Store, old_id: str, new_id: str, by: str, now: s
                 change_by,
                 kind,
                 machine,
+                unit,
             ],
         )
         written += cursor.rowcount

@@ -63,6 +63,14 @@ class UndoStack:
             if kind == "undo"
             else (change.new_value, change.old_value)
         )
-        store.apply_change(change.item_id, change.field, value, by, expected=expected, kind=kind)
+        store.apply_change(
+            change.item_id,
+            change.field,
+            value,
+            by,
+            expected=expected,
+            kind=kind,
+            unit=change.unit_id,  # a unit's change is undone in its report
+        )
         target.append(source.pop())
         return change

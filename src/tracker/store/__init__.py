@@ -14,7 +14,8 @@ thin wrappers to keep in step, while each concept's SQL stays in its own module:
 - :mod:`.files` — vetting a file before it is opened; :mod:`.errors` — the clerk's texts;
 - :mod:`.records` — the row models and :class:`ItemFilter`;
 - :mod:`.plans` — plan reads and the SQL they share; :mod:`.plan_import` — storing a plan;
-- :mod:`.edits` — status, notes, reviews and the change log;
+- :mod:`.edits` — status, notes, reviews and the change log; :mod:`.reports` — each
+  responsible unit's own report and the item's roll-up (:mod:`tracker.domain.rollup`);
 - :mod:`.sessions`, :mod:`.settings`, :mod:`.units`;
 - :mod:`.schema` (migrations), :mod:`.derive`, :mod:`.search_index`, :mod:`.snapshot`,
   :mod:`.outfile`, :mod:`.locations`.
@@ -24,7 +25,13 @@ from __future__ import annotations
 
 from tracker.store.connection import BUSY_TIMEOUT_MS, Clock, Connection, local_now
 from tracker.store.edits import LEDGER_FIELDS, Edits
-from tracker.store.errors import ChangedUnderneath, StoreBusy, StoreError, StoreReadOnly
+from tracker.store.errors import (
+    ChangedUnderneath,
+    NotResponsible,
+    StoreBusy,
+    StoreError,
+    StoreReadOnly,
+)
 from tracker.store.files import QUICK_CHECK_MAX_BYTES
 from tracker.store.plan_import import PlanImport, plan_rows
 from tracker.store.plans import TRIGRAM, PlanReads
@@ -61,6 +68,7 @@ __all__ = [
     "ItemRecord",
     "ItemUnit",
     "KeyTaskRecord",
+    "NotResponsible",
     "PlanRecord",
     "Progress",
     "SessionRecord",

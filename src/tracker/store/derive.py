@@ -24,7 +24,8 @@ from tracker.domain.units import (
     unit_level,
 )
 from tracker.store.plans import ITEM_JOINS
-from tracker.store.search_index import index_item
+from tracker.store.reports import items_naming_collectives, recompute_rollups
+from tracker.store.search_index import index_item, index_notes
 
 
 def unit_id(name: str) -> str:
@@ -92,11 +93,14 @@ def ensure_unit(db: Database, name: str, kind: UnitKind | None = None) -> str:
 
 
 def derive_items(db: Database, item_ids: Iterable[str]) -> None:
-    """(Re)compute units, deadline and search text of the given items.
+    """(Re)compute units, deadline, search text and roll-up of the given items.
 
-    Runs inside the caller's transaction.
+    Runs inside the caller's transaction. A unit created on the way joins its default
+    collectives, so the roll-up of every item naming a collective is recomputed then.
     """
     ids = list(item_ids)
+    reports = db["reports"].exists()  # not yet while older migrations run
+    units_before = db.execute("SELECT count(*) FROM units").fetchone()[0]
     # Units are shared by many items: create each (and its default memberships) once.
     known_units: dict[str, str] = {}
     aliases = unit_aliases(db)
@@ -127,6 +131,19 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
                 db, item_id, units_text or "", deadline_text or "", year, when, known_units, aliases
             )
             index_item(db, item_id, content, key_task, category, units_text, notes)
+    if not reports:
+        return
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for (item_id,) in db.execute(
+            f"SELECT DISTINCT item_id FROM reports WHERE notes != '' AND item_id IN ({marks})",
+            chunk,
+        ).fetchall():
+            index_notes(db, item_id)  # the units' notes are searched too
+    if db.execute("SELECT count(*) FROM units").fetchone()[0] != units_before:
+        ids += items_naming_collectives(db)
+    recompute_rollups(db, ids)
 
 
 def _issued(text: str | None) -> date | None:

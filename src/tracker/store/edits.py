@@ -9,10 +9,12 @@ from sqlite_utils import Database
 
 from tracker.domain.models import Status
 from tracker.domain.notes import merge_notes
+from tracker.domain.rollup import rollup
+from tracker.domain.units import canonical_name
 from tracker.store.errors import ChangedUnderneath
 from tracker.store.records import ChangeRecord
+from tracker.store.reports import OFFICE, ROLLUP_COLUMNS, Reports, item_rollup, verdict_of
 from tracker.store.search_index import index_notes
-from tracker.store.settings import Settings
 
 LEDGER_FIELDS = ("status", "notes", "last_reviewed")
 """The item fields a clerk edits; every change to them is logged in ``changes``."""
@@ -30,17 +32,26 @@ _LOG_CHANGE = (
     f"INSERT INTO changes ({', '.join(_CHANGE_COLUMNS)}) SELECT "
     + ", ".join(
         {
-            "old_value": "items.{field}",
+            "old_value": "{column}",
             # This copy's id, read with the first change (Settings.machine_id caches it).
             "machine_id": "coalesce(:machine_id, (SELECT value FROM settings "
             "WHERE key = 'machine_id' AND typeof(value) = 'text'))",
         }.get(name, f":{name}")
         for name in _CHANGE_COLUMNS
     )
-    + " FROM items WHERE items.id = :item_id AND typeof(items.{field}) IN ('text', 'null') "
-    "AND items.{field} IS NOT :new_value AND (:expected IS NULL OR items.{field} IS :expected) "
+    + " FROM items WHERE items.id = :item_id AND typeof({column}) IN ('text', 'null') "
+    "AND {column} IS NOT :new_value AND (:expected IS NULL OR {column} IS :expected) "
     "RETURNING old_value, machine_id"
 )
+
+
+# Where each field's current value is read: the logged ``status`` is the office's
+# verdict (未启动 for none); ``items.status`` is the roll-up (store.reports).
+_COLUMNS = {
+    "status": "coalesce(items.office_status, 'not_started')",
+    "notes": "items.notes",
+    "last_reviewed": "items.last_reviewed",
+}
 
 
 class _Unchanged(Exception):
@@ -50,12 +61,23 @@ class _Unchanged(Exception):
 _UNCHANGED = object()
 
 
-class Edits(Settings):
+class Edits(Reports):
     """Writes of the ledger fields, each one committed transaction with its change row."""
 
-    def changes(self, item_id: str | None = None) -> list[ChangeRecord]:
-        """The change log, newest first; one item's when ``item_id`` is given."""
-        where, params = ("WHERE item_id = ?", [item_id]) if item_id else ("", [])
+    def changes(self, item_id: str | None = None, unit: str | None = None) -> list[ChangeRecord]:
+        """The change log, newest first; one item's when ``item_id`` is given; one unit's
+        (id or name) or the office's (:data:`~tracker.store.reports.OFFICE`) when ``unit``
+        is given."""
+        clauses, params = [], []
+        if item_id:
+            clauses.append("item_id = ?")
+            params.append(item_id)
+        if unit == OFFICE:
+            clauses.append("unit_id IS NULL")
+        elif unit is not None:
+            clauses.append("unit_id IN (SELECT id FROM units WHERE id = ? OR name = ?)")
+            params += [unit, canonical_name(unit)]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return [
             ChangeRecord(**row)
             for row in self.db.query(
@@ -64,11 +86,18 @@ class Edits(Settings):
         ]
 
     def set_status(
-        self, item_id: str, status: Status, by: str, expected: Status | None = None
+        self,
+        item_id: str,
+        status: Status,
+        by: str,
+        expected: Status | None = None,
+        unit: str | None = None,
     ) -> bool:
         """Set an item's status in one committed transaction, logging the change.
 
         Args:
+            unit: A responsible unit's id or name: set its report's status. None: set
+                the office's verdict (see :meth:`apply_change`).
             expected: The status the clerk saw; if the item has another one now (changed
                 by another window since), nothing is written and :class:`ChangedUnderneath`
                 is raised.
@@ -82,13 +111,22 @@ class Edits(Settings):
             Status(status).value,
             by,
             expected=None if expected is None else Status(expected).value,
+            unit=unit,
         )
         return change is not None
 
-    def save_notes(self, item_id: str, notes: str, by: str, expected: str | None = None) -> bool:
+    def save_notes(
+        self,
+        item_id: str,
+        notes: str,
+        by: str,
+        expected: str | None = None,
+        unit: str | None = None,
+    ) -> bool:
         """Save an item's notes (进展情况) in one committed transaction, logging the change.
 
         Args:
+            unit: A responsible unit's id or name: its report's notes; None: the office's.
             expected: The notes as they were when the clerk started typing; if the stored
                 notes differ now (saved by another window since), nothing is written and
                 :class:`ChangedUnderneath` is raised, so neither version is lost.
@@ -96,15 +134,20 @@ class Edits(Settings):
         Returns:
             Whether anything changed.
         """
-        return self.apply_change(item_id, "notes", notes, by, expected=expected) is not None
+        change = self.apply_change(item_id, "notes", notes, by, expected=expected, unit=unit)
+        return change is not None
 
-    def mark_reviewed(self, item_id: str, day: date, by: str) -> bool:
+    def mark_reviewed(self, item_id: str, day: date, by: str, unit: str | None = None) -> bool:
         """Record that standing work (及时公开, 长期坚持) was reviewed on ``day``.
+
+        Args:
+            unit: A responsible unit's id or name (its own review); None: the office's.
 
         Returns:
             Whether anything changed.
         """
-        return self.apply_change(item_id, "last_reviewed", day.isoformat(), by) is not None
+        change = self.apply_change(item_id, "last_reviewed", day.isoformat(), by, unit=unit)
+        return change is not None
 
     def apply_change(
         self,
@@ -114,6 +157,7 @@ class Edits(Settings):
         by: str,
         expected: str | None = None,
         kind: str = "edit",
+        unit: str | None = None,
     ) -> ChangeRecord | None:
         """Set one ledger field of an item and log it, in one committed transaction.
 
@@ -125,12 +169,24 @@ class Edits(Settings):
             expected: If given, the value the clerk saw: a different stored value (and not
                 already ``value``) raises :class:`ChangedUnderneath` and writes nothing.
             kind: ``edit``, or ``undo``/``redo`` for the app's undo keys.
+            unit: A responsible concrete unit's id or name: the field of that unit's
+                report (:meth:`~tracker.store.reports.Reports.apply_unit_change`). None:
+                the office's — ``status`` is its verdict (``items.office_status``; 未启动
+                is none), ``notes``/``last_reviewed`` the item's own. Either way the
+                item's roll-up (``items.status``) follows.
 
         Returns:
             The logged change, or None when the value was already ``value``.
+
+        Raises:
+            NotResponsible: ``unit`` does not answer for the item (nothing written).
         """
         if field not in LEDGER_FIELDS:
             raise ValueError(f"not a ledger field: {field}")
+        if unit is not None:
+            return self.apply_unit_change(item_id, unit, field, value, by, expected, kind)
+        if field == "status":
+            value = Status(value or Status.NOT_STARTED).value
         try:
             with self.write() as db:
                 params = {
@@ -143,11 +199,12 @@ class Edits(Settings):
                     "session_id": self.session_id,
                     "kind": kind,
                     "machine_id": self._machine_id,
+                    "unit_id": None,  # the office's
                 }
                 # The change row is written first, copying the old value from the item in
                 # the same statement: no read before the write, none after.
                 logged = db.execute(
-                    _LOG_CHANGE.format(field=field), {**params, "expected": expected}
+                    _LOG_CHANGE.format(column=_COLUMNS[field]), {**params, "expected": expected}
                 ).fetchall()
                 if logged:
                     old, self._machine_id = logged[0]
@@ -163,10 +220,14 @@ class Edits(Settings):
                     params["machine_id"] = self.machine_id
                     change = ChangeRecord.model_validate({**params, "old_value": old})
                     db.execute(_INSERT_CHANGE, change.model_dump())
-                db.execute(
-                    f"UPDATE items SET {field} = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-                    [value, change.changed_at, by, item_id],
-                )
+                if field == "status":
+                    self._set_verdict(db, item_id, value, change.changed_at, by)
+                else:
+                    db.execute(
+                        f"UPDATE items SET {field} = ?, updated_at = ?, updated_by = ? "
+                        "WHERE id = ?",
+                        [value, change.changed_at, by, item_id],
+                    )
                 if field == "notes":  # keep the search index in step, in the same transaction
                     index_notes(db, item_id, value)
         except _Unchanged:
@@ -187,7 +248,7 @@ class Edits(Settings):
             KeyError: there is no such item.
             ChangedUnderneath: the stored value is not ``expected``.
         """
-        row = db.execute(f"SELECT {field} FROM items WHERE id = ?", [item_id]).fetchone()
+        row = db.execute(f"SELECT {_COLUMNS[field]} FROM items WHERE id = ?", [item_id]).fetchone()
         if row is None:
             raise KeyError(item_id)
         old = row[0]
@@ -197,20 +258,47 @@ class Edits(Settings):
             raise ChangedUnderneath(item_id, field, current=old, expected=expected)
         return old
 
+    @staticmethod
+    def _set_verdict(db: Database, item_id: str, value: str | None, now: str, by: str) -> None:
+        """Store the office's verdict and the item's roll-up that follows from it.
+
+        A verdict alone decides the status (the units' counts do not change): one
+        statement. A verdict withdrawn (未启动) leaves the units' reports to decide.
+        """
+        verdict = verdict_of(value)
+        if verdict is None:
+            db.execute(
+                "UPDATE items SET office_status = NULL, "
+                + ", ".join(f"{c} = ?" for c in ROLLUP_COLUMNS)
+                + ", updated_at = ?, updated_by = ? WHERE id = ?",
+                [*item_rollup(db, item_id, None), now, by, item_id],
+            )
+        else:
+            db.execute(
+                "UPDATE items SET office_status = ?, status = ?, updated_at = ?, "
+                "updated_by = ? WHERE id = ?",
+                [verdict.value, rollup(verdict, ()).status.value, now, by, item_id],
+            )
+
     def save_draft(
-        self, item_id: str, text: str, by: str, base: str | None
+        self, item_id: str, text: str, by: str, base: str | None, unit: str | None = None
     ) -> tuple[ChangeRecord | None, bool]:
         """Save typed notes; if another window saved the notes since ``base``, keep both.
+
+        Args:
+            unit: A responsible unit's id or name (its report's notes); None: the office's.
 
         Returns:
             The logged change (None if nothing changed) and whether the two versions
             had to be merged.
         """
         try:
-            return self.apply_change(item_id, "notes", text, by, expected=base), False
+            return self.apply_change(item_id, "notes", text, by, expected=base, unit=unit), False
         except ChangedUnderneath as conflict:
             merged = merge_notes(
                 conflict.current or "", text, by, self.clock().strftime("%Y-%m-%d %H:%M")
             )
-            change = self.apply_change(item_id, "notes", merged, by, expected=conflict.current)
+            change = self.apply_change(
+                item_id, "notes", merged, by, expected=conflict.current, unit=unit
+            )
             return change, True

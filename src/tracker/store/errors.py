@@ -25,6 +25,10 @@ class StoreBusy(StoreError):
     """Another program held the database's write lock for longer than the busy timeout."""
 
 
+class NotResponsible(StoreError):
+    """A unit asked to report on an item it does not answer for; nothing was written."""
+
+
 class ChangedUnderneath(StoreError):
     """The stored value is not the one the clerk saw: another window saved it since.
 

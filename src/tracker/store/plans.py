@@ -20,6 +20,7 @@ from tracker.store.records import (
     PlanRecord,
     Progress,
 )
+from tracker.store.reports import NOTES_SQL, REVIEWED_SQL, STATUS_SQL, UNIT_NOTES_MATCH_SQL
 from tracker.store.settings import Settings
 
 ITEM_PLACE = (
@@ -41,7 +42,7 @@ DUE = (
 )
 # Done work and work the clerk marked 持续推进 (standing) are never overdue or due soon.
 WARNING = (
-    f"(CASE WHEN items.status IN ('done', 'ongoing') OR {DUE} IS NULL THEN 'none' "
+    f"(CASE WHEN {STATUS_SQL} IN ('done', 'ongoing') OR {DUE} IS NULL THEN 'none' "
     f"WHEN {DUE} < :today THEN 'overdue' WHEN {DUE} <= :soon THEN 'due_soon' "
     "ELSE 'on_track' END)"
 )
@@ -53,15 +54,19 @@ PROGRESS = ", ".join(
         "coalesce(sum(status NOT IN ('done', 'ongoing') AND due < :today), 0) AS overdue",
         "coalesce(sum(status NOT IN ('done', 'ongoing') AND due >= :today AND due <= :soon), 0)"
         " AS due_soon",
+        "coalesce(sum(units_done), 0) AS units_done",
+        "coalesce(sum(units_total), 0) AS units_total",
     ]
 )
 
 
 def progress_rows(where: str) -> str:
-    """One row per item matching ``where``: its status, due date in force and place."""
+    """One row per item matching ``where``: its status (as the reader sees it), due date
+    in force, unit counts and place."""
     return (
-        f"SELECT items.status AS status, {DUE} AS due, plans.id AS plan_id, "
-        "categories.id AS category_id, items.key_task_id AS key_task_id "
+        f"SELECT {STATUS_SQL} AS status, {DUE} AS due, plans.id AS plan_id, "
+        "categories.id AS category_id, items.key_task_id AS key_task_id, "
+        "items.units_done AS units_done, items.units_total AS units_total "
         f"{ITEM_JOINS} WHERE {where}"
     )
 
@@ -89,7 +94,7 @@ def _filter_sql(flt: ItemFilter, params: dict) -> str:
         for i, status in enumerate(sorted(flt.statuses)):
             params[f"status{i}"] = status.value
             names.append(f":status{i}")
-        clauses.append(f"items.status IN ({', '.join(names)})")
+        clauses.append(f"{STATUS_SQL} IN ({', '.join(names)})")
     if flt.warnings:
         names = []
         for i, warning in enumerate(sorted(flt.warnings)):
@@ -119,7 +124,7 @@ def _text_sql(flt: ItemFilter, params: dict) -> str:
     else:
         params["text"] = text
         match = (
-            "(instr(items.content, :text) OR instr(items.notes, :text) "
+            f"(instr(items.content, :text) OR instr(items.notes, :text) OR {UNIT_NOTES_MATCH_SQL} "
             "OR instr(items.units_text, :text) OR instr(key_tasks.title, :text) "
             "OR instr(categories.title, :text))"
         )
@@ -141,6 +146,8 @@ def _progress(row: dict) -> Progress:
         by_status={s: row.pop(f"s_{s.value}") for s in Status},
         overdue=row.pop("overdue"),
         due_soon=row.pop("due_soon"),
+        units_done=row.pop("units_done"),
+        units_total=row.pop("units_total"),
     )
 
 
@@ -159,6 +166,8 @@ class PlanReads(Settings):
         params: dict = {
             "today": today.isoformat(),
             "soon": (today + timedelta(days=self.due_window)).isoformat(),
+            # The unit whose own reports the reads show (reports.STATUS_SQL and the like).
+            "reader": flt.unit_id if flt is not None and flt.as_unit else None,
         }
         return _filter_sql(flt or ItemFilter(), params), params
 
@@ -326,6 +335,7 @@ class PlanReads(Settings):
         role = "NULL"
         if flt is not None and flt.unit_id:
             params["unit"] = flt.unit_id
+            params["reader"] = flt.unit_id if flt.as_unit else None
             role = (
                 "coalesce((SELECT role FROM item_units WHERE item_units.item_id = items.id "
                 "AND item_units.unit_id = :unit), 'collective')"
@@ -333,9 +343,12 @@ class PlanReads(Settings):
         rows = self.db.query(
             "SELECT items.id, items.key_task_id, key_tasks.category_id, categories.plan_id, "
             "plans.year AS plan_year, items.seq, items.content, items.units_text, "
-            "items.deadline_text, items.status, items.notes, items.updated_at, "
-            "items.updated_by, coalesce(items.deadline_kind, 'unknown') AS deadline_kind, "
-            f"{DUE} AS due, items.last_reviewed, {WARNING} AS warning, {role} AS unit_role, "
+            f"items.deadline_text, {STATUS_SQL} AS status, {NOTES_SQL} AS notes, "
+            "items.updated_at, items.updated_by, items.office_status, items.units_total, "
+            "items.units_done, items.units_reported, items.units_on_hold, "
+            "coalesce(items.deadline_kind, 'unknown') AS deadline_kind, "
+            f"{DUE} AS due, {REVIEWED_SQL} AS last_reviewed, {WARNING} AS warning, "
+            f"{role} AS unit_role, "
             "key_tasks.title AS key_task_title, categories.no AS category_no, "
             "categories.seq || '.' || key_tasks.seq || '.' || items.seq AS outline, "
             f"categories.title AS category_title {ITEM_JOINS} WHERE {where} "
@@ -402,8 +415,8 @@ class PlanReads(Settings):
         params["node"] = node_id
         counts = dict.fromkeys(Status, 0)
         for row in self.db.query(
-            f"SELECT items.status, count(*) AS n {ITEM_JOINS} "
-            f"WHERE {column} = :node AND {where} GROUP BY items.status",
+            f"SELECT {STATUS_SQL} AS status, count(*) AS n {ITEM_JOINS} "
+            f"WHERE {column} = :node AND {where} GROUP BY 1",
             params,
         ):
             if row["status"] in counts:  # a status no clerk could set is no status

@@ -30,6 +30,10 @@ class Progress(_Row):
     """Open items past their due date (逾期)."""
     due_soon: int = 0
     """Open items due within the warning window (临期)."""
+    units_done: int = 0
+    """Summed over the items: responsible units that reported 已完成."""
+    units_total: int = 0
+    """Summed over the items: responsible concrete units."""
 
     @property
     def done(self) -> int:
@@ -88,14 +92,27 @@ class ItemRecord(StoredRecord):
     units_text: str
     deadline_text: str
     status: Status
+    """The roll-up of the units' reports and the office's verdict; read as a unit
+    (:attr:`ItemFilter.as_unit`), that unit's own status."""
     notes: str
+    """The office's notes; read as a unit, that unit's own notes."""
     updated_at: str | None = None
     updated_by: str | None = None
+    office_status: Status | None = None
+    """The office's verdict (None: none recorded)."""
+    units_total: int = 0
+    """Concrete units responsible for the item."""
+    units_done: int = 0
+    """Of them, those that reported 已完成."""
+    units_reported: int = 0
+    """Of them, those that reported anything (a status or notes)."""
+    units_on_hold: int = 0
+    """Of them, those on hold (暂缓/受阻): the item is flagged when > 0."""
     deadline_kind: DeadlineKind = DeadlineKind.UNKNOWN
     due_date: date | None = None
     """The due date in force today (the next one for recurring deadlines)."""
     last_reviewed: date | None = None
-    """When standing work was last reviewed."""
+    """When standing work was last reviewed (by the office; read as a unit, by it)."""
     warning: DueWarning = DueWarning.NONE
     """逾期 / 临期 / 正常 as of the store's today."""
     unit_role: str | None = None
@@ -150,6 +167,10 @@ class ItemFilter(_Row):
     text_scan: bool = False
     """Match the text by scanning in plan order instead of the trigram index: faster
     when it is common (the scan stops at the first rows asked for)."""
+    as_unit: bool = False
+    """Read as the unit (``unit_id``, a concrete unit): an item's status, notes and last
+    review are that unit's own report, and statuses are filtered and counted by it.
+    False: the item's roll-up and the office's notes (``unit_id`` only selects)."""
 
     @property
     def is_empty(self) -> bool:
@@ -179,6 +200,8 @@ class ChangeRecord(StoredRecord):
     """``edit``, or ``undo``/``redo`` when it reverses or repeats an earlier change."""
     machine_id: str | None = None
     """The database copy (machine) that made it; kept when snapshots are merged."""
+    unit_id: str | None = None
+    """The unit whose report it changed; None for the office's own fields."""
 
 
 class SessionRecord(StoredRecord):

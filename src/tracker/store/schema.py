@@ -15,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.domain.models import STATUS_LABELS, Status
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """The schema this version of tracker writes. A file with a higher number is refused."""
 
 TABLES = (
@@ -35,6 +35,7 @@ TABLES = (
     "conflicts",
     "unit_aliases",
     "quarantined_changes",
+    "reports",
 )
 """The tables every tracker database (and so every snapshot) has."""
 
@@ -336,3 +337,55 @@ def _quarantined_changes(db: Database) -> None:
         not_null={"item_id", "field", "quarantined_at"},
     )
     db.execute("PRAGMA user_version = 7")
+
+
+@migrations(name="0008_unit_reports")
+def _unit_reports(db: Database) -> None:
+    """Each responsible unit's own report; the item's status becomes their roll-up.
+
+    Today's item-level status becomes the office's verdict (``items.office_status``;
+    未启动 is no verdict), and ``items.notes``/``last_reviewed`` stay as the office's.
+    ``items.status`` is from now on the roll-up (:mod:`tracker.domain.rollup`), kept
+    with the unit counts beside it; with no unit reports yet it equals the old status.
+    Changes gain the unit they were made for (NULL: the office); history stays.
+    """
+    # Imported here, as derive above: the store's modules import this one.
+    from tracker.store.reports import recompute_rollups
+
+    db["reports"].create(
+        {
+            "item_id": str,
+            "unit_id": str,
+            "status": str,
+            "notes": str,
+            "last_reviewed": str,
+            "updated_at": str,
+            "updated_by": str,
+        },
+        pk=("item_id", "unit_id"),
+        foreign_keys=[
+            ("item_id", "items", "id"),
+            ("unit_id", "units", "id"),
+            ("status", "statuses", "code"),
+        ],
+        not_null={"status", "notes"},
+        defaults={"status": Status.NOT_STARTED.value, "notes": ""},
+    )
+    db["reports"].create_index(["unit_id", "status"])
+    db.execute("ALTER TABLE changes ADD COLUMN unit_id TEXT")
+    db.execute("ALTER TABLE quarantined_changes ADD COLUMN unit_id TEXT")
+    db.execute("ALTER TABLE items ADD COLUMN office_status TEXT REFERENCES statuses(code)")
+    for column in ("units_total", "units_done", "units_reported", "units_on_hold"):
+        db.execute(f"ALTER TABLE items ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+    # Progress counts sum the unit counts too: still from the index alone.
+    db.execute("DROP INDEX IF EXISTS idx_items_progress")
+    db.execute(
+        "CREATE INDEX idx_items_progress ON items "
+        "(key_task_id, status, deadline_kind, due_date, deadline_text, units_done, units_total)"
+    )
+    db.execute(
+        "UPDATE items SET office_status = status WHERE status != 'not_started' "
+        "AND status IN (SELECT code FROM statuses)"
+    )
+    recompute_rollups(db, [row[0] for row in db.execute("SELECT id FROM items")])
+    db.execute("PRAGMA user_version = 8")

@@ -15,7 +15,7 @@ from typing import Protocol
 class _Executes(Protocol):
     """A sqlite-utils ``Database`` or a ``sqlite3.Connection``: both run SQL with params."""
 
-    def execute(self, sql: str, parameters: list | tuple = ..., /) -> sqlite3.Cursor: ...
+    def execute(self, sql: str, parameters: list | tuple | dict = ..., /) -> sqlite3.Cursor: ...
 
 
 def fts_rowid(item_id: str) -> int:
@@ -50,11 +50,44 @@ def index_item(
     )
 
 
-def index_notes(db: _Executes, item_id: str, notes: str | None) -> None:
-    """Keep an item's indexed notes in step with ``items.notes``, in the same transaction."""
-    db.execute(
-        "UPDATE items_fts SET notes = ? WHERE rowid = ?", [searchable(notes), fts_rowid(item_id)]
-    )
+# An item's indexed notes: the office's notes, then every unit's, one per line (empty
+# ones left out), through searchable() (SQLite's replace() cannot replace NUL).
+_ITEM_NOTES = (
+    "coalesce((SELECT group_concat(tracker_searchable(n), char(10)) FROM ("
+    "SELECT {office} AS n UNION ALL SELECT notes FROM reports WHERE item_id = :item"
+    ") WHERE n != ''), '')"
+)
+
+
+def index_notes(db: _Executes, item_id: str, notes: str | None = None) -> None:
+    """Recompute an item's indexed notes, in the caller's transaction (one statement).
+
+    What is indexed is the office's notes (``items.notes``) and every unit's report
+    notes (``reports.notes``), one per line, so a search finds an item by any unit's
+    words.
+
+    Args:
+        notes: The office's notes, if the caller has them at hand; None reads them
+            from ``items`` (so call this after writing them).
+    """
+    office = "(SELECT notes FROM items WHERE id = :item)" if notes is None else ":notes"
+    sql = f"UPDATE items_fts SET notes = {_ITEM_NOTES.format(office=office)} WHERE rowid = :rowid"
+    params = {"item": item_id, "notes": notes, "rowid": fts_rowid(item_id)}
+    try:
+        db.execute(sql, params)
+    except sqlite3.OperationalError as error:
+        if "tracker_searchable" not in str(error):
+            raise
+        # The first time on this connection: teach it the function, then go on.
+        conn = db if isinstance(db, sqlite3.Connection) else db.conn  # type: ignore[attr-defined]
+        conn.create_function("tracker_searchable", 1, _searchable_sql, deterministic=True)
+        db.execute(sql, params)
+
+
+def _searchable_sql(text: object) -> str | bytes | int | float | None:
+    if isinstance(text, str):
+        return searchable(text)
+    return text if isinstance(text, bytes | int | float) else None
 
 
 def clear_notes_except(db: _Executes, keep_table: str) -> None:

@@ -9,6 +9,7 @@ from tracker.store.derive import derive_items, ensure_unit
 from tracker.store.derive import unit_id as unit_id_of
 from tracker.store.plans import DUE, ITEM_PLACE, PROGRESS, PlanReads, with_progress
 from tracker.store.records import ItemUnit, UnitRecord
+from tracker.store.reports import recompute_for_units, recompute_rollups
 
 # Who answers for which item: units named in it, and members of collectives named in it.
 _RESPONSIBLE_CTE = """responsible(unit_id, item_id, role) AS (
@@ -52,10 +53,13 @@ class Units(PlanReads):
             f"coalesce(progress.total, 0) AS total, "
             + ", ".join(f"coalesce(progress.s_{s.value}, 0) AS s_{s.value}" for s in Status)
             + ", coalesce(progress.overdue, 0) AS overdue, "
-            "coalesce(progress.due_soon, 0) AS due_soon, coalesce(progress.lead, 0) AS lead "
+            "coalesce(progress.due_soon, 0) AS due_soon, coalesce(progress.lead, 0) AS lead, "
+            "coalesce(progress.units_done, 0) AS units_done, "
+            "coalesce(progress.units_total, 0) AS units_total "
             "FROM units LEFT JOIN ("
             f"SELECT unit_id, {PROGRESS}, sum(role = 'lead') AS lead FROM ("
-            f"SELECT responsible.unit_id, responsible.role, items.status AS status, {DUE} AS due "
+            "SELECT responsible.unit_id, responsible.role, items.status AS status, "
+            f"items.units_done, items.units_total, {DUE} AS due "
             f"FROM responsible JOIN items ON items.id = responsible.item_id {ITEM_PLACE} "
             f"JOIN plans ON plans.id = categories.plan_id WHERE {plan_clause}"
             ") GROUP BY unit_id) AS progress ON progress.unit_id = units.id "
@@ -131,7 +135,7 @@ class Units(PlanReads):
         if not name:
             raise Refused("单位名称不能为空")
         with self.write() as db:
-            ensure_unit(db, name)
+            recompute_for_units(db, [ensure_unit(db, name)])
         record = self.unit(name)
         assert record is not None
         return record
@@ -155,6 +159,7 @@ class Units(PlanReads):
                 "DO UPDATE SET member = excluded.member, source = 'configured'",
                 [collective_id, unit_id, int(member)],
             )
+            recompute_for_units(db, [collective_id])
 
     def aliases(self) -> dict[str, str]:
         """The clerk's unit aliases: another spelling → the name it means."""
@@ -196,7 +201,9 @@ class Units(PlanReads):
             db.execute(
                 "DELETE FROM units WHERE id = :u AND NOT EXISTS (SELECT 1 FROM item_units "
                 "WHERE unit_id = :u) AND NOT EXISTS (SELECT 1 FROM unit_members "
-                "WHERE member_id = :u OR collective_id = :u)",
+                "WHERE member_id = :u OR collective_id = :u) "
+                "AND NOT EXISTS (SELECT 1 FROM reports WHERE unit_id = :u)",
                 {"u": unit_id_of(alias)},
             )
+            recompute_rollups(db, ids)  # the alias's memberships may have gone
         return len(ids)
