@@ -25,7 +25,13 @@ from tracker.services import editing
 from tracker.services.report import ReportError
 from tracker.services.revisions import AmbiguousRevision
 from tracker.store import Store
-from tracker.store.errors import ChangedUnderneath, StoreBusy, StoreError, StoreReadOnly
+from tracker.store.errors import (
+    ChangedUnderneath,
+    NotResponsible,
+    StoreBusy,
+    StoreError,
+    StoreReadOnly,
+)
 from tracker.store.outfile import OutputRefused
 from tracker.store.snapshot import SnapshotError
 from tracker.ui.app import TrackerApp
@@ -41,6 +47,7 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
         (StoreBusy, StorageError),
         (ChangedUnderneath, StorageError),
         (StoreReadOnly, Refused),
+        (NotResponsible, Refused),
         (editing.Refused, Refused),
         (OutputRefused, Refused),
         (SnapshotError, BadFile),

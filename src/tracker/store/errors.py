@@ -25,7 +25,7 @@ class StoreBusy(StoreError):
     """Another program held the database's write lock for longer than the busy timeout."""
 
 
-class NotResponsible(StoreError):
+class NotResponsible(StoreError, Refused):
     """A unit asked to report on an item it does not answer for; nothing was written."""
 
 
