@@ -13,10 +13,9 @@ import click
 
 from tracker.cli.common import Settings, TrackerCommand, common_options, open_store
 from tracker.cli.text import echo, require_unit
-from tracker.ledger import LedgerError, describe_import, export_ledger, import_ledger
+from tracker.ledger import describe_import, export_ledger, import_ledger
 from tracker.services.report import (
     REPORT_FORMATS,
-    ReportError,
     build_report,
     format_for,
     render,
@@ -44,10 +43,7 @@ def _open(settings: Settings) -> tuple[Store, str | None]:
 
 def _plan_id(store: Store, settings: Settings) -> str:
     """The plan ``--plan`` names (default: the newest, as the app opens it)."""
-    try:
-        return store.resolve_plan(settings.plan).id
-    except KeyError as error:
-        raise click.ClickException(str(error.args[0])) from error
+    return store.resolve_plan(settings.plan).id
 
 
 def _export_ledger() -> click.Command:
@@ -79,8 +75,6 @@ def _export_ledger() -> click.Command:
                 out = Path(export_name(year, name, store.today(), "xlsx"))
             written = export_ledger(store, plan_id, out, unit_id=unit_id, force=force)
             count = len(store.filtered_items(plan_id, ItemFilter(unit_id=unit_id)))
-        except LedgerError as error:
-            raise click.ClickException(str(error)) from error
         finally:
             store.close()
         echo(f"台账已导出（{count} 项任务）：{written}")
@@ -120,8 +114,6 @@ def _import_ledger() -> click.Command:
         try:
             require_unit(store, by_unit)  # a mistyped --by gets suggestions
             result = import_ledger(store, file, by_unit, dry_run=dry_run, allow_clear=allow_clear)
-        except LedgerError as error:
-            raise click.ClickException(str(error)) from error
         finally:
             store.close()
         for line in describe_import(result):
@@ -173,10 +165,7 @@ def _report() -> click.Command:
         if out is None:  # to the terminal: its control characters shown
             echo(render(report, fmt), nl=False)
             return
-        try:
-            save_report(report, out, force, fmt)
-        except ReportError as error:
-            raise click.ClickException(str(error)) from error
+        save_report(report, out, force, fmt)
         echo(f"报告已保存到：{out}")
 
     return report_command

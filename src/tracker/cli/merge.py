@@ -184,10 +184,6 @@ def register(group: click.Group) -> None:
         try:
             conflict = find_conflict(store, conflict_id)
             resolve_conflict(store, conflict.id, keep, settings.clerk)
-        except KeyError as error:
-            raise click.ClickException(str(error.args[0])) from error
-        except ValueError as error:
-            raise click.ClickException(str(error)) from error
         finally:
             store.close()
         echo(f"已处理冲突 {conflict.id[:8]}：{Keep(keep).label}")

@@ -49,6 +49,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlite_utils import Database
 
 from tracker.domain.models import Plan, Status, stable_id
+from tracker.errors import NotFound
 from tracker.importers.parser import normalise
 from tracker.store import ImportResult, PlanRecord, Store, plan_rows
 from tracker.store.reports import recompute_rollups
@@ -180,7 +181,7 @@ class RevisionResult(_Frozen):
     """That archive plan's title."""
 
 
-class AmbiguousRevision(LookupError):
+class AmbiguousRevision(NotFound):
     """Several tracked plans could be the one revised; the caller must name one."""
 
     def __init__(self, candidates: Sequence[PlanRecord]) -> None:
@@ -239,7 +240,7 @@ def resolve_plan(store: Store, name: str) -> PlanRecord:
     """A tracked plan by its id, the start of its id (4 characters or more) or its title.
 
     Raises:
-        LookupError: no plan, or several, answer to ``name``.
+        NotFound: no plan, or several, answer to ``name``.
     """
     plans = store.plans()
     exact = [p for p in plans if name in (p.id, p.title)]
@@ -250,7 +251,7 @@ def resolve_plan(store: Store, name: str) -> PlanRecord:
         return prefixed[0]
     if exact or prefixed:
         raise AmbiguousRevision(exact or prefixed)
-    raise LookupError(f"未找到分工表「{name}」")
+    raise NotFound(f"未找到分工表「{name}」")
 
 
 # ---------------------------------------------------------------------- comparing
@@ -428,12 +429,12 @@ def import_revision(
         The comparison and what was carried.
 
     Raises:
-        LookupError: no tracked plan to revise (or ``revises`` names none).
+        NotFound: no tracked plan to revise (or ``revises`` names none).
     """
     if revises is None:
         found = find_revised_plan(store, new_plan)
         if found is None:
-            raise LookupError(f"「{new_plan.title}」不是已跟踪分工表的修订版")
+            raise NotFound(f"「{new_plan.title}」不是已跟踪分工表的修订版")
         revises = found.id
     new_items = placed_items(new_plan)
     new_ids = [item.id for item in new_items]
@@ -442,7 +443,7 @@ def import_revision(
             "SELECT title, year, source, imported_at FROM plans WHERE id = ?", [revises]
         ).fetchone()
         if old_plan is None:
-            raise LookupError(f"未找到分工表「{revises}」")
+            raise NotFound(f"未找到分工表「{revises}」")
         diff = diff_plans(stored_items(store, revises), new_items)
         existing = _existing_ids(db, new_ids)
         imported = store.import_plan_into(db, new_plan)
@@ -657,7 +658,7 @@ def revision_target(
         The plan revised, or None for a plain import.
 
     Raises:
-        LookupError: ``revises`` names no plan, or several.
+        NotFound: ``revises`` names no plan, or several.
     """
     if as_new:
         return None
@@ -748,7 +749,7 @@ def import_plan_or_revision(
         revision.
 
     Raises:
-        LookupError: ``revises`` names no tracked plan.
+        NotFound: ``revises`` names no tracked plan.
     """
     old = revision_target(store, plan, revises=revises, as_new=as_new)
     if old is not None:

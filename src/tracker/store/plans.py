@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from tracker.domain.models import Status, StoredRecord
+from tracker.errors import NotFound
 from tracker.store.records import (
     CategoryRecord,
     ItemFilter,
@@ -360,11 +361,12 @@ class PlanReads(Settings):
         """An item by its outline number (``1.2.1``) in a plan.
 
         Raises:
-            KeyError: if the plan has no such item.
+            NotFound: if the plan has no such item (the message says how outlines look).
         """
+        missing = f"没有编号为「{outline}」的任务（编号形如 1.2.1：工作任务.重点工作任务.条目）"
         parts = outline.strip().split(".")
         if len(parts) != 3 or not all(p.isdigit() for p in parts):
-            raise KeyError(outline)
+            raise NotFound(missing)
         _, params = self._params(None)
         params.update({"plan": plan_id, "c": int(parts[0]), "k": int(parts[1]), "i": int(parts[2])})
         found = self._items(
@@ -373,7 +375,7 @@ class PlanReads(Settings):
             None,
         )
         if not found:
-            raise KeyError(outline)
+            raise NotFound(missing)
         return found[0]
 
     def resolve_plan(self, spec: str | None) -> PlanRecord:
@@ -382,11 +384,11 @@ class PlanReads(Settings):
         None means the newest plan.
 
         Raises:
-            KeyError: with a message listing the plans when none or several match.
+            NotFound: with a message listing the plans when none or several match.
         """
         plans = self.plan_list()
         if not plans:
-            raise KeyError("数据库中没有分工表")
+            raise NotFound("数据库中没有分工表")
         if spec is None:
             return plans[0]
         spec = spec.strip()
@@ -397,8 +399,8 @@ class PlanReads(Settings):
             return matches[0]
         listing = "；".join(f"{p.id[:8]} {p.title}" for p in plans)
         if not matches:
-            raise KeyError(f"没有与「{spec}」对应的分工表。现有：{listing}")
-        raise KeyError(f"「{spec}」对应多份分工表，请用编号区分：{listing}")
+            raise NotFound(f"没有与「{spec}」对应的分工表。现有：{listing}")
+        raise NotFound(f"「{spec}」对应多份分工表，请用编号区分：{listing}")
 
     def status_counts(
         self, node_kind: str, node_id: str, flt: ItemFilter | None = None
