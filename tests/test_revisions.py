@@ -371,9 +371,9 @@ def test_a_failed_revision_writes_nothing(
     def broken(*args, **kwargs):
         raise RuntimeError("disk gone")
 
-    import tracker.services.revisions
+    import tracker.store.revisions
 
-    monkeypatch.setattr(tracker.services.revisions, "_archive_superseded", broken)
+    monkeypatch.setattr(tracker.store.revisions, "_archive_superseded", broken)
     with pytest.raises(RuntimeError):
         import_revision(store, revised(seed), by="李四")
     assert before == {

@@ -95,7 +95,7 @@ def publish_copy(store: Store, out: Path) -> int:
     """
     copy = sqlite3.connect(out)
     try:
-        store.db.conn.backup(copy)
+        store.copy_into(copy)
         copy.execute("PRAGMA journal_mode = DELETE")
         warnings = {
             item.id: warning_word(item.warning)
