@@ -46,6 +46,9 @@ class PlanOutline(Protocol):
     """The read-only queries the tree needs (the store provides them)."""
 
     def plan(self, plan_id: str, flt: ItemFilter | None = None) -> PlanRecord: ...
+    def plan_outline(
+        self, plan_id: str, flt: ItemFilter | None = None
+    ) -> tuple[PlanRecord, list[CategoryRecord]]: ...
     def categories(self, plan_id: str, flt: ItemFilter | None = None) -> list[CategoryRecord]: ...
     def category(self, category_id: str, flt: ItemFilter | None = None) -> CategoryRecord: ...
     def key_tasks(self, category_id: str, flt: ItemFilter | None = None) -> list[KeyTaskRecord]: ...
@@ -107,7 +110,10 @@ class PlanTree(Tree[NodeRef]):
         self.outline = outline
         self.plan_id = plan_id
         self.flt = flt or ItemFilter()
-        plan = outline.plan(plan_id, self.flt)
+        # One aggregate query: the plan's counts are the sums of its categories'.
+        plan, categories = outline.plan_outline(plan_id, self.flt)
+        self._categories: list[CategoryRecord] | None = categories
+        """The root's children, read with its counts, until the root is filled."""
         super().__init__(plan_label(plan), NodeRef("plan", plan_id), **kwargs)
         self._by_ref: dict[str, TreeNode[NodeRef]] = {plan_id: self.root}
         self._loaded: set[str] = set()
@@ -140,7 +146,7 @@ class PlanTree(Tree[NodeRef]):
         self.clear()
         self._by_ref = {self.plan_id: self.root}
         self._loaded = set()
-        plan = self.outline.plan(self.plan_id, flt)
+        plan, self._categories = self.outline.plan_outline(self.plan_id, flt)
         self._records = {self.plan_id: plan}
         self.root.set_label(plan_label(plan))
         self._open()
@@ -164,7 +170,11 @@ class PlanTree(Tree[NodeRef]):
             return
         self._loaded.add(ref.id)
         if ref.kind == "plan":
-            for category in self.outline.categories(ref.id, self.flt):
+            # Read with the plan's counts (set_filter and __init__); read now otherwise.
+            categories, self._categories = self._categories, None
+            if categories is None:
+                categories = self.outline.categories(ref.id, self.flt)
+            for category in categories:
                 self._records[category.id] = category
                 self._add(node, category_label(category), NodeRef("category", category.id))
         elif ref.kind == "category":
