@@ -184,6 +184,7 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._stop_listening()
+        gc.unfreeze()  # what this screen built may be collected now (see on_mount)
 
     # ------------------------------------------------------------------ filters
     def watch_flt(self, flt: ItemFilter) -> None:

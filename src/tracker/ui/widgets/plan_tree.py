@@ -7,6 +7,7 @@ screen reacts to ``Tree.NodeHighlighted``/``NodeSelected`` and reads ``node.data
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -119,6 +120,7 @@ class PlanTree(Tree[NodeRef]):
         self._loaded: set[str] = set()
         # The counts each label shows, so highlighting a node costs no query.
         self._records: dict[str, PlanRecord | CategoryRecord | KeyTaskRecord] = {plan_id: plan}
+        self._freeze_pending = False
 
     def on_mount(self) -> None:
         self.guide_depth = 3
@@ -143,6 +145,7 @@ class PlanTree(Tree[NodeRef]):
     def set_filter(self, flt: ItemFilter) -> None:
         """Show only the items the filter lets through (counts follow it)."""
         self.flt = flt
+        gc.unfreeze()  # the nodes about to go may be collected (frozen again once filled)
         self.clear()
         self._by_ref = {self.plan_id: self.root}
         self._loaded = set()
@@ -189,6 +192,20 @@ class PlanTree(Tree[NodeRef]):
                 self._add(node, key_task_label(key_task), NodeRef("key_task", key_task.id))
         elif ref.kind == "key_task":
             self._add_items(node, ref.id)
+        self._freeze_soon()
+
+    def _freeze_soon(self) -> None:
+        """Once the nodes just added are drawn, keep them (and everything else alive by
+        then) out of the garbage collector's full passes: with a whole big plan expanded
+        (50,000 lines) a full pass takes tens of milliseconds and would stall a key press
+        now and then. They live as long as the tree; clearing it unfreezes them."""
+        if not self._freeze_pending:
+            self._freeze_pending = True
+            self.call_after_refresh(self._freeze)
+
+    def _freeze(self) -> None:
+        self._freeze_pending = False
+        gc.freeze()
 
     def _add_items(self, node: TreeNode[NodeRef], key_task_id: str) -> None:
         for item in self.outline.items(key_task_id, self.flt):
