@@ -296,9 +296,9 @@ class Suite:
             self.notes.append(f"first paint at {size:,}: {error}")
         goal, check = "", None
         if size in (47, 10_000):
-            goal, check = "≤ 1.3×", ratio_at_most(1.3)
+            goal, check = "≤ 1.5×", ratio_at_most(1.5)
         elif size == 100_000:
-            goal, check = "≤ 1.6×", ratio_at_most(1.6)
+            goal, check = "≤ 1.8×", ratio_at_most(1.8)
         self.add(
             Row(
                 "1. launch → first frame",
@@ -383,7 +383,7 @@ class Suite:
                 per_run(tracker, 99),
                 per_run(bare, 99),
                 "bare Tree, same nodes",
-                *(("≤ 30 ms", value_at_most(30)) if big else ("", None)),
+                *(("≤ 20 ms", value_at_most(20)) if big else ("", None)),
             )
         )
         floor = "bare Tree, same nodes"
@@ -397,12 +397,12 @@ class Suite:
                     per_run(frozen, 99),
                     per_run(bare, 99),
                     floor,
-                    *(("≤ 30 ms", value_at_most(30)) if big else ("", None)),
+                    *(("≤ 20 ms", value_at_most(20)) if big else ("", None)),
                 )
             )
         both = results.get("tracker--gc-freeze--defer-pane")
         if both:
-            for q, label, limit in ((50, "median", 10), (99, "p99", 30)):
+            for q, label, limit in ((50, "median", 10), (99, "p99", 20)):
                 self.add(
                     Row(
                         f"2. … what-if B: A + detail pane after the cursor rests, {label}",
@@ -598,7 +598,7 @@ class Suite:
                     values,
                     base,
                     "instr() scan of all items",
-                    *(("≤ 30 ms", value_at_most(30)) if big else ("", None)),
+                    *(("≤ 20 ms", value_at_most(20)) if big else ("", None)),
                     note=f"{found} shown, {matches:,} items match by content",
                 )
             )
