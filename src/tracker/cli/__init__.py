@@ -44,9 +44,6 @@ from tracker.cli.text import (
     use_chinese_click,
 )
 from tracker.errors import NotFound, TrackerError
-from tracker.importers import read_plan
-from tracker.importers.parser import PlanFormatError
-from tracker.services.revisions import import_plan_or_revision
 from tracker.store import REVIEW_PERIODS, Store, StoreError
 from tracker.ui.labels import printable
 from tracker.ui.terminal import non_utf8_encoding, utf8_advice
@@ -318,6 +315,10 @@ def import_command(
         tracker import 工作要点.docx --year 2024 --dry-run
         tracker import 分工表（修订稿）.xlsx --revises 2023年全区政务公开工作要点分工表
     """
+    from tracker.importers import read_plan
+    from tracker.importers.parser import PlanFormatError
+    from tracker.services.revisions import import_plan_or_revision
+
     if revises and as_new:
         raise click.UsageError("--revises 和 --new 不能同时使用")
     try:

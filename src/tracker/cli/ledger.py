@@ -13,16 +13,15 @@ import click
 
 from tracker.cli.common import Settings, TrackerCommand, common_options, open_store
 from tracker.cli.text import echo, require_unit
-from tracker.ledger import describe_import, export_ledger, import_ledger
-from tracker.services.report import (
-    REPORT_FORMATS,
-    build_report,
-    format_for,
-    render,
-    save_report,
-)
 from tracker.store import ItemFilter, Store
 from tracker.store.outfile import export_name
+
+# The ledger (openpyxl) and the report (python-docx) load when their command runs:
+# ``tracker`` itself opens the app without them (tests/test_startup.py).
+
+REPORT_FORMATS = ("md", "html", "docx")
+"""``--format`` choices: :data:`tracker.services.report.REPORT_FORMATS` (a test keeps
+them equal), spelled here so that the command's options need not load the report."""
 
 
 def _open(settings: Settings) -> tuple[Store, str | None]:
@@ -65,6 +64,8 @@ def _export_ledger() -> click.Command:
           tracker export-ledger 台账.csv
           tracker export-ledger --unit 区发改局     保存为 2023分工表-区发改局-日期.xlsx
         """
+        from tracker.ledger import export_ledger
+
         store, unit_id = _open(settings)
         try:
             plan_id = _plan_id(store, settings)
@@ -110,6 +111,8 @@ def _import_ledger() -> click.Command:
           tracker import-ledger 区发改局台账.xlsx --by 区发改局
           tracker import-ledger 区发改局台账.xlsx --by 区发改局 --dry-run
         """
+        from tracker.ledger import describe_import, import_ledger
+
         store = open_store(settings)
         try:
             require_unit(store, by_unit)  # a mistyped --by gets suggestions
@@ -153,6 +156,13 @@ def _report() -> click.Command:
           tracker report --format html --out 8月进展.html
           tracker report --format docx --out 8月进展.docx
         """
+        from tracker.services.report import (
+            build_report,
+            format_for,
+            render,
+            save_report,
+        )
+
         store, unit_id = _open(settings)
         try:
             fmt = fmt or (format_for(out) if out else "md")

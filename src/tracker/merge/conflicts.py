@@ -175,9 +175,7 @@ def quarantined_count(store: Store) -> int:
 
 def unresolved_count(store: Store) -> int:
     """How many conflicts await the clerk."""
-    return store.db.execute("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[
-        0
-    ]
+    return store.unresolved_conflicts()
 
 
 def find_conflict(store: Store, id_or_prefix: str) -> Conflict:

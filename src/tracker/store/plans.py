@@ -151,6 +151,16 @@ def _progress(row: dict) -> Progress:
     )
 
 
+def _summed(parts: list[Progress]) -> Progress:
+    """The progress of a node from its children's (every item is under one child)."""
+    return Progress(
+        total=sum(p.total for p in parts),
+        by_status={s: sum(p.by_status.get(s, 0) for p in parts) for s in Status},
+        overdue=sum(p.overdue for p in parts),
+        due_soon=sum(p.due_soon for p in parts),
+    )
+
+
 def with_progress(model: type[_R], row: dict) -> _R:
     """A record with its progress figures, from a row holding the record's columns and
     those of :data:`PROGRESS` (which are taken out of ``row``)."""
@@ -219,6 +229,21 @@ class PlanReads(Settings):
         return PlanRecord(
             id=row[0], title=row[1], year=row[2], source=row[3], progress=_progress(counts)
         )
+
+    def plan_outline(
+        self, plan_id: str, flt: ItemFilter | None = None
+    ) -> tuple[PlanRecord, list[CategoryRecord]]:
+        """A plan and its categories (as :meth:`plan` and :meth:`categories` read them),
+        from one aggregate query: the plan's counts are the sums of its categories'."""
+        row = self.db.execute(
+            "SELECT id, title, year, source FROM plans WHERE id = ?", [plan_id]
+        ).fetchone()
+        if row is None:
+            raise KeyError(plan_id)
+        categories = self.categories(plan_id, flt)
+        progress = _summed([category.progress for category in categories])
+        plan = PlanRecord(id=row[0], title=row[1], year=row[2], source=row[3], progress=progress)
+        return plan, categories
 
     def categories(self, plan_id: str, flt: ItemFilter | None = None) -> list[CategoryRecord]:
         """A plan's categories in order, each with its progress; only those with items

@@ -40,7 +40,6 @@ from tracker.ui.exits import EXIT_CODE_HANGUP, ExitSignals, pid_alive, rescue_no
 from tracker.ui.screens.dialogs import ConfirmScreen
 from tracker.ui.screens.help import HelpScreen
 from tracker.ui.screens.main import DatabaseChanged, MainScreen
-from tracker.ui.screens.recovery import RecoveryScreen
 from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING
 from tracker.ui.tones import Tone
 
@@ -180,6 +179,8 @@ class TrackerApp(App[None]):
             self.store.end_session(session.id, clean=False)
         recovered = [c for s in crashed for c in self.store.session_changes(s.id)]
         if crashed:
+            from tracker.ui.screens.recovery import RecoveryScreen
+
             self.push_screen(RecoveryScreen(crashed, recovered, self.store))
         if live:
             pids = "、".join(str(s.pid) for s in live)
