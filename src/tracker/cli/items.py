@@ -35,10 +35,7 @@ def parse_status(word: str) -> Status:
 
 
 def _plan_id(store: Store, spec: str | None) -> str:
-    try:
-        return store.resolve_plan(spec).id
-    except KeyError as error:
-        raise click.ClickException(str(error.args[0])) from error
+    return store.resolve_plan(spec).id
 
 
 def _report_json(report: UnitReport) -> dict:
@@ -200,12 +197,7 @@ def register(main: click.Group) -> None:
         store = open_store(settings)
         try:
             plan_id = _plan_id(store, settings.plan)
-            try:
-                item = store.item_by_outline(plan_id, outline)
-            except KeyError as error:
-                raise click.ClickException(
-                    f"没有编号为「{outline}」的任务（编号形如 1.2.1：工作任务.重点工作任务.条目）"
-                ) from error
+            item = store.item_by_outline(plan_id, outline)
             changed = []
             if settings.unit:
                 # The unit's own report: refused (nothing written) if it does not answer

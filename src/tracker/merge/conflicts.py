@@ -18,9 +18,9 @@ from itertools import pairwise
 
 from tracker.domain.models import StoredRecord, stable_id
 from tracker.domain.notes import merge_notes
+from tracker.errors import NotFound, Refused
 from tracker.merge.order import C
 from tracker.store import ChangeRecord, Store
-from tracker.store import merging as stored
 
 FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
 
@@ -111,7 +111,7 @@ def list_conflicts(
     store: Store, include_resolved: bool = False, ids: Iterable[str] | None = None
 ) -> list[Conflict]:
     """Conflicts, oldest change first (unresolved only, unless asked)."""
-    return [Conflict(**row) for row in stored.conflict_rows(store.db, include_resolved, ids)]
+    return [Conflict(**row) for row in store.conflict_rows(include_resolved, ids)]
 
 
 class QuarantinedChange(StoredRecord):
@@ -131,31 +131,31 @@ class QuarantinedChange(StoredRecord):
 
 def list_quarantined(store: Store) -> list[QuarantinedChange]:
     """The changes merges held back, newest first."""
-    return [QuarantinedChange(**row) for row in stored.quarantined_rows(store.db)]
+    return [QuarantinedChange(**row) for row in store.quarantined_rows()]
 
 
 def quarantined_count(store: Store) -> int:
     """How many changes merges held back."""
-    return stored.quarantined_count(store.db)
+    return store.quarantined_count()
 
 
 def unresolved_count(store: Store) -> int:
     """How many conflicts await the clerk."""
-    return stored.unresolved_count(store.db)
+    return store.unresolved_conflicts()
 
 
 def find_conflict(store: Store, id_or_prefix: str) -> Conflict:
     """A conflict by its id or the start of it (as ``tracker conflicts`` shows).
 
     Raises:
-        KeyError: none, or more than one, matches (the message says which).
+        NotFound: none, or more than one, matches (the message says which).
     """
     prefix = id_or_prefix.strip().lower()
-    rows = stored.conflicts_starting(store.db, prefix) if prefix else []
+    rows = store.conflicts_starting(prefix) if prefix else []
     if not rows:
-        raise KeyError(f"没有编号为「{id_or_prefix}」的冲突；可用 tracker conflicts 查看")
+        raise NotFound(f"没有编号为「{id_or_prefix}」的冲突；可用 tracker conflicts 查看")
     if len(rows) > 1:
-        raise KeyError(f"编号「{id_or_prefix}」对应多条冲突，请多写几位")
+        raise NotFound(f"编号「{id_or_prefix}」对应多条冲突，请多写几位")
     return Conflict(**rows[0])
 
 
@@ -174,13 +174,13 @@ def resolve_conflict(
         The change written (None if the field already had the kept value).
 
     Raises:
-        KeyError: no such conflict.
-        ValueError: resolved already, or ``both`` for a field other than notes.
+        NotFound: no such conflict.
+        Refused: resolved already, or ``both`` for a field other than notes.
     """
     keep = Keep(keep)
     conflict = find_conflict(store, conflict_id)
     if conflict.resolved_at is not None:
-        raise ValueError(
+        raise Refused(
             f"该冲突已于 {conflict.resolved_at[:16].replace('T', ' ')} 由 "
             f"{conflict.resolved_by} 处理（{keep_label(conflict.resolution)}）"
         )
@@ -190,7 +190,7 @@ def resolve_conflict(
         value = conflict.theirs_value
     else:
         if conflict.field != "notes":
-            raise ValueError("只有进展情况可以两者都保留；状态和检查日期请选择保留本机或保留对方")
+            raise Refused("只有进展情况可以两者都保留；状态和检查日期请选择保留本机或保留对方")
         # Start from the notes as they are now (they may hold more than the two sides,
         # say after resolving an earlier conflict of the same notes) and add each
         # side's text that is not in them yet, with who wrote it and when.
@@ -205,8 +205,5 @@ def resolve_conflict(
     # listed (and resolving it again writes nothing new) — never marked done unwritten.
     # A unit's conflict is resolved in its report, the office's in its own fields.
     change = store.apply_change(conflict.item_id, conflict.field, value, by, unit=conflict.unit_id)
-    with store.write() as db:
-        stored.mark_resolved(
-            db, conflict.id, store.clock().isoformat(timespec="seconds"), by, keep.value
-        )
+    store.mark_conflict_resolved(conflict.id, by, keep.value)
     return change

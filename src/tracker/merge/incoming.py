@@ -35,6 +35,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from tracker.domain.models import Status
+from tracker.errors import BadFile
 from tracker.store import LEDGER_FIELDS, StoreError, schema
 from tracker.store import merging as stored
 
@@ -82,7 +83,7 @@ _VISIBLE = str.maketrans(
 )
 
 
-class SnapshotRefused(StoreError):
+class SnapshotRefused(StoreError, BadFile):
     """A file that cannot be merged (not a snapshot, another plan, a newer version...).
 
     Nothing was written; the message is for the clerk.

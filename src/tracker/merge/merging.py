@@ -134,7 +134,7 @@ def _check_same_plan(store: Store, source: incoming.Source) -> tuple[list[str], 
     plans = source.rows("plans", ("id", "title"))
     if not plans:
         raise SnapshotRefused(f"「{source.path}」中没有分工表，未合并")
-    ours = stored.plan_ids(store.db)
+    ours = store.plan_ids()
     foreign = [p for p in plans if p["id"] not in ours]
     if foreign:
         titles = "、".join(
@@ -144,7 +144,7 @@ def _check_same_plan(store: Store, source: incoming.Source) -> tuple[list[str], 
         raise SnapshotRefused(
             f"「{source.path}」是另一份分工表（{titles}）的快照，与本数据库的分工表不同，未合并"
         )
-    our_items = stored.item_ids(store.db)
+    our_items = store.item_ids()
     unknown = sum(1 for (item_id,) in source.cursor("items", ("id",)) if item_id not in our_items)
     if unknown:
         raise SnapshotRefused(
@@ -226,7 +226,7 @@ def merge_snapshot(store: Store, path: Path | str, by: str) -> MergeResult:
 
 def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeResult:
     plan_ids, our_items = _check_same_plan(store, source)
-    our_units = stored.unit_ids(store.db)
+    our_units = store.unit_ids()
     label = _source_label(source)
     their_machine = source.setting("machine_id") or ""
     skipped = _Skipped(source.skipped)
@@ -260,8 +260,7 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
     theirs_touched: set[_Field] = set()
     counts: Counter[tuple[str, str]] = Counter()
     new_count = 0
-    with store.write() as db, _fast_text(db.conn):
-        conn = db.conn
+    with store.merge_write() as conn, _fast_text(conn):
         seen = stored.known_change_ids(conn)
         stored.add_machines(conn, machines)
         fresh: list[tuple] = []
@@ -311,7 +310,7 @@ def _merge(store: Store, source: incoming.Source, name: str, by: str) -> MergeRe
             conn, found, their_conflicts, merge_id, local_machine, now
         )
         stored.record_merge(conn, merge_id, name, plan_ids, now, by, new_count, len(new_conflicts))
-    names = stored.machine_names(store.db)
+    names = store.machine_names()
     return MergeResult(
         source=name,
         label=label,

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from tracker.domain.models import Status
+from tracker.store.connection import Connection
 from tracker.store.reports import recompute_rollups
 from tracker.store.search_index import clear_notes_except, index_notes
 
@@ -353,13 +354,6 @@ def conflicts_starting(db: Database, prefix: str) -> list[dict]:
     return list(db.query(f"{CONFLICT_SELECT} WHERE conflicts.id LIKE ?", [f"{prefix}%"]))
 
 
-def unresolved_count(db: Database | sqlite3.Connection) -> int:
-    """How many conflicts await the clerk."""
-    return (
-        _conn(db).execute("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[0]
-    )
-
-
 def quarantined_rows(db: Database) -> list[dict]:
     """The changes merges held back, newest first, with their machine's name and item."""
     return list(
@@ -457,3 +451,56 @@ def change_count(conn: sqlite3.Connection) -> int:
 def report_count(conn: sqlite3.Connection) -> int:
     """How many units' reports a database holds."""
     return conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+
+
+class Merges(Connection):
+    """The store's side of merging: what merges ask of this database, and the one
+    transaction a merge writes in (the SQL it runs is this module's)."""
+
+    def plan_ids(self) -> set[str]:
+        """The ids of this database's plans."""
+        return plan_ids(self.db)
+
+    def item_ids(self) -> frozenset[str]:
+        """The ids of this database's items."""
+        return item_ids(self.db)
+
+    def unit_ids(self) -> frozenset[str]:
+        """The ids of this database's units."""
+        return unit_ids(self.db)
+
+    def machine_names(self) -> dict[str, str | None]:
+        """Every known machine's name by its id."""
+        return machine_names(self.db)
+
+    @contextmanager
+    def merge_write(self) -> Iterator[sqlite3.Connection]:
+        """One committed write transaction for a merge, handing the connection to this
+        module's functions (the merge reads and writes through them only)."""
+        with self.write() as db:
+            yield db.conn
+
+    def conflict_rows(
+        self, include_resolved: bool = False, ids: Iterable[str] | None = None
+    ) -> list[dict]:
+        """Conflicts (see :func:`conflict_rows`)."""
+        return conflict_rows(self.db, include_resolved, ids)
+
+    def conflicts_starting(self, prefix: str) -> list[dict]:
+        """Conflicts whose id starts with ``prefix``."""
+        return conflicts_starting(self.db, prefix)
+
+    def quarantined_rows(self) -> list[dict]:
+        """The changes merges held back, newest first."""
+        return quarantined_rows(self.db)
+
+    def quarantined_count(self) -> int:
+        """How many changes merges held back."""
+        return quarantined_count(self.db)
+
+    def mark_conflict_resolved(self, conflict_id: str, by: str, resolution: str) -> None:
+        """Mark a conflict resolved now (by the store's clock), in its own transaction."""
+        with self.write() as db:
+            mark_resolved(
+                db, conflict_id, self.clock().isoformat(timespec="seconds"), by, resolution
+            )
