@@ -16,7 +16,8 @@ thin wrappers to keep in step, while each concept's SQL stays in its own module:
 - :mod:`.plans` — plan reads and the SQL they share; :mod:`.plan_import` — storing a plan;
 - :mod:`.edits` — status, notes, reviews and the change log; :mod:`.reports` — each
   responsible unit's own report and the item's roll-up (:mod:`tracker.domain.rollup`);
-- :mod:`.sessions`, :mod:`.settings`, :mod:`.units`;
+- :mod:`.search` — the search dialog's query; :mod:`.sessions`, :mod:`.settings`,
+  :mod:`.units`;
 - :mod:`.schema` (migrations), :mod:`.derive`, :mod:`.search_index`, :mod:`.snapshot`,
   :mod:`.outfile`, :mod:`.locations`.
 """
@@ -48,6 +49,7 @@ from tracker.store.records import (
     SessionRecord,
     UnitRecord,
 )
+from tracker.store.search import Search
 from tracker.store.sessions import Sessions
 from tracker.store.settings import DEFAULT_DUE_WINDOW, REVIEW_PERIODS, Settings
 from tracker.store.units import Units
@@ -82,7 +84,7 @@ __all__ = [
 ]
 
 
-class Store(Units, PlanReads, PlanImport, Edits, Sessions, Settings, Connection):
+class Store(Search, Units, PlanReads, PlanImport, Edits, Sessions, Settings, Connection):
     """The tracker database.
 
     Build one with :meth:`open`; tests pass a temporary path and a fixed clock.

@@ -25,7 +25,7 @@ from tracker.domain.units import (
 )
 from tracker.store.plans import ITEM_JOINS
 from tracker.store.reports import items_naming_collectives, recompute_rollups
-from tracker.store.search_index import index_item, index_notes
+from tracker.store.search_index import assign_rowids, index_item, index_notes
 
 
 def unit_id(name: str) -> str:
@@ -105,13 +105,19 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
     known_units: dict[str, str] = {}
     aliases = unit_aliases(db)
     has_issued = "issued" in db["plans"].columns_dict
+    # Schema 9 on, an item's search index row is numbered by items.search_rowid; the
+    # migrations that derive items before it write the older index.
+    numbered = "search_rowid" in db["items"].columns_dict
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
+        if numbered:
+            assign_rowids(db, chunk)
         rows = db.execute(
             "SELECT items.id, items.units_text, items.deadline_text, items.content, items.notes, "
             "key_tasks.title, categories.title, plans.year, "
-            + ("plans.issued " if has_issued else "NULL ")
+            + ("plans.issued, " if has_issued else "NULL, ")
+            + ("items.search_rowid " if numbered else "NULL ")
             + f"{ITEM_JOINS} WHERE items.id IN ({marks})",
             chunk,
         ).fetchall()
@@ -125,12 +131,13 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             category,
             year,
             issued,
+            rowid,
         ) in rows:
             when = _issued(issued)
             _derive_one(
                 db, item_id, units_text or "", deadline_text or "", year, when, known_units, aliases
             )
-            index_item(db, item_id, content, key_task, category, units_text, notes)
+            index_item(db, item_id, content, key_task, category, units_text, notes, rowid)
     if not reports:
         return
     for start in range(0, len(ids), 500):

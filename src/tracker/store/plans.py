@@ -119,7 +119,9 @@ def _text_sql(flt: ItemFilter, params: dict) -> str:
     if len(text) >= TRIGRAM and not flt.text_scan:
         # A quoted phrase: the trigram tokenizer then matches it as a substring.
         params["text_fts"] = '"' + text.replace('"', '""') + '"'
-        match = "items.id IN (SELECT item_id FROM items_fts WHERE items_fts MATCH :text_fts)"
+        match = (
+            "items.search_rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH :text_fts)"
+        )
     else:
         params["text"] = text
         match = (
