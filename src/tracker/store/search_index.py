@@ -98,6 +98,21 @@ def index_item(
     )
 
 
+def index_items(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    """(Re)write many items' index rows at once: ``rows`` of (search_rowid, content,
+    key task, category, units, notes), as :func:`index_item` with a rowid."""
+    if not rows:
+        return
+    rowids = [row[0] for row in rows]
+    for start in range(0, len(rowids), 500):
+        part = rowids[start : start + 500]
+        conn.execute(f"DELETE FROM items_fts WHERE rowid IN ({','.join('?' * len(part))})", part)
+    conn.executemany(
+        f"INSERT INTO items_fts (rowid, {FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        [(row[0], *(searchable(v) for v in row[1:])) for row in rows],
+    )
+
+
 # An item's indexed notes: the office's notes, then every unit's, one per line (empty
 # ones left out), through searchable() (SQLite's replace() cannot replace NUL).
 _ITEM_NOTES = (
