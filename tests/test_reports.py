@@ -319,15 +319,11 @@ def test_a_units_notes_are_searched(store: Store, item: str, seed_path: Path) ->
     store.save_notes(item, "办公室写的", "办公室")
     store.save_notes(item, "独一无二的进展", "张三", unit="区经信局")
     found = store.db.execute(
-        "SELECT items.id FROM items_fts JOIN items ON items.search_rowid = items_fts.rowid "
-        "WHERE items_fts MATCH ?",
-        ['"独一无二"'],
+        "SELECT item_id FROM items_fts WHERE items_fts MATCH ?", ['"独一无二"']
     ).fetchall()
     assert found == [(item,)]
     found = store.db.execute(
-        "SELECT items.id FROM items_fts JOIN items ON items.search_rowid = items_fts.rowid "
-        "WHERE items_fts MATCH ?",
-        ['"办公室写"'],
+        "SELECT item_id FROM items_fts WHERE items_fts MATCH ?", ['"办公室写"']
     ).fetchall()
     assert found == [(item,)]
     store.save_notes(item, "改了\x00含空字符的进展", "张三", unit="区经信局")

@@ -146,7 +146,7 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             if rowid is None:
                 index_item(db, item_id, content, key_task, category, units_text, notes)
             else:
-                indexed.append((rowid, content, key_task, category, units_text, notes))
+                indexed.append((rowid, item_id, content, key_task, category, units_text, notes))
         # One statement per kind of row for the whole chunk, not one per item.
         conn = db.conn
         conn.executemany("UPDATE items SET deadline_kind = ?, due_date = ? WHERE id = ?", deadlines)

@@ -398,8 +398,8 @@ def _compact_search_index(db: Database) -> None:
     The index's rowids were 60-bit hashes of the item ids; FTS5 stores each posting as
     the delta from the previous rowid, so small consecutive numbers take one or two
     bytes where hashes took eight, which halves the index. The index no longer keeps
-    a copy of each item's id (``search_rowid`` leads back to the item, through a unique
-    index) nor its per-column sizes (only ranking reads them). What is indexed, and so
+    its per-column sizes (only ranking reads them); search finds the items through
+    ``search_rowid`` (a unique index). What is indexed, and so
     what a search finds, is unchanged.
     """
     from tracker.store.search_index import CREATE_FTS, FTS_COLUMNS
@@ -407,7 +407,7 @@ def _compact_search_index(db: Database) -> None:
     db.execute("ALTER TABLE items ADD COLUMN search_rowid INTEGER")
     db.execute("UPDATE items SET search_rowid = rowid")
     db.execute("CREATE UNIQUE INDEX idx_items_search_rowid ON items (search_rowid)")
-    db.execute(f"CREATE TEMP TABLE search_copy AS SELECT item_id, {FTS_COLUMNS} FROM items_fts")
+    db.execute(f"CREATE TEMP TABLE search_copy AS SELECT {FTS_COLUMNS} FROM items_fts")
     db.execute("DROP TABLE items_fts")
     db.execute(CREATE_FTS)
     db.execute(

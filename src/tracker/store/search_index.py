@@ -18,18 +18,19 @@ class _Executes(Protocol):
     def execute(self, sql: str, parameters: list | tuple | dict = ..., /) -> sqlite3.Cursor: ...
 
 
-FTS_COLUMNS = "content, key_task, category, units, notes"
-"""The indexed columns of ``items_fts`` (schema 9 on; before it, ``item_id`` came first)."""
+FTS_COLUMNS = "item_id, content, key_task, category, units, notes"
+"""The columns of ``items_fts``: the item's id (not indexed), then the indexed text."""
 
 CREATE_FTS = (
-    f"CREATE VIRTUAL TABLE items_fts USING fts5({FTS_COLUMNS}, "
-    "tokenize = 'trigram', columnsize = 0)"
+    "CREATE VIRTUAL TABLE items_fts USING fts5(item_id UNINDEXED, content, key_task, "
+    "category, units, notes, tokenize = 'trigram', columnsize = 0)"
 )
 """The search index since schema 9: its rowid is the item's ``items.search_rowid``.
 
 Small rowids (1, 2, 3… rather than 60-bit hashes of the id) keep every posting list
 short, since FTS5 stores rowids as deltas; ``columnsize = 0`` drops the per-row size
-table (only ranking reads it, and search ranks by plan order).
+table (only ranking reads it, and search ranks by plan order). ``item_id`` stays for
+readers of the table (tools, tests); the store's search goes through ``search_rowid``.
 """
 
 
@@ -93,14 +94,14 @@ def index_item(
         return
     db.execute("DELETE FROM items_fts WHERE rowid = ?", [rowid])
     db.execute(
-        f"INSERT INTO items_fts (rowid, {FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-        [rowid, *values],
+        f"INSERT INTO items_fts (rowid, {FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [rowid, item_id, *values],
     )
 
 
 def index_items(conn: sqlite3.Connection, rows: list[tuple]) -> None:
-    """(Re)write many items' index rows at once: ``rows`` of (search_rowid, content,
-    key task, category, units, notes), as :func:`index_item` with a rowid."""
+    """(Re)write many items' index rows at once: ``rows`` of (search_rowid, item id,
+    content, key task, category, units, notes), as :func:`index_item` with a rowid."""
     if not rows:
         return
     rowids = [row[0] for row in rows]
@@ -108,8 +109,8 @@ def index_items(conn: sqlite3.Connection, rows: list[tuple]) -> None:
         part = rowids[start : start + 500]
         conn.execute(f"DELETE FROM items_fts WHERE rowid IN ({','.join('?' * len(part))})", part)
     conn.executemany(
-        f"INSERT INTO items_fts (rowid, {FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-        [(row[0], *(searchable(v) for v in row[1:])) for row in rows],
+        f"INSERT INTO items_fts (rowid, {FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(row[0], row[1], *(searchable(v) for v in row[2:])) for row in rows],
     )
 
 
