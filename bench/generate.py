@@ -557,13 +557,16 @@ def working_copy(size: int | str, folder: Path, log=None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
+    parser.add_argument(
+        "sizes", nargs="*", default=list(SIZES), help="item counts; 10000x5: with 5 units' reports"
+    )
     parser.add_argument("--out", type=Path, help="write the plan files here")
     parser.add_argument("--db", action="store_true", help="build the cached databases")
     args = parser.parse_args(argv)
-    for size in args.sizes:
+    for spec in args.sizes:
+        size: int | str = spec if "x" in str(spec) else int(spec)
         if args.out:
-            for path in write_plans(size, args.out):
+            for path in write_plans(parse_size(size)[0], args.out):
                 print(path)
         if args.db:
             print(build_db(size, log=lambda msg: print(msg, file=sys.stderr)))

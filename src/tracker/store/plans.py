@@ -131,8 +131,13 @@ def _text_sql(flt: ItemFilter, params: dict) -> str:
         )
     if flt.text_units:
         params["text_units"] = json.dumps(sorted(flt.text_units))
+        # ``+`` keeps SQLite from driving the query by these ids (all of a common unit's
+        # items, sorted before the limit applies) when the units answer for many items.
+        plus = "+" if flt.text_units_common else ""
+        if plus:
+            match = match.replace("items.search_rowid IN", "+items.search_rowid IN")
         match = (
-            f"({match} OR items.id IN (SELECT item_id FROM item_units WHERE unit_id IN "
+            f"({match} OR {plus}items.id IN (SELECT item_id FROM item_units WHERE unit_id IN "
             "(SELECT value FROM json_each(:text_units))))"
         )
     return match

@@ -10,6 +10,8 @@ time.
 
 from __future__ import annotations
 
+import json
+
 from tracker.store.plans import PlanReads
 from tracker.store.records import ItemFilter, ItemRecord
 
@@ -53,7 +55,12 @@ class Search(PlanReads):
         initials = initials_query(query)
         units = self.units_by_initials(initials) if initials else frozenset()
         narrowed = (flt or ItemFilter()).model_copy(
-            update={"text": query, "text_units": units, "text_scan": self._is_common(query)}
+            update={
+                "text": query,
+                "text_units": units,
+                "text_scan": self._is_common(query),
+                "text_units_common": self._units_common(units),
+            }
         )
         return self.filtered_items(plan_id, narrowed, limit=limit)
 
@@ -76,6 +83,17 @@ class Search(PlanReads):
 
             found |= {uid for uid, name in missing if matches_initials(str(name), initials)}
         return frozenset(found)
+
+    def _units_common(self, units: frozenset[str]) -> bool:
+        # As _is_common, for the items the units found by their initials answer for.
+        if not units:
+            return False
+        found = self.db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM item_units WHERE unit_id IN "
+            "(SELECT value FROM json_each(?)) LIMIT ?)",
+            [json.dumps(sorted(units)), COMMON],
+        ).fetchone()[0]
+        return found >= COMMON
 
     def _is_common(self, query: str) -> bool:
         # A rare phrase is fastest through the trigram index (few ids to check); a common
