@@ -14,6 +14,7 @@ thin wrappers to keep in step, while each concept's SQL stays in its own module:
 - :mod:`.files` — vetting a file before it is opened; :mod:`.errors` — the clerk's texts;
 - :mod:`.records` — the row models and :class:`ItemFilter`;
 - :mod:`.plans` — plan reads and the SQL they share; :mod:`.plan_import` — storing a plan;
+  :mod:`.revisions` — storing a revised plan and carrying the clerks' work over;
 - :mod:`.edits` — status, notes, reviews and the change log; :mod:`.reports` — each
   responsible unit's own report and the item's roll-up (:mod:`tracker.domain.rollup`);
 - :mod:`.search` — the search dialog's query; :mod:`.sessions`, :mod:`.settings`,
@@ -49,6 +50,7 @@ from tracker.store.records import (
     SessionRecord,
     UnitRecord,
 )
+from tracker.store.revisions import Revisions, RevisionWritten
 from tracker.store.search import Search
 from tracker.store.sessions import Sessions
 from tracker.store.settings import DEFAULT_DUE_WINDOW, REVIEW_PERIODS, Settings
@@ -73,6 +75,7 @@ __all__ = [
     "NotResponsible",
     "PlanRecord",
     "Progress",
+    "RevisionWritten",
     "SessionRecord",
     "Store",
     "StoreBusy",
@@ -84,7 +87,7 @@ __all__ = [
 ]
 
 
-class Store(Search, Units, PlanReads, PlanImport, Edits, Sessions, Settings, Connection):
+class Store(Search, Units, PlanReads, Revisions, PlanImport, Edits, Sessions, Settings, Connection):
     """The tracker database.
 
     Build one with :meth:`open`; tests pass a temporary path and a fixed clock.

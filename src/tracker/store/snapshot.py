@@ -16,11 +16,12 @@ import os
 import sqlite3
 from pathlib import Path
 
+from tracker.errors import BadFile
 from tracker.store import outfile
 from tracker.store.files import QUICK_CHECK_MAX_BYTES
 
 
-class SnapshotError(Exception):
+class SnapshotError(BadFile):
     """The snapshot could not be written; the message is for the clerk."""
 
 
