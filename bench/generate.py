@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bump when the generated text changes, so cached databases are rebuilt."""
 SEED = 20230815
 """The random seed of every data set."""
@@ -44,6 +44,11 @@ SIZES = (47, 1_000, 10_000, 100_000)
 """The sizes the benchmark runs at."""
 IMPORT_SIZE = 10_000
 """The size of the single plan file the import benchmark reads."""
+NOTE_CHARS = 200
+"""Every item of a built database has the office's notes of about this many characters."""
+UNIT_REPORTS = 5
+"""Data sets named ``<N>x5`` (e.g. ``10000x5``) give each item this many units' reports
+(a status and ~``NOTE_CHARS`` characters of notes each) besides the office's notes."""
 
 MAIN_TITLE = "{year}年全区政务公开工作要点分工表"
 OTHER_PLANS = (
@@ -431,7 +436,66 @@ def _source_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def build_db(size: int, log=None) -> Path:
+def parse_size(spec: str | int) -> tuple[int, int]:
+    """A data set's item count and units' reports per item: ``10000`` → (10000, 0),
+    ``10000x5`` → (10000, 5)."""
+    text = str(spec).replace("_", "").replace(",", "")
+    items, _, units = text.partition("x")
+    return int(items), int(units or 0)
+
+
+def note_text(rng: random.Random, chars: int = NOTE_CHARS) -> str:
+    """A progress note of about ``chars`` characters, in the clerks' words."""
+    parts = ["已按要求推进"]
+    while sum(map(len, parts)) < chars:
+        parts.append(rng.choice(CLAUSES))
+    return ("，".join(parts))[:chars] + "。"
+
+
+def add_notes(store, size: int, units: int, log=None) -> None:
+    """Give every item the office's notes and, if ``units``, that many units' reports.
+
+    Written through the store's own search-index writer, in one transaction.
+    """
+    from tracker.store.search_index import index_notes
+
+    rng = random.Random(SEED + size)
+    started = time.perf_counter()
+    with store.write() as db:
+        item_ids = [row[0] for row in db.execute("SELECT id FROM items ORDER BY rowid")]
+        db.conn.executemany(
+            "UPDATE items SET notes = ? WHERE id = ?",
+            [(note_text(rng), item_id) for item_id in item_ids],
+        )
+        if units:
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO reports (item_id, unit_id, status, notes, updated_at, "
+                "updated_by) VALUES (?, ?, ?, ?, '2025-06-01T09:00:00', 'bench')",
+                [
+                    (item_id, unit_id, rng.choice(("in_progress", "done")), note_text(rng))
+                    for item_id in item_ids
+                    for unit_id in _some_units(store, item_id, units)
+                ],
+            )
+        for item_id in item_ids:
+            index_notes(db, item_id)
+        if units:
+            from tracker.store.reports import recompute_rollups
+
+            recompute_rollups(db, item_ids)
+    if log:
+        log(
+            f"notes for {size:,} items ({units} units' reports each) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+
+
+def _some_units(store, item_id: str, count: int) -> list[str]:
+    # The first ``count`` of the concrete units responsible for the item.
+    return [unit.unit_id for unit in store.responsible_units(item_id)[:count]]
+
+
+def build_db(size: int | str, log=None) -> Path:
     """The pristine database of a data set (built once, then reused from the cache).
 
     The database is built by importing the plan files with ``Store.import_plan``, as
@@ -442,6 +506,7 @@ def build_db(size: int, log=None) -> Path:
     target = folder / f"tracker-{size}.db"
     if target.exists():
         return target
+    size, units = parse_size(size)
     from tracker.importers.parser import read_plan_file
     from tracker.store import Store
 
@@ -457,6 +522,7 @@ def build_db(size: int, log=None) -> Path:
         store.db.execute("PRAGMA synchronous = OFF")
         for path in plans:
             store.import_plan(read_plan_file(path))
+        add_notes(store, size, units, log)
     finally:
         store.close()
     # Fold the WAL into the main file so a copy is one file.
@@ -471,7 +537,7 @@ def build_db(size: int, log=None) -> Path:
     return target
 
 
-def working_copy(size: int, folder: Path, log=None) -> Path:
+def working_copy(size: int | str, folder: Path, log=None) -> Path:
     """A fresh, writable copy of the data set's database in ``folder``."""
     source = build_db(size, log)
     target = folder / f"tracker-{size}.db"
@@ -483,13 +549,16 @@ def working_copy(size: int, folder: Path, log=None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
+    parser.add_argument(
+        "sizes", nargs="*", default=list(SIZES), help="item counts; 10000x5: with 5 units' reports"
+    )
     parser.add_argument("--out", type=Path, help="write the plan files here")
     parser.add_argument("--db", action="store_true", help="build the cached databases")
     args = parser.parse_args(argv)
-    for size in args.sizes:
+    for spec in args.sizes:
+        size: int | str = spec if "x" in str(spec) else int(spec)
         if args.out:
-            for path in write_plans(size, args.out):
+            for path in write_plans(parse_size(size)[0], args.out):
                 print(path)
         if args.db:
             print(build_db(size, log=lambda msg: print(msg, file=sys.stderr)))

@@ -66,9 +66,8 @@ def test_cli_modules_do_not_import_the_cli_group() -> None:
 
 # ---------------------------------------------------------------------- the store owns its SQL
 STORE_CONNECTION_KNOWN: dict[str, int] = {
-    # To be emptied (issue #10): merge's SQL moves into store concept modules, search's
-    # into the store's search index. Lower a count as uses go; never raise one.
-    "services/search.py": 2,
+    # Empty since issue #10: merge's SQL is in store/merging.py, search's in store/search.py.
+    # Should a use come back, list it here with its count; lower a count as uses go.
 }
 """Modules outside the store that still use the store's connection, and how often."""
 _DB_USES = frozenset({"execute", "executemany", "executescript", "query", "conn", "table"})

@@ -17,7 +17,8 @@ thin wrappers to keep in step, while each concept's SQL stays in its own module:
   :mod:`.revisions` — storing a revised plan and carrying the clerks' work over;
 - :mod:`.edits` — status, notes, reviews and the change log; :mod:`.reports` — each
   responsible unit's own report and the item's roll-up (:mod:`tracker.domain.rollup`);
-- :mod:`.sessions`, :mod:`.settings`, :mod:`.units`;
+- :mod:`.search` — the search dialog's query; :mod:`.sessions`, :mod:`.settings`,
+  :mod:`.units`;
 - :mod:`.schema` (migrations), :mod:`.derive`, :mod:`.search_index`, :mod:`.snapshot`,
   :mod:`.outfile`, :mod:`.locations`.
 """
@@ -51,6 +52,7 @@ from tracker.store.records import (
     UnitRecord,
 )
 from tracker.store.revisions import Revisions, RevisionWritten
+from tracker.store.search import Search
 from tracker.store.sessions import Sessions
 from tracker.store.settings import DEFAULT_DUE_WINDOW, REVIEW_PERIODS, Settings
 from tracker.store.units import Units
@@ -86,7 +88,18 @@ __all__ = [
 ]
 
 
-class Store(Units, PlanReads, Revisions, PlanImport, Edits, Merges, Sessions, Settings, Connection):
+class Store(
+    Search,
+    Units,
+    PlanReads,
+    Revisions,
+    PlanImport,
+    Edits,
+    Merges,
+    Sessions,
+    Settings,
+    Connection,
+):
     """The tracker database.
 
     Build one with :meth:`open`; tests pass a temporary path and a fixed clock.

@@ -25,7 +25,7 @@ from tracker.domain.units import (
 )
 from tracker.store.plans import ITEM_JOINS
 from tracker.store.reports import items_naming_collectives, recompute_rollups
-from tracker.store.search_index import index_item, index_notes
+from tracker.store.search_index import assign_rowids, index_item, index_items, index_notes
 
 
 def unit_id(name: str) -> str:
@@ -105,16 +105,25 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
     known_units: dict[str, str] = {}
     aliases = unit_aliases(db)
     has_issued = "issued" in db["plans"].columns_dict
+    # Schema 9 on, an item's search index row is numbered by items.search_rowid; the
+    # migrations that derive items before it write the older index.
+    numbered = "search_rowid" in db["items"].columns_dict
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
+        if numbered:
+            assign_rowids(db, chunk)
         rows = db.execute(
             "SELECT items.id, items.units_text, items.deadline_text, items.content, items.notes, "
             "key_tasks.title, categories.title, plans.year, "
-            + ("plans.issued " if has_issued else "NULL ")
+            + ("plans.issued, " if has_issued else "NULL, ")
+            + ("items.search_rowid " if numbered else "NULL ")
             + f"{ITEM_JOINS} WHERE items.id IN ({marks})",
             chunk,
         ).fetchall()
+        deadlines: list[tuple] = []
+        mentions: list[tuple] = []
+        indexed: list[tuple] = []
         for (
             item_id,
             units_text,
@@ -125,12 +134,29 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             category,
             year,
             issued,
+            rowid,
         ) in rows:
             when = _issued(issued)
-            _derive_one(
-                db, item_id, units_text or "", deadline_text or "", year, when, known_units, aliases
-            )
-            index_item(db, item_id, content, key_task, category, units_text, notes)
+            deadlines.append(_deadline_row(item_id, deadline_text or "", year, when))
+            for mention in _parsed_units(units_text or "", aliases):
+                uid = known_units.get(mention.name)
+                if uid is None:
+                    uid = known_units[mention.name] = ensure_unit(db, mention.name, mention.kind)
+                mentions.append((item_id, uid, mention.role.value, mention.position))
+            if rowid is None:
+                index_item(db, item_id, content, key_task, category, units_text, notes)
+            else:
+                indexed.append((rowid, item_id, content, key_task, category, units_text, notes))
+        # One statement per kind of row for the whole chunk, not one per item.
+        conn = db.conn
+        conn.executemany("UPDATE items SET deadline_kind = ?, due_date = ? WHERE id = ?", deadlines)
+        conn.execute(f"DELETE FROM item_units WHERE item_id IN ({marks})", chunk)
+        conn.executemany(
+            "INSERT OR IGNORE INTO item_units (item_id, unit_id, role, position) "
+            "VALUES (?, ?, ?, ?)",
+            mentions,
+        )
+        index_items(conn, indexed)
     if not reports:
         return
     for start in range(0, len(ids), 500):
@@ -153,35 +179,15 @@ def _issued(text: str | None) -> date | None:
         return None
 
 
-def _derive_one(
-    db: Database,
-    item_id: str,
-    units_text: str,
-    deadline_text: str,
-    year: int,
-    issued: date | None,
-    known_units: dict[str, str],
-    aliases: tuple[tuple[str, str], ...] = (),
-):
+def _deadline_row(
+    item_id: str, deadline_text: str, year: int, issued: date | None
+) -> tuple[str, str | None, str]:
+    # The parameters of the item's deadline update: kind, due date, id.
     deadline = _parsed_deadline(deadline_text, year, issued)
-    db.execute(
-        "UPDATE items SET deadline_kind = ?, due_date = ? WHERE id = ?",
-        [
-            deadline.kind.value,
-            deadline.due_date.isoformat()
-            if deadline.due_date
-            and (deadline.kind in DATED_KINDS or deadline.kind is DeadlineKind.RECURRING)
-            else None,
-            item_id,
-        ],
+    due = (
+        deadline.due_date.isoformat()
+        if deadline.due_date
+        and (deadline.kind in DATED_KINDS or deadline.kind is DeadlineKind.RECURRING)
+        else None
     )
-    db.execute("DELETE FROM item_units WHERE item_id = ?", [item_id])
-    for mention in _parsed_units(units_text, aliases):
-        uid = known_units.get(mention.name)
-        if uid is None:
-            uid = known_units[mention.name] = ensure_unit(db, mention.name, mention.kind)
-        db.execute(
-            "INSERT OR IGNORE INTO item_units (item_id, unit_id, role, position) "
-            "VALUES (?, ?, ?, ?)",
-            [item_id, uid, mention.role.value, mention.position],
-        )
+    return deadline.kind.value, due, item_id

@@ -120,7 +120,9 @@ def _text_sql(flt: ItemFilter, params: dict) -> str:
     if len(text) >= TRIGRAM and not flt.text_scan:
         # A quoted phrase: the trigram tokenizer then matches it as a substring.
         params["text_fts"] = '"' + text.replace('"', '""') + '"'
-        match = "items.id IN (SELECT item_id FROM items_fts WHERE items_fts MATCH :text_fts)"
+        match = (
+            "items.search_rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH :text_fts)"
+        )
     else:
         params["text"] = text
         match = (
@@ -130,8 +132,13 @@ def _text_sql(flt: ItemFilter, params: dict) -> str:
         )
     if flt.text_units:
         params["text_units"] = json.dumps(sorted(flt.text_units))
+        # ``+`` keeps SQLite from driving the query by these ids (all of a common unit's
+        # items, sorted before the limit applies) when the units answer for many items.
+        plus = "+" if flt.text_units_common else ""
+        if plus:
+            match = match.replace("items.search_rowid IN", "+items.search_rowid IN")
         match = (
-            f"({match} OR items.id IN (SELECT item_id FROM item_units WHERE unit_id IN "
+            f"({match} OR {plus}items.id IN (SELECT item_id FROM item_units WHERE unit_id IN "
             "(SELECT value FROM json_each(:text_units))))"
         )
     return match

@@ -167,6 +167,9 @@ class ItemFilter(_Row):
     text_scan: bool = False
     """Match the text by scanning in plan order instead of the trigram index: faster
     when it is common (the scan stops at the first rows asked for)."""
+    text_units_common: bool = False
+    """The ``text_units`` answer for many items: walk the plan in order checking each
+    item (stopping at the rows asked for) rather than fetch and sort all of theirs."""
     as_unit: bool = False
     """Read as the unit (``unit_id``, a concrete unit): an item's status, notes and last
     review are that unit's own report, and statuses are filtered and counted by it.

@@ -15,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.domain.models import STATUS_LABELS, Status
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """The schema this version of tracker writes. A file with a higher number is refused."""
 
 TABLES = (
@@ -389,3 +389,33 @@ def _unit_reports(db: Database) -> None:
     )
     recompute_rollups(db, [row[0] for row in db.execute("SELECT id FROM items")])
     db.execute("PRAGMA user_version = 8")
+
+
+@migrations(name="0009_compact_search_index")
+def _compact_search_index(db: Database) -> None:
+    """A smaller search index: items numbered 1, 2, 3… for it (``items.search_rowid``).
+
+    The index's rowids were 60-bit hashes of the item ids; FTS5 stores each posting as
+    the delta from the previous rowid, so small consecutive numbers take one or two
+    bytes where hashes took eight, which halves the index. The index no longer keeps
+    its per-column sizes (only ranking reads them); search finds the items through
+    ``search_rowid`` (a unique index). What is indexed, and so
+    what a search finds, is unchanged.
+    """
+    from tracker.store.search_index import CREATE_FTS, FTS_COLUMNS
+
+    db.execute("ALTER TABLE items ADD COLUMN search_rowid INTEGER")
+    db.execute("UPDATE items SET search_rowid = rowid")
+    db.execute("CREATE UNIQUE INDEX idx_items_search_rowid ON items (search_rowid)")
+    db.execute(f"CREATE TEMP TABLE search_copy AS SELECT {FTS_COLUMNS} FROM items_fts")
+    db.execute("DROP TABLE items_fts")
+    db.execute(CREATE_FTS)
+    db.execute(
+        f"INSERT INTO items_fts (rowid, {FTS_COLUMNS}) SELECT items.search_rowid, "
+        + ", ".join(f"search_copy.{c}" for c in FTS_COLUMNS.split(", "))
+        + " FROM temp.search_copy AS search_copy JOIN items ON items.id = search_copy.item_id "
+        "ORDER BY items.search_rowid"
+    )
+    db.execute("DROP TABLE temp.search_copy")
+    db.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
+    db.execute("PRAGMA user_version = 9")
