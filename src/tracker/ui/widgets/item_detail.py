@@ -153,17 +153,17 @@ class ItemDetail(Vertical):
             yield Static(id="item-content")
         yield Static(id="item-units")
         yield Static(id="item-deadline")
-        yield Select(
-            [(status_badge(s), s.value) for s in Status],
-            allow_blank=False,
-            id="status",
-        )
         yield Static(id="item-verdict")
         table: DataTable[Text] = DataTable(
             id="unit-reports", cursor_type="row", zebra_stripes=False, show_cursor=True
         )
         table.display = False
         yield table
+        yield Select(
+            [(status_badge(s), s.value) for s in Status],
+            allow_blank=False,
+            id="status",
+        )
         yield NotesArea(id="notes", soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
         yield Static(id="item-updated")
 
@@ -239,6 +239,7 @@ class ItemDetail(Vertical):
         select.border_title = f"{OFFICE_LABEL}认定" if self.office else "状态"
         verdict.display = self.office
         table.display = self.office and bool(self.reports)
+        self.set_class(bool(table.display), "-office")
         if not self.office:
             return
         verdict.update(verdict_text(item))
