@@ -165,9 +165,11 @@ async def test_nodes_show_units_done_and_responsible(store: Store) -> None:
         assert plan.progress.units_done == 1
         assert f"单位1/{plan.progress.units_total}" in str(tree.root.label)
         await pilot.press("up")  # the plan: its summary
-        await wait_until(pilot, lambda: "单位完成" in str(app.screen.query_one(NodeSummary).render()))
+        await wait_until(
+            pilot, lambda: "单位完成" in str(app.screen.query_one(NodeSummary).render())
+        )
         summary = str(app.screen.query_one(NodeSummary).render())
-        assert f"1/{plan.progress.units_total}" in summary
+        assert f"1/{plan.progress.units_total}" in summary()
 
 
 @pytest.mark.slow

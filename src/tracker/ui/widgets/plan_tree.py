@@ -71,21 +71,20 @@ def key_task_label(key_task: KeyTaskRecord) -> Text:
 
 
 def item_label(item: ItemRecord, units: bool = True) -> Text:
-    """An item's status badge, its units done/responsible (``units``: as the office
-    reads it), a unit on hold, due warning, lead mark and the start of its content."""
+    """An item's status badge, due warning, lead mark, the start of its content and
+    (``units``: as the office reads it) its units done/responsible and a unit on hold."""
     parts: list[Text | str] = [status_badge(item.status)]
-    if units and item.units_total:
-        done = item.units_done == item.units_total
-        parts.append(
-            painted(f" {item.units_done}/{item.units_total}", Tone.SUCCESS if done else "dim")
-        )
-    if units and item.units_on_hold:
-        parts.append(painted("⚠", f"bold {Tone.WARNING}"))
     if item.warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON):
         parts.append(painted(f"!{item.warning.label}", f"bold {warning_style(item.warning)}"))
     if item.unit_role == "lead":
         parts.append(painted("★", f"bold {Tone.MARK}"))
     parts += [" ", one_line(item.content, ITEM_LABEL_WIDTH)]
+    # After the content, so that the status and the content read together as before.
+    if units and item.units_total:
+        tone = Tone.SUCCESS if item.units_done == item.units_total else "dim"
+        parts.append(painted(f" {item.units_done}/{item.units_total}", tone))
+    if units and item.units_on_hold:
+        parts.append(painted(" ⚠暂缓", f"bold {Tone.WARNING}"))
     return Text.assemble(*parts)
 
 
