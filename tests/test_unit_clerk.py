@@ -123,8 +123,8 @@ async def test_the_office_sees_its_verdict_and_every_units_report(store: Store) 
         await wait_until(pilot, lambda: detail(pilot).item is not None)
         assert detail(pilot).item.id == item.id
         verdict = text_of(pilot, "#item-verdict")
-        assert "区办未认定" in verdict and "单位完成 1/3" in verdict
-        assert "1 个单位暂缓/受阻" in verdict
+        assert "区办未认定" in verdict and "单位完成 1/3 填报 2/3" in verdict
+        assert "⚠暂缓 1" in verdict
         assert app.screen.query_one("#status", Select).value == Status.NOT_STARTED.value
         table = app.screen.query_one("#unit-reports", DataTable)
         assert table.display and table.row_count == 3
@@ -169,7 +169,7 @@ async def test_nodes_show_units_done_and_responsible(store: Store) -> None:
             pilot, lambda: "单位完成" in str(app.screen.query_one(NodeSummary).render())
         )
         summary = str(app.screen.query_one(NodeSummary).render())
-        assert f"1/{plan.progress.units_total}" in summary()
+        assert f"1/{plan.progress.units_total}" in summary
 
 
 @pytest.mark.slow

@@ -42,7 +42,6 @@ def _field(name: str, value: str | None) -> Text:
 OFFICE_LABEL = "区办"
 """How the office (no unit set) is called beside its verdict."""
 ROLE_LABELS = {Role.LEAD: "牵头", Role.COOPERATING: "配合"}
-NOTES_REFUSED = "（本单位不是这项任务的责任单位，不能填写进展情况）"
 
 
 class ItemDetail(Vertical):
@@ -154,17 +153,17 @@ class ItemDetail(Vertical):
         yield Static(id="item-units")
         yield Static(id="item-deadline")
         yield Static(id="item-verdict")
-        table: DataTable[Text] = DataTable(
-            id="unit-reports", cursor_type="row", zebra_stripes=False, show_cursor=True
-        )
-        table.display = False
-        yield table
         yield Select(
             [(status_badge(s), s.value) for s in Status],
             allow_blank=False,
             id="status",
         )
         yield NotesArea(id="notes", soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
+        table: DataTable[Text] = DataTable(
+            id="unit-reports", cursor_type="row", zebra_stripes=False, show_cursor=True
+        )
+        table.display = False
+        yield table
         yield Static(id="item-updated")
 
     def on_mount(self) -> None:
@@ -213,7 +212,6 @@ class ItemDetail(Vertical):
             notes_area.set_class(refused, "-refused")
         if not getattr(self.app, "read_only", False):
             notes_area.read_only = refused
-        notes_area.border_subtitle = NOTES_REFUSED if refused else ""
         # Setting the controls from code must not read as the clerk's choice: a
         # Changed handled later would apply to whichever item is shown by then.
         with self.prevent(Select.Changed, TextArea.Changed):
@@ -239,6 +237,8 @@ class ItemDetail(Vertical):
         select.border_title = f"{OFFICE_LABEL}认定" if self.office else "状态"
         verdict.display = self.office
         table.display = self.office and bool(self.reports)
+        # At 80×24 the rows go without their header, to leave the notes five lines.
+        table.show_header = not self.screen.has_class("-short")
         self.set_class(bool(table.display), "-office")
         if not self.office:
             return
@@ -320,10 +320,10 @@ def verdict_text(item: ItemRecord) -> Text:
     if item.units_total:
         text.append(
             f"　单位完成 {item.units_done}/{item.units_total}"
-            f"　已填报 {item.units_reported}/{item.units_total}",
+            f" 填报 {item.units_reported}/{item.units_total}",
         )
     if item.units_on_hold:
-        text.append(f"　⚠ {item.units_on_hold} 个单位暂缓/受阻", style=f"bold {Tone.WARNING}")
+        text.append(f"　⚠暂缓 {item.units_on_hold}", style=f"bold {Tone.WARNING}")
     return text
 
 
