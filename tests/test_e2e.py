@@ -114,8 +114,9 @@ class Terminal:
             raise AssertionError(f"tmux {' '.join(args)} failed: {result.stderr.strip()}")
         return result.stdout
 
-    def start(self, width: int, height: int) -> int:
-        """Start ``tracker`` on the test database; returns its pid (the pane's own)."""
+    def start(self, width: int, height: int, *args: str) -> int:
+        """Start ``tracker`` on the test database (with ``args``: more options); returns
+        its pid (the pane's own)."""
         # exec, so the pane's process IS tracker: its pid takes signals and tmux
         # reports its exit status (the pane stays, dead, thanks to remain-on-exit).
         command = shlex.join(
@@ -129,6 +130,7 @@ class Terminal:
                 str(self.db),
                 "--user",
                 CLERK,
+                *args,
             ]
         )
         if not self._server_up():

@@ -291,3 +291,93 @@ def test_import_ledger_goes_through_the_service(
     assert calls == [("notes", "已公开重大项目信息 5 条。")]
     assert len(result.written) == 1
     assert store.item(first(store).id).updated_by == "区发改局"
+
+
+# ---------------------------------------------------------------------- a unit's reports
+def outline(store: Store, number: str) -> ItemRecord:
+    """1.1.1: 区发改局 (lead), 区经信局, 区自然资源局 and 各乡镇街委 (no members)."""
+    return store.item_by_outline(store.plans()[0].id, number)
+
+
+def unit_editing(store: Store, mono: FakeMonotonic, name: str) -> Editing:
+    editing = Editing(store, USER, drafts=NoteDrafts(mono))
+    editing.unit = store.unit(name).id
+    return editing
+
+
+def test_a_unit_sets_its_own_status_and_notes(store: Store, mono) -> None:
+    item = outline(store, "1.1.1")
+    editing = unit_editing(store, mono, "区发改局")
+    shown = editing.item(item.id)
+    assert shown.status is Status.NOT_STARTED and shown.updated_at is None
+    outcome = editing.set_status(item.id, Status.DONE, seen=editing.own_status(shown))
+    assert outcome.written and outcome.change.unit_id == editing.unit
+    editing.edit_notes(item.id, "区发改局：已完成")
+    assert editing.drafts.pending() == {f"{item.id}:{editing.unit}": "区发改局：已完成"}
+    editing.save_drafts()
+    mine = store.report(item.id, "区发改局")
+    assert (mine.status, mine.notes, mine.updated_by) == (Status.DONE, "区发改局：已完成", USER)
+    # The office's verdict and notes and another unit's report are untouched.
+    after = store.item(item.id)
+    assert (after.office_status, after.notes) == (None, "")
+    assert after.status is Status.IN_PROGRESS and after.units_done == 1
+    assert store.report(item.id, "区经信局").reported is False
+    # Read back as the unit: its own, with its own last update.
+    again = editing.item(item.id)
+    assert (again.status, again.notes, again.updated_by) == (Status.DONE, "区发改局：已完成", USER)
+    # Undo takes back the unit's change, in its report.
+    editing.undo()
+    assert store.report(item.id, "区发改局").notes == ""
+
+
+def test_a_unit_not_responsible_is_refused(store: Store, db_path: Path, mono) -> None:
+    item = outline(store, "1.2.1")  # 区教育局、区应急管理局, 各乡镇街委
+    editing = unit_editing(store, mono, "区发改局")
+    before = stored_changes(db_path)
+    outcome = editing.set_status(item.id, Status.DONE)
+    assert outcome.refused and not outcome.written
+    assert "不是 1.2.1 的责任单位" in outcome.notices[0].text
+    assert editing.refusal(item.id) == outcome.notices[0].text
+    typed = editing.edit_notes(item.id, "不该写入")
+    assert typed.refused and not editing.drafts
+    assert editing.cycle_status(item.id).refused
+    assert stored_changes(db_path) == before
+    assert store.item(item.id).status is Status.NOT_STARTED
+
+
+def stored_changes(db_path: Path) -> int:
+    with closing(sqlite3.connect(db_path)) as conn:
+        return conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+
+
+def test_the_office_sees_no_change_underneath_from_units(store: Store, mono) -> None:
+    # Once a unit has reported, the roll-up differs from the office's verdict: the
+    # office's "seen" status is its verdict, so its edit is not refused.
+    item = outline(store, "1.1.1")
+    unit = unit_editing(store, mono, "区发改局")
+    unit.set_status(item.id, Status.IN_PROGRESS)
+    office = Editing(store, USER, drafts=NoteDrafts(mono))
+    shown = office.item(item.id)
+    assert shown.status is Status.IN_PROGRESS  # the roll-up
+    assert office.own_status(shown) is Status.NOT_STARTED  # no verdict yet
+    outcome = office.set_status(item.id, Status.DONE, seen=office.own_status(shown))
+    assert outcome.written and outcome.error is None
+    assert store.item(item.id).office_status is Status.DONE
+    # Cycling goes on from the verdict, not from the roll-up.
+    office.cycle_status(item.id, seen=Status.DONE)
+    assert store.item(item.id).office_status is Status.ONGOING
+    assert store.report(item.id, "区发改局").status is Status.IN_PROGRESS
+
+
+def test_drafts_of_the_office_and_a_unit_are_kept_apart(store: Store, mono) -> None:
+    item = outline(store, "1.1.1")
+    editing = Editing(store, USER, drafts=NoteDrafts(mono))
+    editing.item(item.id)
+    editing.edit_notes(item.id, "区办的意见")
+    editing.unit = store.unit("区经信局").id
+    editing.item(item.id)
+    editing.edit_notes(item.id, "区经信局的进展")
+    assert len(editing.drafts.pending()) == 2
+    assert editing.flush() == []
+    assert store.item(item.id).notes == "区办的意见"
+    assert store.report(item.id, "区经信局").notes == "区经信局的进展"

@@ -7,6 +7,12 @@ clerk's changes are recorded for undo, notes are saved by the drafts' autosave p
 (:class:`~tracker.services.drafts.NoteDrafts`, with its injected clock) and a read-only
 database refuses every edit.
 
+Every edit is for one reporter: a unit (the clerk's unit, :attr:`Editing.unit`: its own
+report on the item, as :mod:`tracker.store.reports` keeps it) or the office (no unit:
+the office's verdict, notes and review). Drafts are kept per (item, reporter), and the
+status a clerk "saw" is the reporter's own (for the office its verdict, never the
+roll-up), so a change underneath is told only when one happened.
+
 Each edit answers with an :class:`Outcome`: the rows that changed (and their new
 records), the notices to show and the state of the save line. The service also hands
 every outcome to its listeners (:meth:`Editing.listen`), so the window that repaints is
@@ -27,6 +33,7 @@ from tracker.domain.models import Status
 from tracker.services.drafts import NoteDrafts
 from tracker.services.undo import UndoStack
 from tracker.store import ChangedUnderneath, ChangeRecord, ItemFilter, ItemRecord, Store, StoreError
+from tracker.store.errors import NotResponsible
 
 Severity = Literal["information", "warning", "error"]
 SaveState = Literal["typing", "saved", "failed"]
@@ -88,6 +95,30 @@ class Refused(StoreError, errors.Refused):
 
 Listener = Callable[[Outcome], None]
 
+DRAFT_KEY_SEPARATOR = ":"
+"""Between the item and the unit in a unit's draft key (ids are hex: never in them)."""
+
+
+def draft_key(item_id: str, unit: str | None) -> str:
+    """The key a draft is kept under: the item's id for the office's notes, the item's
+    and the unit's ids for a unit's."""
+    return item_id if unit is None else f"{item_id}{DRAFT_KEY_SEPARATOR}{unit}"
+
+
+def draft_target(key: str) -> tuple[str, str | None]:
+    """The item and the unit (None: the office) a draft key stands for."""
+    item_id, _, unit = key.partition(DRAFT_KEY_SEPARATOR)
+    return item_id, unit or None
+
+
+def own_status(record: ItemRecord, unit: str | None) -> Status:
+    """The status the reporter sets and sees in the status control: a unit's own (the
+    record read as that unit), or the office's verdict (未启动 when it recorded none) —
+    never the roll-up, which another's report may have moved."""
+    if unit is not None:
+        return record.status
+    return record.office_status or Status.NOT_STARTED
+
 
 class Editing:
     """Edits to one database by one clerk, with this session's undo history and drafts.
@@ -120,6 +151,11 @@ class Editing:
         """What this window last read of each item's notes: typing starts from it, and a
         save finding something else there knows another window saved meanwhile."""
         self._listeners: list[Listener] = []
+        self.unit: str | None = None
+        """The unit (its id) whose reports this clerk edits; None: the office's verdict,
+        notes and review. The app keeps it in step with its "my unit"."""
+        self._refusals: dict[tuple[str, str], str | None] = {}
+        """Per (item, unit): why the unit may not report on it (None: it may)."""
 
     # ------------------------------------------------------------------ listeners
     def listen(self, listener: Listener) -> Callable[[], None]:
@@ -150,18 +186,72 @@ class Editing:
         )
 
     # ------------------------------------------------------------------ reading
+    def own_filter(self, flt: ItemFilter | None = None) -> ItemFilter | None:
+        """The filter to read one item with as this clerk sees it: for a unit, as that
+        unit (its own status, notes and review); for the office, ``flt`` as given."""
+        if self.unit is None or self.reads_own(flt):
+            return flt
+        return ItemFilter(unit_id=self.unit, as_unit=True)
+
+    def reads_own(self, flt: ItemFilter | None) -> bool:
+        """Whether records read under ``flt`` show this clerk's own fields."""
+        if self.unit is None:
+            return flt is None or not flt.as_unit
+        return flt is not None and flt.as_unit and flt.unit_id == self.unit
+
     def item(self, item_id: str, flt: ItemFilter | None = None) -> ItemRecord:
-        """An item as the clerk is to see it: stored, with any unsaved notes typed for it.
+        """An item as the clerk is to see it: stored (a unit's clerk: its own report,
+        with when and by whom it was last updated), with any unsaved notes typed for it.
 
         The stored notes are remembered as the base the next typing starts from.
         """
-        stored = self.store.item(item_id, flt)
-        self._seen_notes[item_id] = stored.notes
+        stored = self.store.item(item_id, self.own_filter(flt))
+        if self.unit is not None:
+            stored = self._with_report(stored)
+        self._seen_notes[draft_key(item_id, self.unit)] = stored.notes
         return self.shown(stored)
 
+    def _with_report(self, record: ItemRecord) -> ItemRecord:
+        """A record read as the clerk's unit, with its report's last update (not the
+        office's); notes that the unit may not report on are marked refused."""
+        unit = self.unit
+        assert unit is not None
+        try:
+            report = self.store.report(record.id, unit)
+        except NotResponsible as refusal:
+            self._refusals[(record.id, unit)] = str(refusal)
+            return record.model_copy(update={"updated_at": None, "updated_by": None})
+        self._refusals[(record.id, unit)] = None
+        return record.model_copy(
+            update={"updated_at": report.updated_at, "updated_by": report.updated_by}
+        )
+
+    def refusal(self, item_id: str) -> str | None:
+        """Why this clerk may not report on an item (a unit not responsible for it), or
+        None when they may (always, for the office)."""
+        unit = self.unit
+        if unit is None:
+            return None
+        key = (item_id, unit)
+        if key not in self._refusals:
+            try:
+                self.store.report(item_id, unit)
+            except NotResponsible as refusal:
+                self._refusals[key] = str(refusal)
+            except KeyError:
+                return None
+            else:
+                self._refusals[key] = None
+        return self._refusals[key]
+
+    def own_status(self, record: ItemRecord) -> Status:
+        """The status this clerk sets on an item and sees in its control (see
+        :func:`own_status`); ``record`` read as :meth:`item` reads it."""
+        return own_status(record, self.unit)
+
     def shown(self, record: ItemRecord) -> ItemRecord:
-        """A stored record with any unsaved notes typed for it."""
-        draft = self.drafts.get(record.id)
+        """A stored record with any unsaved notes typed for it (by this clerk)."""
+        draft = self.drafts.get(draft_key(record.id, self.unit))
         return record if draft is None else record.model_copy(update={"notes": draft})
 
     def _records(self, item_ids: tuple[str, ...], flt: ItemFilter | None) -> dict[str, ItemRecord]:
@@ -172,8 +262,16 @@ class Editing:
                 records[item_id] = record = self.store.item(item_id, flt)
             except KeyError:
                 continue  # gone meanwhile (another window removed its plan)
-            self._seen_notes[item_id] = record.notes
+            if self.reads_own(flt):
+                if self.unit is not None:
+                    records[item_id] = record = self._with_report(record)
+                self._seen_notes[draft_key(item_id, self.unit)] = record.notes
         return records
+
+    def _refused(self, error: NotResponsible, changed: tuple[str, ...] = ()) -> Outcome:
+        """A unit that does not answer for the item: its message, nothing written."""
+        notice = Notice(str(error), title="不能填报", severity="warning", timeout=10)
+        return Outcome(changed=changed, notices=(notice,), refused=True, error=error)
 
     # ------------------------------------------------------------------ status
     def set_status(
@@ -186,8 +284,9 @@ class Editing:
         """Set an item's status, logged and undoable.
 
         Args:
-            seen: The status the clerk sees: if another window changed it since, their
-                change is not overwritten unseen (nothing is written, and they are told).
+            seen: The status the clerk sees (their own: see :func:`own_status`): if
+                another window changed it since, their change is not overwritten unseen
+                (nothing is written, and they are told).
             flt: The filter the caller shows items under (for the new record).
         """
         if self.read_only:
@@ -200,7 +299,10 @@ class Editing:
                 Status(status).value,
                 self.user,
                 expected=None if seen is None else Status(seen).value,
+                unit=self.unit,
             )
+        except NotResponsible as refusal:
+            return self._tell(self._refused(refusal, changed))
         except ChangedUnderneath as conflict:
             current = Status(conflict.current).label if conflict.current else "?"
             text = (
@@ -228,8 +330,9 @@ class Editing:
     def cycle_status(
         self, item_id: str, seen: Status | None = None, flt: ItemFilter | None = None
     ) -> Outcome:
-        """Move an item to the status after its stored one."""
-        return self.set_status(item_id, self.store.item(item_id).status.next(), seen, flt)
+        """Move an item to the status after the clerk's own stored one."""
+        stored = self.store.item(item_id, self.own_filter(None))
+        return self.set_status(item_id, self.own_status(stored).next(), seen, flt)
 
     def mark_reviewed(self, item_id: str, flt: ItemFilter | None = None) -> Outcome:
         """Record that a standing item was reviewed today (by the store's clock).
@@ -239,7 +342,7 @@ class Editing:
         """
         if self.read_only:
             return self._tell(self._read_only_outcome())
-        item = self.store.item(item_id)
+        item = self.store.item(item_id, self.own_filter(None))
         standing = item.deadline_kind is DeadlineKind.STANDING or (
             item.deadline_kind is DeadlineKind.DATE_THEN_STANDING and item.status is Status.DONE
         )
@@ -250,8 +353,10 @@ class Editing:
             )
         try:
             change = self.store.apply_change(
-                item_id, "last_reviewed", self.store.today().isoformat(), self.user
+                item_id, "last_reviewed", self.store.today().isoformat(), self.user, unit=self.unit
             )
+        except NotResponsible as refusal:
+            return self._tell(self._refused(refusal))
         except (sqlite3.Error, StoreError) as error:
             notice = Notice(f"未能保存：{error}", severity="error", timeout=10)
             return self._tell(Outcome(notices=(notice,), error=error))
@@ -266,7 +371,9 @@ class Editing:
         if self.read_only:
             return self._tell(self._read_only_outcome())
         try:
-            change = self.store.apply_change(item_id, "notes", notes, self.user)
+            change = self.store.apply_change(item_id, "notes", notes, self.user, unit=self.unit)
+        except NotResponsible as refusal:
+            return self._tell(self._refused(refusal))
         except (sqlite3.Error, StoreError) as error:
             notice = Notice(f"进展情况未能保存：{error}", severity="error", timeout=10)
             return self._tell(Outcome(notices=(notice,), error=error))
@@ -284,9 +391,17 @@ class Editing:
         )
 
     def apply_change(
-        self, item_id: str, field_name: str, value: str | None, expected: str | None
+        self,
+        item_id: str,
+        field_name: str,
+        value: str | None,
+        expected: str | None,
+        unit: str | None = None,
     ) -> ChangeRecord | None:
         """Write one ledger field stating the value it replaces (an imported ledger's row).
+
+        Args:
+            unit: The unit whose report it is; default: this clerk's (:attr:`unit`).
 
         Returns:
             The logged change, or None when the field held ``value`` already.
@@ -294,11 +409,19 @@ class Editing:
         Raises:
             Refused: the database is read-only.
             ChangedUnderneath: the field holds neither ``expected`` nor ``value``.
+            NotResponsible: the unit does not answer for the item.
         """
         if self.read_only:
             raise Refused(READ_ONLY_TEXT)
         # Not on the undo stack: an import is taken back by importing again, not by Ctrl+Z.
-        return self.store.apply_change(item_id, field_name, value, self.user, expected=expected)
+        return self.store.apply_change(
+            item_id,
+            field_name,
+            value,
+            self.user,
+            expected=expected,
+            unit=unit if unit is not None else self.unit,
+        )
 
     # ------------------------------------------------------------------ notes drafts
     def edit_notes(self, item_id: str, text: str) -> Outcome:
@@ -310,7 +433,11 @@ class Editing:
         """
         if self.read_only:
             return self._tell(self._read_only_outcome())
-        self.drafts.edit(item_id, text, base=self._seen_notes.get(item_id))
+        refusal = self.refusal(item_id)
+        if refusal is not None:
+            return self._tell(self._refused(NotResponsible(refusal)))
+        key = draft_key(item_id, self.unit)
+        self.drafts.edit(key, text, base=self._seen_notes.get(key))
         if self.drafts.is_due():
             return self.save_drafts()
         return self._tell(Outcome(save_state="typing"))
@@ -340,7 +467,7 @@ class Editing:
             self.drafts.retry_later()
             _, error = failures[0]
             return self._tell(Outcome(notices=notices, save_state="failed", error=error))
-        saved = tuple(pending)
+        saved = tuple(dict.fromkeys(draft_target(key)[0] for key in pending))
         return self._tell(
             Outcome(
                 notes_saved=saved, reload_notes=tuple(merged), notices=notices, save_state="saved"
@@ -360,17 +487,28 @@ class Editing:
                 window's text.
 
         Returns:
-            The items that failed, with their errors (their drafts stay pending).
+            The drafts (their keys: :func:`draft_key`) that failed, with their errors
+            (they stay pending; a unit's draft on an item it does not answer for is
+            dropped, with its error).
         """
         store = via if via is not None else self.store
+        refused: list[str] = []
 
-        def save(item_id: str, text: str, base: str | None) -> None:
-            change, was_merged = store.save_draft(item_id, text, self.user, base)
+        def save(key: str, text: str, base: str | None) -> None:
+            item_id, unit = draft_target(key)
+            try:
+                change, was_merged = store.save_draft(item_id, text, self.user, base, unit=unit)
+            except NotResponsible:
+                refused.append(key)  # never to be saved: retrying would only fail again
+                raise
             self.undo_stack.record(change)
             if was_merged and merged is not None:
                 merged.append(item_id)
 
-        return self.drafts.flush(save)
+        failures = self.drafts.flush(save)
+        for key in refused:
+            self.drafts.saved(key, self.drafts.get(key) or "")
+        return failures
 
     # ------------------------------------------------------------------ undo
     def undo(self, flt: ItemFilter | None = None) -> Outcome:

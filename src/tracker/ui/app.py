@@ -102,6 +102,7 @@ class TrackerApp(App[None]):
             remembered = None
         self.my_unit_id: str | None = chosen.id if chosen else remembered
         """The clerk's unit, if known: ``m`` switches between its items and all."""
+        self.editing.unit = self.my_unit_id  # the clerk edits the unit's own reports
         self.session_id: str | None = None
         self._data_version = 0
         # The light theme is ours (readable contrast); the choice is remembered.
@@ -319,6 +320,7 @@ class TrackerApp(App[None]):
         if not self.read_only:
             self.store.set_setting(MY_UNIT_SETTING, unit_id)
         self.my_unit_id = unit_id
+        self.editing.unit = unit_id
 
     def refuse_if_read_only(self) -> bool:
         """Say why an edit does nothing on a read-only database; True if refused."""

@@ -5,6 +5,10 @@ editing service (:class:`~tracker.services.editing.Editing`) — set a status, k
 typed notes, save them now on an item switch or when the notes lose focus — and
 repaints the rows the service says changed. The rules (what may be edited, when notes
 are due for saving, what undo takes back) are the service's.
+
+A unit's clerk (my unit set) reads the plan as that unit: the tree's statuses and
+counts, the item's status, notes and last review are the unit's own report. The office
+(no unit set) sees the items' roll-up, its own verdict and each unit's report.
 """
 
 from __future__ import annotations
@@ -75,6 +79,10 @@ HELD_ACTIONS = frozenset({"set_status", "cycle_status", "mark_reviewed"})
 """The commands whose keys wait to see whether they start a burst of text."""
 
 
+_REFUSED = NodeRef("item", "")
+"""Where the rest of a phrase goes that the clerk's unit may not write: nowhere."""
+
+
 class DatabaseChanged(Message, bubble=False):
     """Another window or a command committed to the database (the app looks once a second)."""
 
@@ -142,7 +150,7 @@ class MainScreen(Screen[None]):
         self._text_target: NodeRef | SearchScreen | None = None
         """Where text typed in the tree goes until the tree has the focus again: an
         item's notes, or the search box (text typed on a category or key task)."""
-        self.set_reactive(MainScreen.flt, flt or ItemFilter())
+        self.set_reactive(MainScreen.flt, self.validate_flt(flt or ItemFilter()))
 
     def compose(self) -> ComposeResult:
         store = self.store
@@ -187,6 +195,12 @@ class MainScreen(Screen[None]):
         gc.unfreeze()  # what this screen built may be collected now (see on_mount)
 
     # ------------------------------------------------------------------ filters
+    def validate_flt(self, flt: ItemFilter) -> ItemFilter:
+        """My unit's items are read as my unit (its own reports); another unit's items,
+        or all, as the office reads them (the roll-up)."""
+        as_unit = flt.unit_id is not None and flt.unit_id == self.editing.unit
+        return flt if flt.as_unit == as_unit else flt.model_copy(update={"as_unit": as_unit})
+
     def watch_flt(self, flt: ItemFilter) -> None:
         self._save_now()
         self._current = None
@@ -353,6 +367,10 @@ class MainScreen(Screen[None]):
     @on(Tree.NodeSelected, "#plan-tree")
     def enter_item(self, event: Tree.NodeSelected[NodeRef]) -> None:
         if event.node.data is not None and event.node.data.kind == "item":
+            refusal = self.editing.refusal(event.node.data.id)
+            if refusal is not None:
+                self.notify(refusal, title="不能填报", severity="warning", markup=False)
+                return
             self.query_one("#notes", TextArea).focus()
             self.editing.refuse_if_read_only()
 
@@ -383,15 +401,28 @@ class MainScreen(Screen[None]):
         self._paint_item(self.editing.item(item_id, self.flt), reload_notes)
 
     def _paint_item(self, item: ItemRecord, reload_notes: bool = False) -> None:
-        """Show an item (as the service gave it: with any unsaved notes) in the pane."""
+        """Show an item (as the service gave it: with any unsaved notes) in the pane: for
+        the office with its units' reports, for a unit with why it may not report."""
         store = self.store
+        office = self.editing.unit is None
         self.query_one(ItemDetail).show(
             item,
             store.item_units(item.id),
             store.today(),
             store.review_period,
             reload_notes=reload_notes,
+            office=office,
+            reports=store.reports(item.id) if office and item.units_total else None,
+            refusal=self.editing.refusal(item.id),
         )
+
+    @on(ItemDetail.UnitChosen)
+    def open_unit_report(self, event: ItemDetail.UnitChosen) -> None:
+        """One unit's full notes and history on the item (the office's table)."""
+        from tracker.ui.screens.unit_report import UnitReportScreen
+
+        self._save_now()
+        self.app.push_screen(UnitReportScreen(self.store, event.item_id, event.unit_id))
 
     def _current_item_id(self) -> str | None:
         return self._current.id if self._current and self._current.kind == "item" else None
@@ -416,7 +447,8 @@ class MainScreen(Screen[None]):
             return
         follows = event.time - self._last_key_time <= BURST_GAP
         self._last_key_time = event.time
-        if self._text_target is not None and self.editing.read_only and not follows:
+        refused = self.editing.read_only or self._text_target is _REFUSED
+        if self._text_target is not None and refused and not follows:
             self._text_target = None  # the refused phrase is over
         if self._text_target is not None:
             # Text is going somewhere already; keys still on their way to the tree
@@ -481,6 +513,11 @@ class MainScreen(Screen[None]):
             if self.editing.refuse_if_read_only():
                 self._text_target = ref  # swallow the rest of the phrase, not as commands
                 return
+            refusal = self.editing.refusal(ref.id)
+            if refusal is not None:
+                self.notify(refusal, title="不能填报", severity="warning", markup=False)
+                self._text_target = _REFUSED  # swallow the rest of the phrase
+                return
             if self._current != ref or self._show_timer is not None:
                 self._current = ref
                 if self._show_timer is not None:
@@ -522,7 +559,7 @@ class MainScreen(Screen[None]):
             return
         if isinstance(target, SearchScreen):
             target.type_text(text)
-        elif target is not None and not self.editing.read_only:
+        elif target is not None and target is not _REFUSED and not self.editing.read_only:
             self.query_one(ItemDetail).type_into_notes(text)
 
     # ------------------------------------------------------------------ status
@@ -553,7 +590,10 @@ class MainScreen(Screen[None]):
         """The status the clerk sees for an item (if the pane shows it), so that a change
         another window made since is not overwritten unseen."""
         shown = self.query_one(ItemDetail).item
-        return shown.status if shown is not None and shown.id == item_id else None
+        if shown is None or shown.id != item_id:
+            return None
+        # The clerk's own: a unit's report, or the office's verdict (not the roll-up).
+        return self.editing.own_status(shown)
 
     def action_mark_reviewed(self) -> None:
         """Record that the highlighted standing item was reviewed today."""
@@ -578,7 +618,7 @@ class MainScreen(Screen[None]):
         if current is None:
             return
         reload_notes = current in outcome.reload_notes  # an undo, a merge with another's text
-        if current in outcome.records:
+        if current in outcome.records and self.editing.reads_own(self.flt):
             self._paint_item(self.editing.shown(outcome.records[current]), reload_notes)
         elif current in outcome.changed or current in outcome.notes_saved:
             self._show_item(current, reload_notes=reload_notes)

@@ -2,8 +2,13 @@
 
 The pane never writes to disk. It shows the item it is given and reports what the
 clerk does with messages (:class:`ItemDetail.StatusChosen`,
-:class:`ItemDetail.NotesEdited`, :class:`ItemDetail.NotesLeft`); the screen that owns
-the store saves.
+:class:`ItemDetail.NotesEdited`, :class:`ItemDetail.NotesLeft`,
+:class:`ItemDetail.UnitChosen`); the screen that owns the store saves.
+
+A unit's clerk sees the unit's own report (status, notes, last update). The office (no
+unit set) sees its own verdict in the status control, labelled as the office's, and
+beside it a table of the item's responsible units and their reports (never hidden by
+the verdict); Enter on a row asks for that unit's full report.
 """
 
 from __future__ import annotations
@@ -17,20 +22,26 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import Select, Static, TextArea
+from textual.widgets import DataTable, Select, Static, TextArea
 
 from tracker.domain.deadlines import DeadlineKind, DueWarning, needs_review, parse_deadline
 from tracker.domain.models import Status
 from tracker.domain.units import Role, UnitKind
 from tracker.store import ItemRecord, ItemUnit
+from tracker.store.reports import UnitReport
 from tracker.ui.format import minute_label
-from tracker.ui.labels import editable, literal, status_badge, stored
+from tracker.ui.labels import editable, literal, one_line, status_badge, stored
 from tracker.ui.tones import Tone
 from tracker.ui.widgets.notes_area import NotesArea
 
 
 def _field(name: str, value: str | None) -> Text:
     return Text.assemble((f"{name}：", "bold"), literal(value or "—"))
+
+
+OFFICE_LABEL = "区办"
+"""How the office (no unit set) is called beside its verdict."""
+ROLE_LABELS = {Role.LEAD: "牵头", Role.COOPERATING: "配合"}
 
 
 class ItemDetail(Vertical):
@@ -51,6 +62,14 @@ class ItemDetail(Vertical):
             super().__init__()
             self.item_id = item_id
             self.text = text
+
+    class UnitChosen(Message):
+        """The office asked for one unit's full report on an item (Enter on its row)."""
+
+        def __init__(self, item_id: str, unit_id: str) -> None:
+            super().__init__()
+            self.item_id = item_id
+            self.unit_id = unit_id
 
     class NotesLeft(Message):
         """The focus left the notes of an item (a moment to save)."""
@@ -79,6 +98,13 @@ class ItemDetail(Vertical):
 
     _reload_notes: bool = False
 
+    office: bool = False
+    """The office's view: the status control is its verdict; the units table shows."""
+    reports: list[UnitReport] = []
+    """The responsible units' reports (the office's view; set before :attr:`item`)."""
+    refusal: str | None = None
+    """Why the clerk's unit may not report on the item shown (notes read-only)."""
+
     _cursor_placed: bool = False
     """Whether the cursor was put in the notes since they were loaded: entering them
     first puts it at the end of the text (where a clerk adds the latest progress)."""
@@ -90,6 +116,9 @@ class ItemDetail(Vertical):
         today: date,
         review_period: str = "month",
         reload_notes: bool = False,
+        office: bool = False,
+        reports: list[UnitReport] | None = None,
+        refusal: str | None = None,
     ) -> None:
         """Show an item with its units, judged as of ``today``.
 
@@ -97,12 +126,25 @@ class ItemDetail(Vertical):
             reload_notes: Replace the text in the notes pane even if the same item is
                 shown (after an undo, or when another window saved it and nothing is
                 being typed here).
+            office: The office's view (no unit set): its verdict, and the units' table.
+            reports: The units' reports for the table (the office's view).
+            refusal: Why the clerk's unit may not report on the item (a unit's view).
         """
         self.units = units
         self.today = today
         self.review_period = review_period
         self._reload_notes = reload_notes
+        self.office = office
+        self.reports = list(reports or [])
+        self.refusal = refusal
         self.item = item
+
+    def shown_status(self, item: ItemRecord) -> Status:
+        """The status in the control: the office's verdict in its view, else the item's
+        (a unit's own)."""
+        if self.office:
+            return item.office_status or Status.NOT_STARTED
+        return item.status
 
     def compose(self) -> ComposeResult:
         yield Static(id="item-path")
@@ -110,18 +152,34 @@ class ItemDetail(Vertical):
             yield Static(id="item-content")
         yield Static(id="item-units")
         yield Static(id="item-deadline")
+        yield Static(id="item-verdict")
         yield Select(
             [(status_badge(s), s.value) for s in Status],
             allow_blank=False,
             id="status",
         )
         yield NotesArea(id="notes", soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
+        table: DataTable[Text] = DataTable(
+            id="unit-reports", cursor_type="row", zebra_stripes=False, show_cursor=True
+        )
+        table.display = False
+        yield table
         yield Static(id="item-updated")
 
     def on_mount(self) -> None:
         self.query_one("#item-content-scroll").border_title = "具体内容"
         self.query_one("#status").border_title = "状态"
         self.query_one("#notes", TextArea).border_title = "进展情况"
+        table = self.query_one("#unit-reports", DataTable)
+        table.border_title = "各单位填报（Enter 查看）"
+        for label, key in (
+            ("单位", "unit"),
+            ("角色", "role"),
+            ("状态", "status"),
+            ("最后更新", "updated"),
+            ("进展情况", "notes"),
+        ):
+            table.add_column(label, key=key)
 
     def watch_item(self, old: ItemRecord | None, new: ItemRecord | None) -> None:
         if new is None:
@@ -144,13 +202,23 @@ class ItemDetail(Vertical):
             if new.updated_at
             else Text("尚未更新", style="dim")
         )
+        if self.refusal is not None:
+            updated = Text.assemble(literal(self.refusal), style=f"bold {Tone.WARNING}")
         self.query_one("#item-updated", Static).update(updated)
+        self._show_office(new)
+        notes_area = self.query_one("#notes", TextArea)
+        refused = self.refusal is not None
+        if notes_area.has_class("-refused") != refused:
+            notes_area.set_class(refused, "-refused")
+        if not getattr(self.app, "read_only", False):
+            notes_area.read_only = refused
         # Setting the controls from code must not read as the clerk's choice: a
         # Changed handled later would apply to whichever item is shown by then.
         with self.prevent(Select.Changed, TextArea.Changed):
             select = self.query_one("#status", Select)
-            if select.value != new.status.value:
-                select.value = new.status.value
+            own = self.shown_status(new)
+            if select.value != own.value:
+                select.value = own.value
             # Reload the notes only when another item is shown: re-showing the same
             # item (after a status change) must not clobber what is being typed.
             if old is None or old.id != new.id or self._reload_notes:
@@ -160,6 +228,33 @@ class ItemDetail(Vertical):
                 # Control characters (ESC…) are shown as stand-ins, never sent to the
                 # terminal; they are turned back when the notes are saved.
                 self.query_one("#notes", TextArea).load_text(editable(new.notes))
+
+    def _show_office(self, item: ItemRecord) -> None:
+        """The office's verdict, labelled as its own, and the units' table (its view)."""
+        select = self.query_one("#status", Select)
+        verdict = self.query_one("#item-verdict", Static)
+        table = self.query_one("#unit-reports", DataTable)
+        select.border_title = f"{OFFICE_LABEL}认定" if self.office else "状态"
+        verdict.display = self.office
+        table.display = self.office and bool(self.reports)
+        # At 80×24 the rows go without their header, to leave the notes five lines.
+        table.show_header = not self.screen.has_class("-short")
+        self.set_class(bool(table.display), "-office")
+        if not self.office:
+            return
+        verdict.update(verdict_text(item))
+        table.clear()
+        for report in self.reports:
+            table.add_row(*report_cells(report), key=report.unit_id)
+        table.styles.height = (
+            min(len(self.reports), 8 if not self.screen.has_class("-short") else 3) + 3
+        )
+
+    @on(DataTable.RowSelected, "#unit-reports")
+    def open_unit_report(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if self.item is not None and event.row_key.value is not None:
+            self.post_message(self.UnitChosen(self.item.id, str(event.row_key.value)))
 
     def type_into_notes(self, text: str) -> None:
         """Text typed elsewhere (in the tree): into the notes, which take the focus."""
@@ -184,7 +279,11 @@ class ItemDetail(Vertical):
         event.stop()
         item = self.item
         # Select also posts Changed when mounted or set from code: only a real choice counts.
-        if item is None or event.value == item.status.value or event.value is Select.NULL:
+        if (
+            item is None
+            or event.value == self.shown_status(item).value
+            or event.value is Select.NULL
+        ):
             return
         self.post_message(self.StatusChosen(item.id, Status(str(event.value))))
 
@@ -210,6 +309,46 @@ class ItemDetail(Vertical):
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if self.item is not None and event.widget.id == "notes":
             self.post_message(self.NotesLeft(self.item.id))
+
+
+def verdict_text(item: ItemRecord) -> Text:
+    """The office's verdict and what the units' reports add up to, for the office."""
+    if item.office_status is not None:
+        text = Text.assemble((f"{OFFICE_LABEL}认定：", "bold"), status_badge(item.office_status))
+    else:
+        text = Text(f"{OFFICE_LABEL}未认定", style="bold")
+    if item.units_total:
+        text.append(
+            f"　单位完成 {item.units_done}/{item.units_total}"
+            f" 填报 {item.units_reported}/{item.units_total}",
+        )
+    if item.units_on_hold:
+        text.append(f"　⚠暂缓 {item.units_on_hold}", style=f"bold {Tone.WARNING}")
+    return text
+
+
+def report_cells(report: UnitReport) -> tuple[Text, ...]:
+    """One unit's row in the office's table: unit, role, status, last update, notes."""
+    if report.updated_at:
+        # The day it was updated (as stored: ISO 8601) and by whom.
+        updated = Text.assemble(report.updated_at[:10], " ", literal(report.updated_by or ""))
+    else:
+        updated = Text("未填报", style="dim")
+    status = status_badge(report.status)
+    if report.status is Status.ON_HOLD:
+        status.stylize(f"bold {Tone.WARNING}")
+    return (
+        literal(report.unit),
+        Text(
+            ROLE_LABELS.get(report.role, ""),
+            style=f"bold {Tone.MARK}" if report.role is Role.LEAD else "dim",
+        ),
+        status,
+        updated,
+        one_line(report.notes.strip().splitlines()[0], 30)
+        if report.notes.strip()
+        else Text("—", style="dim"),
+    )
 
 
 def units_text(item: ItemRecord, units: list[ItemUnit]) -> Text:

@@ -33,13 +33,17 @@ class NodeSummary(Static):
         Args:
             kind_label: What the node is (分工表, 工作任务, 重点工作任务).
             title: Its title as written in the plan.
-            progress: Its items' counts (under the filter in force).
+            progress: Its items' counts (under the filter in force), and their responsible
+                units done / responsible.
         """
         lines = [
             Text(kind_label, style="dim"),
             literal(title, "bold"),
             Text(""),
             Text.assemble(("完成情况 ", "bold"), progress_bar(progress.done, progress.total)),
+            Text.assemble(
+                ("单位完成 ", "bold"), progress_bar(progress.units_done, progress.units_total)
+            ),
             Text.assemble(
                 ("逾期 ", "bold"),
                 (str(progress.overdue), f"bold {Tone.ERROR}" if progress.overdue else ""),

@@ -74,14 +74,21 @@ def key_task_label(key_task: KeyTaskRecord) -> Text:
     return Text.assemble(_counts(key_task), " ", literal(key_task.title))
 
 
-def item_label(item: ItemRecord) -> Text:
-    """An item's status badge, due warning, lead mark and the start of its content."""
+def item_label(item: ItemRecord, units: bool = True) -> Text:
+    """An item's status badge, due warning, lead mark, the start of its content and
+    (``units``: as the office reads it) its units done/responsible and a unit on hold."""
     parts: list[Text | str] = [status_badge(item.status)]
     if item.warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON):
         parts.append(painted(f"!{item.warning.label}", f"bold {warning_style(item.warning)}"))
     if item.unit_role == "lead":
         parts.append(painted("★", f"bold {Tone.MARK}"))
     parts += [" ", one_line(item.content, ITEM_LABEL_WIDTH)]
+    # After the content, so that the status and the content read together as before.
+    if units and item.units_total:
+        tone = Tone.SUCCESS if item.units_done == item.units_total else "dim"
+        parts.append(painted(f" {item.units_done}/{item.units_total}", tone))
+    if units and item.units_on_hold:
+        parts.append(painted(" ⚠暂缓", f"bold {Tone.WARNING}"))
     return Text.assemble(*parts)
 
 
@@ -90,6 +97,10 @@ def _counts(record: PlanRecord | CategoryRecord | KeyTaskRecord) -> Text:
     counts = Text.assemble(
         mini_bar(progress.done, progress.total), " ", progress_text(progress.done, progress.total)
     )
+    if progress.units_total:
+        # Units done / units responsible, summed over the items (compact: 单位 3/120).
+        counts.append(" 单位", style="dim")
+        counts.append_text(progress_text(progress.units_done, progress.units_total))
     if progress.overdue:
         counts.append(f" !{progress.overdue}", style=f"bold {Tone.ERROR}")
     return counts
@@ -209,7 +220,7 @@ class PlanTree(Tree[NodeRef]):
 
     def _add_items(self, node: TreeNode[NodeRef], key_task_id: str) -> None:
         for item in self.outline.items(key_task_id, self.flt):
-            leaf = node.add_leaf(item_label(item), NodeRef("item", item.id))
+            leaf = node.add_leaf(item_label(item, not self.flt.as_unit), NodeRef("item", item.id))
             self._by_ref[item.id] = leaf
 
     def _add(self, parent: TreeNode[NodeRef], label: Text, ref: NodeRef) -> None:
@@ -232,7 +243,7 @@ class PlanTree(Tree[NodeRef]):
         """Show an item's new status."""
         node = self._by_ref.get(item.id)
         if node is not None:
-            node.set_label(item_label(item))
+            node.set_label(item_label(item, not self.flt.as_unit))
 
     def update_path(self, item: ItemRecord) -> None:
         """Show an item's new status and the new counts along its path."""
@@ -273,7 +284,7 @@ class PlanTree(Tree[NodeRef]):
                     self._records[node_id] = key_task
                     node.set_label(key_task_label(key_task))
                 else:
-                    node.set_label(item_label(outline.item(node_id, flt)))
+                    node.set_label(item_label(outline.item(node_id, flt), not flt.as_unit))
             except KeyError:
                 continue
 
