@@ -165,6 +165,8 @@ def _summed(parts: list[Progress]) -> Progress:
         by_status={s: sum(p.by_status.get(s, 0) for p in parts) for s in Status},
         overdue=sum(p.overdue for p in parts),
         due_soon=sum(p.due_soon for p in parts),
+        units_done=sum(p.units_done for p in parts),
+        units_total=sum(p.units_total for p in parts),
     )
 
 
