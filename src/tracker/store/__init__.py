@@ -16,6 +16,7 @@ thin wrappers to keep in step, while each concept's SQL stays in its own module:
 - :mod:`.plans` — plan reads and the SQL they share; :mod:`.plan_import` — storing a plan;
 - :mod:`.edits` — status, notes, reviews and the change log; :mod:`.reports` — each
   responsible unit's own report and the item's roll-up (:mod:`tracker.domain.rollup`);
+  :mod:`.matrix` — the office's view of them: items × units, units owing work;
 - :mod:`.sessions`, :mod:`.settings`, :mod:`.units`;
 - :mod:`.schema` (migrations), :mod:`.derive`, :mod:`.search_index`, :mod:`.snapshot`,
   :mod:`.outfile`, :mod:`.locations`.
@@ -33,6 +34,7 @@ from tracker.store.errors import (
     StoreReadOnly,
 )
 from tracker.store.files import QUICK_CHECK_MAX_BYTES
+from tracker.store.matrix import Matrix
 from tracker.store.plan_import import PlanImport, plan_rows
 from tracker.store.plans import TRIGRAM, PlanReads
 from tracker.store.records import (
@@ -82,7 +84,7 @@ __all__ = [
 ]
 
 
-class Store(Units, PlanReads, PlanImport, Edits, Sessions, Settings, Connection):
+class Store(Units, PlanReads, Matrix, PlanImport, Edits, Sessions, Settings, Connection):
     """The tracker database.
 
     Build one with :meth:`open`; tests pass a temporary path and a fixed clock.
