@@ -188,9 +188,11 @@ class MatrixScreen(Screen[str | None]):
             total = len(item.cells)
             done = item.reported
             style = Tone.SUCCESS if total and done == total else ("dim" if not done else "")
+            # No concrete unit (a collective with no members): no one to report.
+            shown = f"{done}/{total}" if total else "-"
             table.add_row(
                 label,
-                painted(f"{done}/{total}", style, justify="right"),
+                painted(shown, style, justify="right"),
                 *(cell_mark(item.cells.get(u.unit_id)) for u in matrix.units),
                 key=item.id,
             )
