@@ -225,6 +225,8 @@ async def test_tab_switches_tables_and_sorts_units(store: Store) -> None:
         # The other table is untouched.
         categories = screen.query_one("#category-table", ProgressTable)
         assert table_rows(categories) == CATEGORY_ROWS
+        await pilot.press("tab")  # then 逾期单位 (issue #11), then round again
+        assert screen.focused is screen.query_one("#overdue-table", ProgressTable)
         await pilot.press("tab")
         assert screen.focused is categories
 
