@@ -66,11 +66,26 @@ CATEGORY_ROWS = [
 ]
 """按工作任务, hand-counted (completion rounds down: 3/16 is 18%, 3/47 is 6%)."""
 
-FGJ_ROW = ["区发改局", "23", "13%", "0", "1", "18", "0", "3", "1", "1", "5"]
-"""区发改局: 3 done (三城三地), 7月31日 ongoing (not overdue), 10月31日 on hold, 8月底 抽查 due
-soon."""
-SFJ_ROW = ["区司法局", "20", "0%", "0", "2", "17", "1", "0", "1", "1", "2"]
-"""区司法局: 清理结果 in progress; two of the 8月31日 items are its own."""
+UNIT_REPORTS = {
+    # 区发改局's own reports: done on the three 三城三地 items it leads.
+    ("聚焦推动经济运行整体好转", "区发改局"): Status.DONE,
+    ("及时发布提振内需促进消费恢复", "区发改局"): Status.DONE,
+    ("做好积极扩大有效投资相关规划", "区发改局"): Status.DONE,
+    # 区司法局's own report: 清理结果 in progress.
+    ("及时公布行政规范性文件清理结果", "区司法局"): Status.IN_PROGRESS,
+}
+"""Units' own reports, beside the office's verdicts of :data:`STATUS_CHANGES`. The
+by-unit rows count these only: the office's verdict decides an item's status (the
+category rows) but is no unit's report (issue #11: one status per item inflated every
+unit's figures)."""
+
+FGJ_ROW = ["区发改局", "23", "13%", "1", "1", "20", "0", "3", "0", "0", "5"]
+"""区发改局: its own 3 done (三城三地); the 7月31日 item (via 区政府工作部门) it has not
+reported on is overdue for it (the office's 持续推进 is not its report), the 10月31日 item
+on hold by the office is 未启动 for it; 8月底 抽查 due soon."""
+SFJ_ROW = ["区司法局", "20", "0%", "1", "2", "19", "1", "0", "0", "0", "2"]
+"""区司法局: its own 清理结果 in progress; two of the 8月31日 items are its own (due soon);
+the 7月31日 item overdue for it, as for 区发改局."""
 
 
 def set_statuses(store: Store) -> str:
@@ -81,6 +96,9 @@ def set_statuses(store: Store) -> str:
     for prefix, status in STATUS_CHANGES.items():
         (item,) = [item for item in items if item.content.startswith(prefix)]
         store.set_status(item.id, status, USER)
+    for (prefix, unit), status in UNIT_REPORTS.items():
+        (item,) = [item for item in items if item.content.startswith(prefix)]
+        store.set_status(item.id, status, USER, unit=unit)
     return plan_id
 
 
@@ -207,6 +225,8 @@ async def test_tab_switches_tables_and_sorts_units(store: Store) -> None:
         # The other table is untouched.
         categories = screen.query_one("#category-table", ProgressTable)
         assert table_rows(categories) == CATEGORY_ROWS
+        await pilot.press("tab")  # then 逾期单位 (issue #11), then round again
+        assert screen.focused is screen.query_one("#overdue-table", ProgressTable)
         await pilot.press("tab")
         assert screen.focused is categories
 

@@ -17,6 +17,7 @@ thin wrappers to keep in step, while each concept's SQL stays in its own module:
   :mod:`.revisions` — storing a revised plan and carrying the clerks' work over;
 - :mod:`.edits` — status, notes, reviews and the change log; :mod:`.reports` — each
   responsible unit's own report and the item's roll-up (:mod:`tracker.domain.rollup`);
+  :mod:`.matrix` — the office's view of them: items × units, units owing work;
 - :mod:`.search` — the search dialog's query; :mod:`.sessions`, :mod:`.settings`,
   :mod:`.units`;
 - :mod:`.schema` (migrations), :mod:`.derive`, :mod:`.search_index`, :mod:`.snapshot`,
@@ -35,6 +36,7 @@ from tracker.store.errors import (
     StoreReadOnly,
 )
 from tracker.store.files import QUICK_CHECK_MAX_BYTES
+from tracker.store.matrix import Matrix
 from tracker.store.merging import Merges
 from tracker.store.plan_import import PlanImport, plan_rows
 from tracker.store.plans import TRIGRAM, PlanReads
@@ -90,6 +92,7 @@ __all__ = [
 
 class Store(
     Search,
+    Matrix,
     Units,
     PlanReads,
     Revisions,

@@ -22,6 +22,15 @@ _RESPONSIBLE_CTE = """responsible(unit_id, item_id, role) AS (
         WHERE direct.item_id = item_units.item_id AND direct.unit_id = unit_members.member_id)
 )"""
 
+# A unit's status on an item it answers for: a concrete unit's own report (未启动 when it
+# never reported), so one unit's 已完成 counts for that unit only; a collective, which
+# cannot report, has the item's roll-up. Needs ``answering`` (the unit) and ``reports``
+# (its report, LEFT JOINed).
+_OWN_STATUS = (
+    "(CASE WHEN answering.kind = 'concrete' "
+    "THEN coalesce(reports.status, 'not_started') ELSE items.status END)"
+)
+
 
 class Units(PlanReads):
     """The units, their progress and memberships (progress is read like the plan's)."""
@@ -41,7 +50,11 @@ class Units(PlanReads):
     def units(self, plan_id: str | None = None) -> list[UnitRecord]:
         """The units with the progress of the items they answer for, concrete units
         first, by name: with ``plan_id``, only the units of that plan (named in it, or
-        answering for its items through a collective it names); else every unit."""
+        answering for its items through a collective it names); else every unit.
+
+        A concrete unit's figures count its own reports (an item it never reported on
+        is 未启动; 逾期/临期 are the items it has not finished by their due date); a
+        collective's count the items' roll-up."""
         _, params = self._params(None)
         plan_clause = "1"
         if plan_id is not None:
@@ -58,10 +71,13 @@ class Units(PlanReads):
             "coalesce(progress.units_total, 0) AS units_total "
             "FROM units LEFT JOIN ("
             f"SELECT unit_id, {PROGRESS}, sum(role = 'lead') AS lead FROM ("
-            "SELECT responsible.unit_id, responsible.role, items.status AS status, "
+            f"SELECT responsible.unit_id, responsible.role, {_OWN_STATUS} AS status, "
             f"items.units_done, items.units_total, {DUE} AS due "
             f"FROM responsible JOIN items ON items.id = responsible.item_id {ITEM_PLACE} "
-            f"JOIN plans ON plans.id = categories.plan_id WHERE {plan_clause}"
+            "JOIN plans ON plans.id = categories.plan_id "
+            "JOIN units AS answering ON answering.id = responsible.unit_id "
+            "LEFT JOIN reports ON reports.item_id = responsible.item_id "
+            f"AND reports.unit_id = responsible.unit_id WHERE {plan_clause}"
             ") GROUP BY unit_id) AS progress ON progress.unit_id = units.id "
             + ("WHERE progress.total > 0 " if plan_id is not None else "")
             + "ORDER BY units.kind DESC, units.name",

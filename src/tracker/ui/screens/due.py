@@ -1,7 +1,9 @@
 """The deadlines dialog (按完成时限): every open item with a due date, soonest first.
 
 Overdue items come first (red), then those inside the warning window (yellow), then
-the rest; the header line counts them as of the store's today. Enter opens an item.
+the rest; the header line counts them as of the store's today. For the overdue and
+due-soon ones, 未完成单位 names the responsible units whose own report is neither 已完成
+nor 持续推进. Enter opens an item.
 """
 
 from __future__ import annotations
@@ -27,8 +29,30 @@ CELL_PADDING = 1
 """Blank cells either side of each column."""
 MIN_FLEX_WIDTH = 8
 """The narrowest the 任务 and 责任单位 columns get."""
-CONTENT_SHARE = 0.62
-"""The part of the free width given to 任务 (the rest goes to 责任单位)."""
+CONTENT_SHARE = 0.4
+"""The part of the free width given to 任务."""
+_WARNED = (DueWarning.OVERDUE, DueWarning.DUE_SOON)
+UNITS_SHARE = 0.2
+"""The part of the free width given to 责任单位 (the rest goes to 未完成单位)."""
+
+
+def unfinished_label(names: list[str], width: int) -> Text:
+    """Units still owing an item, as many names as fit ``width`` then ``等 k 个``
+    (e.g. ``区发改局、区经信局等 3 个``); empty when none."""
+    if not names:
+        return Text("")
+    shown: list[str] = []
+    for index, name in enumerate(names):
+        rest = len(names) - index - 1
+        candidate = "、".join([*shown, name]) + (f"等 {rest} 个" if rest else "")
+        if shown and cell_len(candidate) > width:
+            break
+        shown.append(name)
+    rest = len(names) - len(shown)
+    label = "、".join(shown) + (f"等 {rest} 个" if rest else "")
+    if rest and cell_len(label) > width:  # not even one name fits: the count
+        label = f"{len(names)} 个单位"
+    return one_line(label, width)
 
 
 def due_items(store: Store, plan_id: str, flt: ItemFilter | None = None) -> list[ItemRecord]:
@@ -89,6 +113,14 @@ class DueScreen(ModalScreen[str | None]):
         self.today = store.today()
         self.items = due_items(store, plan_id, self.flt)
         """The items listed, soonest first."""
+        warned = [
+            i.id for i in self.items if i.warning in (DueWarning.OVERDUE, DueWarning.DUE_SOON)
+        ]
+        self.unfinished = {
+            item_id: [unit.name for unit in units]
+            for item_id, units in store.unfinished_units(warned).items()
+        }
+        """For overdue and due-soon items: the units whose own report is not finished."""
         self._filled_width: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -133,15 +165,16 @@ class DueScreen(ModalScreen[str | None]):
                 headers, [outline_cells, due_cells, left_cells, status_cells], strict=True
             )
         ]
-        free = width - sum(fixed) - 2 * CELL_PADDING * 6
+        free = width - sum(fixed) - 2 * CELL_PADDING * 7
         content_width = max(MIN_FLEX_WIDTH, int(free * CONTENT_SHARE))
-        units_width = max(MIN_FLEX_WIDTH, free - content_width)
+        units_width = max(MIN_FLEX_WIDTH, int(free * UNITS_SHARE))
+        unfinished_width = max(cell_len("未完成单位"), free - content_width - units_width)
 
         table.clear(columns=True)
         for header, key, column_width in zip(
-            [*headers, "任务", "责任单位"],
-            ["outline", "due", "left", "status", "content", "units"],
-            [*fixed, content_width, units_width],
+            [*headers, "任务", "责任单位", "未完成单位"],
+            ["outline", "due", "left", "status", "content", "units", "unfinished"],
+            [*fixed, content_width, units_width, unfinished_width],
             strict=True,
         ):
             table.add_column(Text(header, style="bold"), key=key, width=column_width)
@@ -155,6 +188,7 @@ class DueScreen(ModalScreen[str | None]):
                 status,
                 one_line(item.content, content_width),
                 one_line(item.units_text, units_width),
+                unfinished_label(self.unfinished.get(item.id, []), unfinished_width),
                 key=item.id,
             )
         if current is not None:

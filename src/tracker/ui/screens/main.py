@@ -117,6 +117,7 @@ class MainScreen(Screen[None]):
         Binding("d", "due_list", "按时限"),
         Binding("o", "overview", "总览"),
         Binding("U", "units", "单位", key_display="U"),
+        Binding("b", "matrix", "填报情况"),
         Binding("e", "export_snapshot", "导出快照", show=False),
         Binding("L", "export_ledger", "导出台账", key_display="L", show=False),
         Binding("R", "report", "进展报告", key_display="R", show=False),
@@ -293,6 +294,18 @@ class MainScreen(Screen[None]):
 
         self._save_now()
         self.app.push_screen(OverviewScreen(self.store, self.plan_id))
+
+    @work
+    async def action_matrix(self) -> None:
+        """Who has reported: items × units of the category in view (or the plan)."""
+        from tracker.ui.screens.matrix import MatrixScreen, category_of
+
+        self._save_now()
+        ref = self._current
+        category = category_of(self.store, ref.kind, ref.id) if ref is not None else None
+        chosen = await self.app.push_screen_wait(MatrixScreen(self.store, self.plan_id, category))
+        if chosen:
+            self.go_to_item(chosen)
 
     def action_search(self) -> None:
         """Search the plan; Enter jumps to the item."""

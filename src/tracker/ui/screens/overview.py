@@ -2,7 +2,9 @@
 
 Two tables, both straight from the store: one row per category (工作任务) with a 合计
 row for the whole plan, and one row per concrete unit that answers for at least one
-item (named in it, or through a collective such as 区政府工作部门). Below them, a line
+item (named in it, or through a collective such as 区政府工作部门), counted from each
+unit's own reports; beside it, 逾期单位: the units overdue on some item (their own report
+neither 已完成 nor 持续推进 past its due date) with how many. Below them, a line
 names the collectives with no members (未设成员) and how many items each holds: that
 work counts for no unit in the table.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -21,6 +23,7 @@ from tracker.services.report import ReportLine, unassigned_collectives, unassign
 from tracker.store import CategoryRecord, Store, UnitRecord
 from tracker.ui.labels import literal
 from tracker.ui.screens.members import UNASSIGNED_STYLE
+from tracker.ui.tones import Tone
 from tracker.ui.widgets.progress_table import (
     PROGRESS_COLUMNS,
     ColumnSpec,
@@ -39,6 +42,11 @@ UNIT_COLUMNS = (
     ColumnSpec("lead", "牵头"),
 )
 """按责任单位: the unit, its figures, and how many items it leads."""
+OVERDUE_COLUMNS = (
+    ColumnSpec("unit", "责任单位", numeric=False),
+    ColumnSpec("overdue", "逾期项"),
+)
+"""逾期单位: a unit and how many items it is overdue on (its own report not finished)."""
 TOTAL_KEY = "total"
 """The key of the 合计 row."""
 
@@ -58,6 +66,22 @@ def unit_row(unit: UnitRecord) -> TableRow:
         (literal(unit.name), *cells, figure(unit.lead)),
         ((unit.initials, unit.name), *values, unit.lead),
     )
+
+
+def overdue_row(unit: UnitRecord) -> TableRow:
+    """A unit's row of 逾期单位 (its name sorts by pinyin)."""
+    return TableRow(
+        unit.id,
+        (literal(unit.name), figure(unit.progress.overdue, f"bold {Tone.ERROR}")),
+        ((unit.initials, unit.name), unit.progress.overdue),
+    )
+
+
+def overdue_units(units: list[UnitRecord]) -> list[UnitRecord]:
+    """The concrete units overdue on some item (their own report neither 已完成 nor 持续
+    推进 past its due date), most overdue items first, then by pinyin."""
+    late = [u for u in units if u.kind is UnitKind.CONCRETE and u.progress.overdue]
+    return sorted(by_pinyin(late), key=lambda u: -u.progress.overdue)
 
 
 def by_pinyin(units: list[UnitRecord]) -> list[UnitRecord]:
@@ -89,10 +113,14 @@ class OverviewScreen(Screen[None]):
         with Vertical(id="overview-categories", classes="progress-box") as box:
             box.border_title = "按工作任务"
             yield ProgressTable(CATEGORY_COLUMNS, id="category-table")
-        with Vertical(id="overview-units", classes="progress-box") as box:
-            box.border_title = "按责任单位"
-            box.border_subtitle = "具体单位，含经集合单位分派的任务"
-            yield ProgressTable(UNIT_COLUMNS, id="unit-table")
+        with Horizontal(id="overview-lower"):
+            with Vertical(id="overview-units", classes="progress-box") as box:
+                box.border_title = "按责任单位"
+                box.border_subtitle = "具体单位，按各单位自己的填报"
+                yield ProgressTable(UNIT_COLUMNS, id="unit-table")
+            with Vertical(id="overview-overdue", classes="progress-box") as box:
+                box.border_title = "逾期单位"
+                yield ProgressTable(OVERDUE_COLUMNS, id="overdue-table")
         yield Static(id="overview-unassigned")
         yield Footer()
 
@@ -116,6 +144,9 @@ class OverviewScreen(Screen[None]):
         self.query_one("#unit-table", ProgressTable).set_rows(
             unit_row(unit) for unit in by_pinyin(units)
         )
+        late = overdue_units(all_units)
+        self.query_one("#overview-overdue").display = bool(late)
+        self.query_one("#overdue-table", ProgressTable).set_rows(overdue_row(u) for u in late)
         unassigned = self.query_one("#overview-unassigned", Static)
         lines = [
             ReportLine(key=u.id, name=u.name, progress=u.progress)
