@@ -283,9 +283,15 @@ class Editing:
         )
 
     def apply_change(
-        self, item_id: str, field_name: str, value: str | None, expected: str | None
+        self,
+        item_id: str,
+        field_name: str,
+        value: str | None,
+        expected: str | None,
+        unit: str | None = None,
     ) -> ChangeRecord | None:
-        """Write one ledger field stating the value it replaces (an imported ledger's row).
+        """Write one ledger field stating the value it replaces (an imported ledger's row):
+        of ``unit``'s report, or (None) the office's verdict and notes.
 
         Returns:
             The logged change, or None when the field held ``value`` already.
@@ -297,7 +303,9 @@ class Editing:
         if self.read_only:
             raise Refused(READ_ONLY_TEXT)
         # Not on the undo stack: an import is taken back by importing again, not by Ctrl+Z.
-        return self.store.apply_change(item_id, field_name, value, self.user, expected=expected)
+        return self.store.apply_change(
+            item_id, field_name, value, self.user, expected=expected, unit=unit
+        )
 
     # ------------------------------------------------------------------ notes drafts
     def edit_notes(self, item_id: str, text: str) -> Outcome:
