@@ -39,11 +39,11 @@ from tracker.ledger.layout import (
 from tracker.ledger.styling import (
     BODY_SIZE,
     CENTERED,
-    COLUMN_WIDTHS,
     FONT_NAME,
     LINE_HEIGHT,
     UNIT_SHEET_WIDTHS,
     WARNING_FILLS,
+    column_widths,
     print_setup,
     set_text,
     wrapped_lines,
@@ -396,6 +396,7 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
     sheet = workbook.active
     sheet.title = SHEET_TITLE
     columns = ledger.columns
+    widths = column_widths(columns)
     ncols = len(columns)
     last_letter = get_column_letter(printed_columns(columns))
     id_letter = get_column_letter(ncols + 1)
@@ -442,7 +443,7 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
                 wrap_text=True,
             )
             if col <= printed_columns(columns):
-                lines = max(lines, wrapped_lines(value, COLUMN_WIDTHS[name]))
+                lines = max(lines, wrapped_lines(value, widths[name]))
         set_text(sheet.cell(r, ncols + 1), row.item_id)
         if row.warning in WARNING_FILLS:
             fill, font = WARNING_FILLS[row.warning]
@@ -453,7 +454,7 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
         sheet.row_dimensions[r].height = round(lines * LINE_HEIGHT + 4, 1)
 
     for col, name in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(col)].width = COLUMN_WIDTHS[name]
+        sheet.column_dimensions[get_column_letter(col)].width = widths[name]
     sheet.column_dimensions[id_letter].width = 18
     sheet.column_dimensions[id_letter].hidden = True
 

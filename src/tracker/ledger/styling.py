@@ -52,7 +52,7 @@ UNIT_SHEET_WIDTHS = {
     "单位": 16,
     "角色": 6,
     "状态": 8.5,
-    "进展情况": 44,
+    "进展情况": 43,
     "最后更新": 10,
     "更新人": 7,
 }
@@ -70,6 +70,17 @@ WARNING_FILLS = {
 """The 完成时限 cell's fill and font colours for overdue and due-soon rows."""
 EXCEL_CELL_LIMIT = 32767
 """The most characters an Excel cell holds; longer text is cut when written."""
+
+
+OFFICE_NARROWER = {"具体内容": 3, "进展情况": 3}
+"""The office's ledger makes room for 单位完成情况 (7) by narrowing the wide columns
+(their text wraps), so its printed columns still add up to about 127."""
+
+
+def column_widths(columns: tuple[str, ...]) -> dict[str, float]:
+    """The widths of a ledger's columns (:data:`COLUMN_WIDTHS`, the office's narrowed)."""
+    narrower = OFFICE_NARROWER if "单位完成情况" in columns else {}
+    return {name: COLUMN_WIDTHS[name] - narrower.get(name, 0) for name in columns}
 
 
 def print_setup(sheet, landscape: bool) -> None:
