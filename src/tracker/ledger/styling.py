@@ -72,7 +72,7 @@ EXCEL_CELL_LIMIT = 32767
 """The most characters an Excel cell holds; longer text is cut when written."""
 
 
-OFFICE_NARROWER = {"具体内容": 3, "进展情况": 3}
+OFFICE_NARROWER = {"具体内容": 4, "进展情况": 3}
 """The office's ledger makes room for 单位完成情况 (7) by narrowing the wide columns
 (their text wraps), so its printed columns still add up to about 127."""
 
