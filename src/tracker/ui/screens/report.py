@@ -29,6 +29,7 @@ from tracker.ledger import FORMATS, LedgerError, export_ledger
 from tracker.services.report import (
     FIGURE_HEADERS,
     UNASSIGNED_TITLE,
+    UNREPORTED_TITLE,
     DueItem,
     Report,
     ReportError,
@@ -37,6 +38,7 @@ from tracker.services.report import (
     figure_cells,
     save_report,
     unassigned_sentence,
+    unreported_sentence,
 )
 from tracker.store import ItemFilter, Progress, Store
 from tracker.store.outfile import export_name
@@ -212,9 +214,15 @@ class ReportScreen(Screen[None]):
         yield self._section("按工作任务", category_table(report), "report-categories")
         if report.units:
             yield self._section(
-                "按责任单位（具体单位，含经集合单位分派的任务）",
+                "按责任单位（各单位自己的填报；具体单位，含经集合单位分派的任务）",
                 unit_table(report),
                 "report-units",
+            )
+        if report.unreported:
+            yield self._section(
+                UNREPORTED_TITLE,
+                literal(unreported_sentence(report.unreported), UNASSIGNED_STYLE),
+                "report-unreported",
             )
         if report.unassigned:
             yield self._section(
