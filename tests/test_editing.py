@@ -282,9 +282,7 @@ def test_import_ledger_goes_through_the_service(
     calls: list[tuple[str, str | None]] = []
     real = Editing.apply_change
 
-    def spy(
-        self: Editing, item_id: str, field: str, value: str | None, expected: str | None, **kw
-    ):
+    def spy(self: Editing, item_id: str, field: str, value: str | None, expected: str | None, **kw):
         calls.append((field, value))
         return real(self, item_id, field, value, expected, **kw)
 

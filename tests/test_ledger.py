@@ -28,7 +28,6 @@ from tracker.importers.parser import read_plan_file
 from tracker.ledger import (
     HEADER_ROW,
     ID_COLUMN,
-    LEDGER_COLUMNS,
     OFFICE_COLUMNS,
     LedgerError,
     apply_import,
@@ -476,9 +475,7 @@ def test_cli_import_ledger_lists_changes_and_refusals(cli_db: Path, tmp_path: Pa
     result = run("import-ledger", out, "--user", USER, "--db", cli_db)  # the office's
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0] == (
-        "「台账.xlsx」（办公室）：共 47 行，对应 46 项任务，已修改 1 项任务的 2 处"
-    )
+    assert lines[0] == ("「台账.xlsx」（办公室）：共 47 行，对应 46 项任务，已修改 1 项任务的 2 处")
     assert lines[1:3] == ["  1.1.1 状态：未启动 → 已完成", "  1.1.1 进展情况：已公开。"]
     assert lines[3] == "以下 1 行未导入："
     assert lines[4].startswith("  第 5 行（序号 1.1.2）：状态「办完了」不是可选的状态")
