@@ -112,8 +112,8 @@ class LedgerRow(Frozen):
 
 ROLE_LABELS = {Role.LEAD: "牵头", Role.COOPERATING: "配合"}
 """The 分单位 sheet's 角色."""
-SHORT_CONTENT = 40
-"""How many characters of 具体内容 the 分单位 sheet's 工作任务 keeps."""
+SHORT_CONTENT = 28
+"""How many characters of 具体内容 the 分单位 sheet's 工作任务 keeps (two printed lines)."""
 
 
 class UnitLedgerRow(Frozen):
