@@ -157,12 +157,12 @@ def test_report_sections_in_markdown_and_docx(store: Store, plan_id: str, tmp_pa
         "以下37个单位负责的任务尚无任何填报：区经信局25项、区自然资源局19项、"
     )
     assert "区发改局" not in sentence and "区司法局" not in sentence
-    assert lines.index("## 尚未填报的单位") < lines.index("## 未设成员的集合单位")
+    assert lines.index("## 未设成员的集合单位") < lines.index("## 尚未填报的单位")
 
     out = save_report(report, tmp_path / "报告.docx")
     paragraphs = [p.text for p in Document(str(out)).paragraphs]
     headings = [p for p in paragraphs if p.startswith("（")]
-    assert "（三）尚未填报的单位" in headings and "（四）未设成员的集合单位" in headings
+    assert "（三）未设成员的集合单位" in headings and "（四）尚未填报的单位" in headings
     assert sentence.replace("\\", "") in paragraphs
 
 
@@ -326,3 +326,9 @@ def test_cli_import_by_refuses_the_office_ledger_and_another_units(
     result = CliRunner().invoke(main, ["import-ledger", str(mine), "--db", db])  # as the office
     assert result.exit_code == 1 and f"请加 --by {FGJ}" in result.output
     assert len(store.changes()) == before
+
+
+def test_a_collective_cannot_import_reports(store: Store, plan_id: str, tmp_path: Path) -> None:
+    out = export_ledger(store, plan_id, tmp_path / "总台账.xlsx")
+    with pytest.raises(LedgerError, match="是集合单位"):
+        import_ledger(store, out, "各乡镇街委")

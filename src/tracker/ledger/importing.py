@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from tracker.domain.models import Status
+from tracker.domain.units import UnitKind
 from tracker.importers.parser import PlanFormatError
 from tracker.importers.tables import split_csv
 from tracker.importers.vet import EXCEL, FileRefused, damaged, read_text, vet_xlsx
@@ -640,6 +641,11 @@ def import_ledger(
     if by_unit is not None and unit is None:
         raise LedgerError(
             f"未找到单位「{by_unit}」；可用 tracker units 查看所有单位，未导入任何内容"
+        )
+    if unit is not None and unit.kind is UnitKind.COLLECTIVE:
+        raise LedgerError(
+            f"{unit.name} 是集合单位，不能直接填报；请由它的成员单位各自导入自己的台账，"
+            "未导入任何内容"
         )
     sheet = read_ledger_file(path)
     checked = check_import(store, sheet, unit.id if unit else None, allow_clear=allow_clear)

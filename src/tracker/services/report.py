@@ -478,7 +478,7 @@ def render_markdown(report: Report) -> str:
 
 
 def _with_unassigned(report: Report) -> list[ReportTable | tuple[str, str]]:
-    """The report's tables with, after the figures, the 尚未填报 and 未设成员 lines (if
+    """The report's tables with, after the figures, the 未设成员 and 尚未填报 lines (if
     any), each as (heading, sentence)."""
     tables: list[ReportTable | tuple[str, str]] = list(report_tables(report))
     place = next(
@@ -488,8 +488,8 @@ def _with_unassigned(report: Report) -> list[ReportTable | tuple[str, str]]:
     lines = [
         (title, text)
         for title, text in (
-            (UNREPORTED_TITLE, unreported_sentence(report.unreported)),
             (UNASSIGNED_TITLE, unassigned_sentence(report.unassigned)),
+            (UNREPORTED_TITLE, unreported_sentence(report.unreported)),
         )
         if text
     ]

@@ -112,10 +112,10 @@ def write_docx(report: Report, out: Path) -> None:
         lines = [
             (name, text)
             for name, text in (
-                # Units that have reported nothing yet; collectives with no members, whose
-                # work counts for no unit (a line each, no table).
-                (UNREPORTED_TITLE, unreported_sentence(report.unreported)),
+                # Collectives with no members, whose work counts for no unit; units that
+                # have reported nothing yet (a line each, no table).
                 (UNASSIGNED_TITLE, unassigned_sentence(report.unassigned)),
+                (UNREPORTED_TITLE, unreported_sentence(report.unreported)),
             )
             if text
         ]

@@ -223,12 +223,6 @@ class ReportScreen(Screen[None]):
                 unit_table(report),
                 "report-units",
             )
-        if report.unreported:
-            yield self._section(
-                UNREPORTED_TITLE,
-                literal(unreported_sentence(report.unreported), UNASSIGNED_STYLE),
-                "report-unreported",
-            )
         if report.unassigned:
             yield self._section(
                 UNASSIGNED_TITLE,
@@ -237,6 +231,12 @@ class ReportScreen(Screen[None]):
                     "\n在责任单位（U）中选中集合单位，按 m 设置成员。",
                 ),
                 "report-unassigned",
+            )
+        if report.unreported:
+            yield self._section(
+                UNREPORTED_TITLE,
+                literal(unreported_sentence(report.unreported), UNASSIGNED_STYLE),
+                "report-unreported",
             )
         overdue = (
             due_table(report.overdue, "逾期天数", DueWarning.OVERDUE)
