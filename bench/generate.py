@@ -422,9 +422,11 @@ def _source_fingerprint() -> str:
 
     src = Path(tracker.__file__).parent
     digest = hashlib.sha256(f"generator {GENERATOR_VERSION} seed {SEED}".encode())
-    for name in ("schema.py", "store.py", "derive.py", "parser.py", "units.py", "deadlines.py"):
-        path = src / name
-        if path.exists():
+    # Everything that shapes a stored database: the store package, the plan reader and the
+    # domain rules (a schema migration or a new derived column rebuilds the cached files).
+    for folder in ("store", "importers", "domain"):
+        for path in sorted((src / folder).rglob("*.py")):
+            digest.update(path.relative_to(src).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -23,6 +23,7 @@ from textual.widgets import Input, OptionList, Static
 
 from tracker.cli import main
 from tracker.domain.models import Status
+from tracker.errors import Refused
 from tracker.importers.parser import parse_plan_text
 from tracker.merge import (
     Keep,
@@ -368,7 +369,7 @@ def test_resolving_keeps_one_side(notes_conflict, keep: Keep, expected: str) -> 
     [done] = list_conflicts(office, include_resolved=True)
     assert done.resolution == keep.value and done.resolved_by == "张三"
     assert unresolved_count(office) == 0
-    with pytest.raises(ValueError, match="已于"):
+    with pytest.raises(Refused, match="已于"):
         resolve_conflict(office, conflict.id, keep, "张三")
 
 
@@ -406,7 +407,7 @@ def test_both_is_for_notes_only(pair, tmp_path: Path) -> None:
     office.set_status(item, Status.DONE, "张三")
     unit.set_status(item, Status.ON_HOLD, "李四")
     [conflict] = merge_snapshot(office, snap(unit, tmp_path, "unit"), "张三").conflicts
-    with pytest.raises(ValueError, match="只有进展情况"):
+    with pytest.raises(Refused, match="只有进展情况"):
         resolve_conflict(office, conflict.id, Keep.BOTH, "张三")
     assert unresolved_count(office) == 1
 

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from tracker.cli import main
 from tracker.domain.models import Status
+from tracker.errors import NotFound
 from tracker.importers.parser import parse_plan_text
 from tracker.store import Store
 from tracker.ui.app import TrackerApp
@@ -46,9 +47,9 @@ def test_outline_numbers_and_plan_resolution(two_plans: Store) -> None:
     assert item.content.startswith("推进学前教育普及普惠")
     assert item.outline == "1.2.1"
     assert two_plans.item_by_outline(plan_2024.id, "1.1.2").content == "开展在线访谈"
-    with pytest.raises(KeyError):
+    with pytest.raises(NotFound):
         two_plans.item_by_outline(plan_2023.id, "1.9.1")
-    with pytest.raises(KeyError, match="没有与「2099」对应"):
+    with pytest.raises(NotFound, match="没有与「2099」对应"):
         two_plans.resolve_plan("2099")
 
 

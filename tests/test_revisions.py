@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from tracker.cli import main
 from tracker.domain.models import Category, Item, KeyTask, Plan, Status
+from tracker.errors import NotFound
 from tracker.importers.parser import read_plan_file
 from tracker.services.revisions import (
     ARCHIVE_MARK,
@@ -370,9 +371,9 @@ def test_a_failed_revision_writes_nothing(
     def broken(*args, **kwargs):
         raise RuntimeError("disk gone")
 
-    import tracker.services.revisions
+    import tracker.store.revisions
 
-    monkeypatch.setattr(tracker.services.revisions, "_archive_superseded", broken)
+    monkeypatch.setattr(tracker.store.revisions, "_archive_superseded", broken)
     with pytest.raises(RuntimeError):
         import_revision(store, revised(seed), by="李四")
     assert before == {
@@ -433,7 +434,7 @@ def test_revision_target_rule(store: Store, seed: Plan) -> None:
     other = small_plan(("甲", "乙", "丙"))
     assert revision_target(store, other, revises=seed.id[:6]).id == seed.id
     assert revision_target(store, other, revises=SEED_TITLE).id == seed.id
-    with pytest.raises(LookupError, match="未找到分工表「没有这份」"):
+    with pytest.raises(NotFound, match="未找到分工表「没有这份」"):
         revision_target(store, other, revises="没有这份")
 
 
@@ -448,7 +449,7 @@ def test_changed_excerpts_show_where_texts_differ() -> None:
 
 
 def test_resolve_plan_needs_four_characters_of_an_id(store: Store, seed: Plan) -> None:
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFound):
         resolve_plan(store, seed.id[:3])
 
 

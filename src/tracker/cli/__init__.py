@@ -43,19 +43,17 @@ from tracker.cli.text import (
     table,
     use_chinese_click,
 )
-from tracker.importers import read_plan
-from tracker.importers.parser import PlanFormatError
-from tracker.services.revisions import import_plan_or_revision
+from tracker.errors import NotFound, TrackerError
 from tracker.store import REVIEW_PERIODS, Store, StoreError
-from tracker.store.snapshot import SnapshotError
 from tracker.ui.labels import printable
 from tracker.ui.terminal import non_utf8_encoding, utf8_advice
 
 
 class TrackerGroup(click.Group):
-    """The command group: a database or snapshot problem ends any command with its
-    message and exit status 1, never a traceback; click's own messages are Chinese,
-    and every message's control characters are shown, not executed."""
+    """The command group: a :class:`~tracker.errors.TrackerError` (a database, file or
+    lookup problem) ends any command with its message and exit status 1, never a
+    traceback; click's own messages are Chinese, and every message's control characters
+    are shown, not executed."""
 
     context_class = TrackerContext
     command_class = TrackerCommand
@@ -88,7 +86,7 @@ class TrackerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (StoreError, SnapshotError) as error:
+        except TrackerError as error:  # the clerk's message, never a traceback
             raise _show_safely(click.ClickException(str(error))) from error
         except click.ClickException as error:
             _show_safely(error)
@@ -223,9 +221,6 @@ def run_app(settings: Settings) -> None:
         if settings.unit:
             require_unit(store, settings.unit)
         plan_id = store.resolve_plan(settings.plan).id
-    except KeyError as error:
-        store.close()
-        raise click.ClickException(str(error.args[0])) from error
     except BaseException:
         store.close()
         raise
@@ -320,6 +315,10 @@ def import_command(
         tracker import 工作要点.docx --year 2024 --dry-run
         tracker import 分工表（修订稿）.xlsx --revises 2023年全区政务公开工作要点分工表
     """
+    from tracker.importers import read_plan
+    from tracker.importers.parser import PlanFormatError
+    from tracker.services.revisions import import_plan_or_revision
+
     if revises and as_new:
         raise click.UsageError("--revises 和 --new 不能同时使用")
     try:
@@ -338,7 +337,7 @@ def import_command(
         _, message, revised = import_plan_or_revision(
             store, plan, settings.clerk, revises=revises, as_new=as_new
         )
-    except LookupError as error:
+    except NotFound as error:
         raise click.ClickException(f"{error}；未导入任何内容") from error
     finally:
         store.close()
@@ -380,8 +379,6 @@ def export_snapshot_command(settings: Settings, out: Path | None, force: bool) -
             written = done.path
         else:
             written = store.export_snapshot(out, force=force)
-    except SnapshotError as error:
-        raise click.ClickException(str(error)) from error
     finally:
         store.close()
     echo(f"快照已导出到：{written}")
@@ -415,10 +412,7 @@ def units_command(settings: Settings, all_plans: bool) -> None:
     try:
         plan_id = None
         if not all_plans:
-            try:
-                plan_id = store.resolve_plan(settings.plan).id
-            except KeyError as error:
-                raise click.ClickException(str(error.args[0])) from error
+            plan_id = store.resolve_plan(settings.plan).id
         rows = []
         unassigned = 0
         for unit in store.units(plan_id):
@@ -454,8 +448,6 @@ def units_add(settings: Settings, name: str) -> None:
         unit = store.add_unit(name)
         groups = "、".join(store.memberships(unit.id)) or "无"
         echo(f"已添加「{unit.name}」，属于：{groups}")
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
     finally:
         store.close()
 
@@ -468,8 +460,6 @@ def _set_membership(settings: Settings, unit_name: str, collective: str, member:
         store.set_membership(unit.id, group.id, member)
         verb = "已加入" if member else "已移出"
         echo(f"「{unit.name}」{verb}「{group.name}」")
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
     finally:
         store.close()
 
@@ -502,8 +492,6 @@ def units_alias(settings: Settings, alias: str | None, name: str | None, remove:
             echo(f"已删除别名「{alias}」（重新识别了 {items} 条任务的责任单位）")
         else:
             echo(f"「{alias}」今后算作「{name}」（重新识别了 {items} 条任务的责任单位）")
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
     finally:
         store.close()
 

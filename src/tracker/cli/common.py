@@ -19,7 +19,6 @@ import click
 from pydantic import BaseModel, ConfigDict
 
 from tracker.cli.text import DateParam, TrackerContext, echo, missing_database_message
-from tracker.importers.parser import read_plan_file
 from tracker.store import Store, StoreError
 from tracker.store.locations import bundled_plan_path, default_db_path, default_user
 
@@ -149,6 +148,8 @@ def open_store(settings: Settings, seed: bool = True, create: bool = False) -> S
     try:
         if seed and not explicit and not store.has_plans():
             # The default database's first run (or one that ended before the plan loaded).
+            from tracker.importers.parser import read_plan_file
+
             store.import_plan(read_plan_file(bundled_plan_path()))
     except BaseException:
         store.close()

@@ -34,10 +34,7 @@ def parse_status(word: str) -> Status:
 
 
 def _plan_id(store: Store, spec: str | None) -> str:
-    try:
-        return store.resolve_plan(spec).id
-    except KeyError as error:
-        raise click.ClickException(str(error.args[0])) from error
+    return store.resolve_plan(spec).id
 
 
 def _as_json(item: ItemRecord) -> dict:
@@ -159,12 +156,7 @@ def register(main: click.Group) -> None:
         store = open_store(settings)
         try:
             plan_id = _plan_id(store, settings.plan)
-            try:
-                item = store.item_by_outline(plan_id, outline)
-            except KeyError as error:
-                raise click.ClickException(
-                    f"没有编号为「{outline}」的任务（编号形如 1.2.1：工作任务.重点工作任务.条目）"
-                ) from error
+            item = store.item_by_outline(plan_id, outline)
             # The same service as the app's keys: the same rules, the same change log.
             editing = Editing(store, settings.clerk)
             changed = []

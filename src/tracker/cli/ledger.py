@@ -13,23 +13,15 @@ import click
 
 from tracker.cli.common import Settings, TrackerCommand, common_options, open_store
 from tracker.cli.text import echo, require_unit
-from tracker.ledger import (
-    LedgerError,
-    describe_import,
-    export_ledger,
-    import_ledger,
-    unit_csv_path,
-)
-from tracker.services.report import (
-    REPORT_FORMATS,
-    ReportError,
-    build_report,
-    format_for,
-    render,
-    save_report,
-)
 from tracker.store import ItemFilter, Store
 from tracker.store.outfile import export_name
+
+# The ledger (openpyxl) and the report (python-docx) load when their command runs:
+# ``tracker`` itself opens the app without them (tests/test_startup.py).
+
+REPORT_FORMATS = ("md", "html", "docx")
+"""``--format`` choices: :data:`tracker.services.report.REPORT_FORMATS` (a test keeps
+them equal), spelled here so that the command's options need not load the report."""
 
 
 def _open(settings: Settings) -> tuple[Store, str | None]:
@@ -50,10 +42,7 @@ def _open(settings: Settings) -> tuple[Store, str | None]:
 
 def _plan_id(store: Store, settings: Settings) -> str:
     """The plan ``--plan`` names (default: the newest, as the app opens it)."""
-    try:
-        return store.resolve_plan(settings.plan).id
-    except KeyError as error:
-        raise click.ClickException(str(error.args[0])) from error
+    return store.resolve_plan(settings.plan).id
 
 
 def _export_ledger() -> click.Command:
@@ -79,6 +68,8 @@ def _export_ledger() -> click.Command:
           tracker export-ledger 台账.csv
           tracker export-ledger --unit 区发改局     保存为 2023分工表-区发改局-日期.xlsx
         """
+        from tracker.ledger import export_ledger, unit_csv_path
+
         store, unit_id = _open(settings)
         try:
             plan_id = _plan_id(store, settings)
@@ -89,8 +80,6 @@ def _export_ledger() -> click.Command:
                 out = Path(export_name(year, name, store.today(), "xlsx"))
             written = export_ledger(store, plan_id, out, unit_id=unit_id, force=force)
             count = len(store.filtered_items(plan_id, ItemFilter(unit_id=unit_id)))
-        except LedgerError as error:
-            raise click.ClickException(str(error)) from error
         finally:
             store.close()
         echo(f"台账已导出（{count} 项任务）：{written}")
@@ -135,6 +124,8 @@ def _import_ledger() -> click.Command:
           tracker import-ledger 区发改局台账.xlsx --by 区发改局 --dry-run
           tracker import-ledger 总台账.xlsx                  办公室的结论
         """
+        from tracker.ledger import describe_import, import_ledger
+
         store = open_store(settings)
         try:
             if by_unit is not None:
@@ -147,8 +138,6 @@ def _import_ledger() -> click.Command:
                 allow_clear=allow_clear,
                 user=settings.clerk,
             )
-        except LedgerError as error:
-            raise click.ClickException(str(error)) from error
         finally:
             store.close()
         for line in describe_import(result):
@@ -190,6 +179,13 @@ def _report() -> click.Command:
           tracker report --format html --out 8月进展.html
           tracker report --format docx --out 8月进展.docx
         """
+        from tracker.services.report import (
+            build_report,
+            format_for,
+            render,
+            save_report,
+        )
+
         store, unit_id = _open(settings)
         try:
             fmt = fmt or (format_for(out) if out else "md")
@@ -202,10 +198,7 @@ def _report() -> click.Command:
         if out is None:  # to the terminal: its control characters shown
             echo(render(report, fmt), nl=False)
             return
-        try:
-            save_report(report, out, force, fmt)
-        except ReportError as error:
-            raise click.ClickException(str(error)) from error
+        save_report(report, out, force, fmt)
         echo(f"报告已保存到：{out}")
 
     return report_command

@@ -6,25 +6,24 @@ Registered on the main group by :func:`register`, called by :mod:`tracker.cli`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tracker.cli.common import Settings, common_options, open_store
 from tracker.cli.text import echo, one_line
 from tracker.domain.models import Status
-from tracker.merge import (
-    FIELD_LABELS,
-    Conflict,
-    Keep,
-    expand_paths,
-    find_conflict,
-    keep_label,
-    list_conflicts,
-    list_quarantined,
-    merge_one,
-    resolve_conflict,
-)
 from tracker.store import StoreError
+
+if TYPE_CHECKING:
+    from tracker.merge import Conflict
+
+# The merge package loads when a merge command runs: ``tracker`` itself opens the app
+# without it (tests/test_startup.py).
+
+KEEP_CHOICES = ("ours", "theirs", "both")
+"""``resolve --keep`` choices: the values of :class:`tracker.merge.Keep` (a test keeps
+them equal), spelled here so that the command's options need not load the merge."""
 
 
 def show_value(field: str, value: str | None) -> str:
@@ -49,6 +48,8 @@ def conflict_lines(conflict: Conflict) -> list[str]:
 
     def indented(text: str) -> str:
         return text.replace("\n", "\n      ")
+
+    from tracker.merge import FIELD_LABELS
 
     field = conflict.field
     content = one_line(conflict.item_content)
@@ -83,6 +84,8 @@ def register(group: click.Group) -> None:
           tracker merge 上报/ --db 台账.db          合并文件夹中的全部快照
           tracker merge 上报/*.db
         """
+        from tracker.merge import expand_paths, merge_one
+
         paths = expand_paths(files)
         if not paths:
             raise click.ClickException("没有找到要合并的快照文件")
@@ -132,6 +135,8 @@ def register(group: click.Group) -> None:
         \b
         例：tracker conflicts --db 台账.db
         """
+        from tracker.merge import FIELD_LABELS, keep_label, list_conflicts, list_quarantined
+
         store = open_store(settings)
         try:
             conflicts = list_conflicts(store, include_resolved=show_all)
@@ -169,7 +174,7 @@ def register(group: click.Group) -> None:
     @click.argument("conflict_id")
     @click.option(
         "--keep",
-        type=click.Choice([k.value for k in Keep]),
+        type=click.Choice(KEEP_CHOICES),
         required=True,
         help="ours 保留本机，theirs 保留对方，both 两者都保留（仅进展情况）",
     )
@@ -180,14 +185,12 @@ def register(group: click.Group) -> None:
         \b
         例：tracker resolve 1a2b3c4d --keep theirs --db 台账.db
         """
+        from tracker.merge import Keep, find_conflict, resolve_conflict
+
         store = open_store(settings)
         try:
             conflict = find_conflict(store, conflict_id)
             resolve_conflict(store, conflict.id, keep, settings.clerk)
-        except KeyError as error:
-            raise click.ClickException(str(error.args[0])) from error
-        except ValueError as error:
-            raise click.ClickException(str(error)) from error
         finally:
             store.close()
         echo(f"已处理冲突 {conflict.id[:8]}：{Keep(keep).label}")

@@ -39,12 +39,9 @@ def _serve() -> click.Command:
           tracker serve --db 全区合并.db                      只在本机 http://127.0.0.1:8001
           tracker serve --db 全区合并.db --host 10.0.0.5      内网其他电脑可访问
         """
-        from tracker.serve import ServeError, prepared, require_datasette, serve
+        from tracker.serve import prepared, require_datasette, serve
 
-        try:
-            require_datasette()
-        except ServeError as error:
-            raise click.ClickException(str(error)) from error
+        require_datasette()
         store = open_store(settings, seed=False)  # --today is applied here
         try:
             if not store.has_plans():

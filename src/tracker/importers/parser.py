@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.domain.models import Category, Item, KeyTask, Plan
+from tracker.errors import BadFile
 
 BODY_COLUMNS = ("序号", "工作任务", "重点工作任务", "具体内容", "责任单位", "完成时限")
 """The six body columns, in order."""
@@ -31,7 +32,7 @@ _ATTACHMENT = re.compile(r"^附件\s*\d*$")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-class PlanFormatError(ValueError):
+class PlanFormatError(BadFile, ValueError):
     """The file is not a 分工表 this parser understands.
 
     Attributes:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
+from tracker.errors import BadFile
 from tracker.importers.parser import decode_plan_bytes
 
 MB = 1024 * 1024
@@ -63,7 +64,7 @@ MAX_SHARED_STRINGS = 500_000
 _CHUNK = 256 * 1024
 
 
-class FileRefused(ValueError):
+class FileRefused(BadFile, ValueError):
     """A file is not read: too large, damaged, or not what its name says.
 
     Attributes:

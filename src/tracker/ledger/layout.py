@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from tracker.errors import BadFile
+
 LEDGER_COLUMNS = (
     "序号",
     "工作任务",
@@ -63,7 +65,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A CSV cell starting with one of these would be read by Excel as a formula."""
 
 
-class LedgerError(Exception):
+class LedgerError(BadFile):
     """A ledger file could not be written or read; the message is for the clerk."""
 
 

@@ -16,6 +16,7 @@ from itertools import pairwise
 
 from tracker.domain.models import StoredRecord, stable_id
 from tracker.domain.notes import merge_notes
+from tracker.errors import NotFound, Refused
 from tracker.merge.order import C
 from tracker.store import ChangeRecord, Store
 
@@ -174,16 +175,14 @@ def quarantined_count(store: Store) -> int:
 
 def unresolved_count(store: Store) -> int:
     """How many conflicts await the clerk."""
-    return store.db.execute("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[
-        0
-    ]
+    return store.unresolved_conflicts()
 
 
 def find_conflict(store: Store, id_or_prefix: str) -> Conflict:
     """A conflict by its id or the start of it (as ``tracker conflicts`` shows).
 
     Raises:
-        KeyError: none, or more than one, matches (the message says which).
+        NotFound: none, or more than one, matches (the message says which).
     """
     prefix = id_or_prefix.strip().lower()
     rows = (
@@ -192,9 +191,9 @@ def find_conflict(store: Store, id_or_prefix: str) -> Conflict:
         else []
     )
     if not rows:
-        raise KeyError(f"没有编号为「{id_or_prefix}」的冲突；可用 tracker conflicts 查看")
+        raise NotFound(f"没有编号为「{id_or_prefix}」的冲突；可用 tracker conflicts 查看")
     if len(rows) > 1:
-        raise KeyError(f"编号「{id_or_prefix}」对应多条冲突，请多写几位")
+        raise NotFound(f"编号「{id_or_prefix}」对应多条冲突，请多写几位")
     return Conflict(**rows[0])
 
 
@@ -213,13 +212,13 @@ def resolve_conflict(
         The change written (None if the field already had the kept value).
 
     Raises:
-        KeyError: no such conflict.
-        ValueError: resolved already, or ``both`` for a field other than notes.
+        NotFound: no such conflict.
+        Refused: resolved already, or ``both`` for a field other than notes.
     """
     keep = Keep(keep)
     conflict = find_conflict(store, conflict_id)
     if conflict.resolved_at is not None:
-        raise ValueError(
+        raise Refused(
             f"该冲突已于 {conflict.resolved_at[:16].replace('T', ' ')} 由 "
             f"{conflict.resolved_by} 处理（{keep_label(conflict.resolution)}）"
         )
@@ -229,7 +228,7 @@ def resolve_conflict(
         value = conflict.theirs_value
     else:
         if conflict.field != "notes":
-            raise ValueError("只有进展情况可以两者都保留；状态和检查日期请选择保留本机或保留对方")
+            raise Refused("只有进展情况可以两者都保留；状态和检查日期请选择保留本机或保留对方")
         # Start from the notes as they are now (they may hold more than the two sides,
         # say after resolving an earlier conflict of the same notes) and add each
         # side's text that is not in them yet, with who wrote it and when.

@@ -34,6 +34,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from tracker.domain.models import Status
+from tracker.errors import BadFile
 from tracker.store import LEDGER_FIELDS, StoreError, schema
 
 MAX_CHANGES = 500_000
@@ -90,7 +91,7 @@ _VISIBLE = str.maketrans(
 )
 
 
-class SnapshotRefused(StoreError):
+class SnapshotRefused(StoreError, BadFile):
     """A file that cannot be merged (not a snapshot, another plan, a newer version...).
 
     Nothing was written; the message is for the clerk.

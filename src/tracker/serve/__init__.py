@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tracker.errors import TrackerError
 from tracker.ledger import warning_word
 from tracker.store import Store
 
@@ -67,7 +68,7 @@ TABLE_TITLES = {
 """Each table's Chinese title and description on the page."""
 
 
-class ServeError(Exception):
+class ServeError(TrackerError):
     """The intranet view could not start; the message is for the clerk."""
 
 
@@ -94,7 +95,7 @@ def publish_copy(store: Store, out: Path) -> int:
     """
     copy = sqlite3.connect(out)
     try:
-        store.db.conn.backup(copy)
+        store.copy_into(copy)
         copy.execute("PRAGMA journal_mode = DELETE")
         warnings = {
             item.id: warning_word(item.warning)

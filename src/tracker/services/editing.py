@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tracker import errors
 from tracker.domain.deadlines import DeadlineKind
 from tracker.domain.models import Status
 from tracker.services.drafts import NoteDrafts
@@ -81,7 +82,7 @@ class Outcome:
         return self.change is not None
 
 
-class Refused(StoreError):
+class Refused(StoreError, errors.Refused):
     """An edit a rule forbids (the message is for the clerk); nothing was written."""
 
 

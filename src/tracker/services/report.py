@@ -27,6 +27,7 @@ from tracker.domain.deadlines import DueWarning
 from tracker.domain.format import day_label
 from tracker.domain.models import Status
 from tracker.domain.units import Role, UnitKind
+from tracker.errors import TrackerError
 from tracker.store import ItemFilter, ItemRecord, Progress, Store, UnitRecord, outfile
 
 REPORT_FORMATS = ("md", "html", "docx")
@@ -45,7 +46,7 @@ FIGURE_HEADERS = (
 """The figure columns of every table: total, each status, rate, overdue, due soon."""
 
 
-class ReportError(Exception):
+class ReportError(TrackerError):
     """A report could not be saved; the message is for the clerk."""
 
 

@@ -35,43 +35,35 @@ What carrying means, and what happens to the old rows:
   the old texts of reworded or moved ones) are moved with their status, notes and
   history into an archive plan, ``<title>（<date> 修订前）``, so the plan itself shows
   only the new version. With a new title, the old plan stays as it was, beside the new.
+
+The matching is here; the rows it writes are the store's
+(:meth:`tracker.store.Store.import_revision`, :mod:`tracker.store.revisions`).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import uuid
 from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
-from sqlite_utils import Database
 
-from tracker.domain.models import Plan, Status, stable_id
+from tracker.domain.models import Plan
+from tracker.errors import NotFound
 from tracker.importers.parser import normalise
 from tracker.store import ImportResult, PlanRecord, Store, plan_rows
-from tracker.store.reports import recompute_rollups
-from tracker.store.search_index import index_notes
+from tracker.store.revisions import ARCHIVE_MARK
 
 SIMILARITY = 0.6
 """The least ``difflib`` ratio of two contents for an item to count as reworded."""
 
-ARCHIVE_MARK = "修订前"
-"""Ends an archive plan's title: ``2023年…分工表（2023-06-15 修订前）``."""
 _ARCHIVE_TITLE = re.compile(rf"（\d{{4}}-\d{{2}}-\d{{2}} {ARCHIVE_MARK}）$")
 _BRACKETED = re.compile(r"\([^()]*\)|【[^【】]*】|〔[^〔〕]*〕|\[[^\[\]]*\]")
 _REVISION_WORDS = re.compile(
     r"修订稿|修订版|修订|调整稿|调整版|调整后的|调整后|调整|更新版|更新|定稿|终稿|最终版|"
     r"征求意见稿|送审稿|第[0-9一二三四五六七八九十]+版|[vV]\d+|^附件\d*[:：]?"
 )
-_COPY_NAMESPACE = uuid.UUID("6f1c2a52-3c55-4d0e-9a55-8f8e2f0c7a11")
-_CARRIED_FIELDS: tuple[tuple[str, str | None], ...] = (
-    ("status", Status.NOT_STARTED.value),
-    ("notes", ""),
-    ("last_reviewed", None),
-)
-"""The ledger fields carried over, with the value a newly imported item has."""
 
 
 class _Frozen(BaseModel):
@@ -180,7 +172,7 @@ class RevisionResult(_Frozen):
     """That archive plan's title."""
 
 
-class AmbiguousRevision(LookupError):
+class AmbiguousRevision(NotFound):
     """Several tracked plans could be the one revised; the caller must name one."""
 
     def __init__(self, candidates: Sequence[PlanRecord]) -> None:
@@ -225,13 +217,7 @@ def find_revised_plan(store: Store, plan: Plan) -> PlanRecord | None:
     similar = [p for p in plans if p.year == plan.year and base_title(p.title) == base]
     if not similar:
         return None
-    imported = dict(
-        store.db.execute(
-            "SELECT id, coalesce(imported_at, '') FROM plans WHERE id IN "
-            f"({', '.join('?' * len(similar))})",
-            [p.id for p in similar],
-        ).fetchall()
-    )
+    imported = store.imported_at([p.id for p in similar])
     return max(similar, key=lambda p: imported.get(p.id, ""))
 
 
@@ -239,7 +225,7 @@ def resolve_plan(store: Store, name: str) -> PlanRecord:
     """A tracked plan by its id, the start of its id (4 characters or more) or its title.
 
     Raises:
-        LookupError: no plan, or several, answer to ``name``.
+        NotFound: no plan, or several, answer to ``name``.
     """
     plans = store.plans()
     exact = [p for p in plans if name in (p.id, p.title)]
@@ -250,7 +236,7 @@ def resolve_plan(store: Store, name: str) -> PlanRecord:
         return prefixed[0]
     if exact or prefixed:
         raise AmbiguousRevision(exact or prefixed)
-    raise LookupError(f"未找到分工表「{name}」")
+    raise NotFound(f"未找到分工表「{name}」")
 
 
 # ---------------------------------------------------------------------- comparing
@@ -428,212 +414,32 @@ def import_revision(
         The comparison and what was carried.
 
     Raises:
-        LookupError: no tracked plan to revise (or ``revises`` names none).
+        NotFound: no tracked plan to revise (or ``revises`` names none).
     """
     if revises is None:
         found = find_revised_plan(store, new_plan)
         if found is None:
-            raise LookupError(f"「{new_plan.title}」不是已跟踪分工表的修订版")
+            raise NotFound(f"「{new_plan.title}」不是已跟踪分工表的修订版")
         revises = found.id
     new_items = placed_items(new_plan)
-    new_ids = [item.id for item in new_items]
-    with store.write() as db:
-        old_plan = db.execute(
-            "SELECT title, year, source, imported_at FROM plans WHERE id = ?", [revises]
-        ).fetchone()
-        if old_plan is None:
-            raise LookupError(f"未找到分工表「{revises}」")
-        diff = diff_plans(stored_items(store, revises), new_items)
-        existing = _existing_ids(db, new_ids)
-        imported = store.import_plan_into(db, new_plan)
-        now = store.clock().isoformat(timespec="seconds")
-        carried = history_rows = 0
-        for match in (*diff.unchanged, *diff.reworded):
-            if match.old.id == match.new.id or match.new.id in existing:
-                continue
-            carried += 1
-            history_rows += _carry(db, store, match.old.id, match.new.id, by, now)
-        archive_id = archive = None
-        if new_plan.id == revises:
-            archive = archive_title(old_plan[0], store.clock().date().isoformat())
-            archive_id = _archive_superseded(db, new_plan, old_plan, archive, set(new_ids))
+    diffs: list[PlanDiff] = []
+
+    def pairs() -> list[tuple[str, str]]:
+        # Inside the store's transaction: the tracked items compared are the ones carried.
+        diffs.append(diff_plans(stored_items(store, revises), new_items))
+        return [(m.old.id, m.new.id) for m in (*diffs[0].unchanged, *diffs[0].reworded)]
+
+    written = store.import_revision(new_plan, revises, by, match=pairs)
     return RevisionResult(
         plan_id=new_plan.id,
         old_plan_id=revises,
-        diff=diff,
-        imported=imported,
-        carried=carried,
-        history_rows=history_rows,
-        archive_plan_id=archive_id,
-        archive_plan_title=archive if archive_id else None,
+        diff=diffs[0],
+        imported=written.imported,
+        carried=written.carried,
+        history_rows=written.history_rows,
+        archive_plan_id=written.archive_plan_id,
+        archive_plan_title=written.archive_plan_title,
     )
-
-
-def _existing_ids(db: Database, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found.update(
-            row[0]
-            for row in db.execute(
-                f"SELECT id FROM items WHERE id IN ({', '.join('?' * len(chunk))})", chunk
-            )
-        )
-    return found
-
-
-def _copy_id(*parts: str) -> str:
-    """A change row's id for a copy: a UUID derived from what it copies, so the same
-    revision imported twice (or on two machines) writes the same rows."""
-    return uuid.uuid5(_COPY_NAMESPACE, "\x1f".join(parts)).hex
-
-
-def _carry(db: Database, store: Store, old_id: str, new_id: str, by: str, now: str) -> int:
-    """Give the new item the old one's ledger fields, units' reports and history.
-
-    Returns:
-        How many rows of ``changes`` were written.
-    """
-    row = db.execute(
-        "SELECT coalesce(office_status, 'not_started'), notes, last_reviewed, updated_at, "
-        "updated_by FROM items WHERE id = ?",
-        [old_id],
-    ).fetchone()
-    status, notes, last_reviewed, updated_at, updated_by = row
-    db.execute(
-        "UPDATE items SET office_status = nullif(?, 'not_started'), notes = ?, "
-        "last_reviewed = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-        [status, notes, last_reviewed, updated_at, updated_by, new_id],
-    )
-    db.execute(
-        "INSERT OR IGNORE INTO reports (item_id, unit_id, status, notes, last_reviewed, "
-        "updated_at, updated_by) SELECT ?, unit_id, status, notes, last_reviewed, updated_at, "
-        "updated_by FROM reports WHERE item_id = ?",
-        [new_id, old_id],
-    )
-    recompute_rollups(db, [new_id])
-    index_notes(db, new_id, notes)
-    written = 0
-    history = db.execute(
-        "SELECT id, field, old_value, new_value, changed_at, by, kind, machine_id, unit_id "
-        "FROM changes WHERE item_id = ? ORDER BY changed_at, rowid",
-        [old_id],
-    ).fetchall()
-    for (
-        change_id,
-        field,
-        old_value,
-        new_value,
-        changed_at,
-        change_by,
-        kind,
-        machine,
-        unit,
-    ) in history:
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO changes (id, item_id, field, old_value, new_value, "
-            "changed_at, by, session_id, kind, machine_id, unit_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
-            [
-                _copy_id(change_id, new_id),
-                new_id,
-                field,
-                old_value,
-                new_value,
-                changed_at,
-                change_by,
-                kind,
-                machine,
-                unit,
-            ],
-        )
-        written += cursor.rowcount
-    values = {"status": status, "notes": notes, "last_reviewed": last_reviewed}
-    for field, empty in _CARRIED_FIELDS:
-        if values[field] in (empty, None):
-            continue
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO changes (id, item_id, field, old_value, new_value, "
-            "changed_at, by, session_id, kind, machine_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'carried', ?)",
-            [
-                _copy_id("carried", old_id, new_id, field),
-                new_id,
-                field,
-                empty,
-                values[field],
-                now,
-                by,
-                store.session_id,
-                store.machine_id,
-            ],
-        )
-        written += cursor.rowcount
-    return written
-
-
-def archive_title(title: str, day: str) -> str:
-    """The title of the archive kept when ``title`` is revised on ``day`` (YYYY-MM-DD)."""
-    return f"{title}（{day} {ARCHIVE_MARK}）"
-
-
-def _archive_superseded(
-    db: Database, new_plan: Plan, old_plan: tuple, title: str, new_ids: set[str]
-) -> str | None:
-    """Move the plan's items that are not in its new version into an archive plan.
-
-    The archive keeps the old categories and key tasks (titles, numbers and order) of
-    the items it holds; the plan's categories and key tasks left without items are
-    then dropped (their text is kept in the archive). Nothing a clerk wrote moves
-    apart from its item.
-
-    Returns:
-        The archive plan's id, or None when nothing was superseded.
-    """
-    plan_id = new_plan.id
-    stale = [
-        row
-        for row in db.execute(
-            "SELECT items.id, key_tasks.seq, key_tasks.title, categories.seq, categories.no, "
-            "categories.title FROM items "
-            "JOIN key_tasks ON key_tasks.id = items.key_task_id "
-            "JOIN categories ON categories.id = key_tasks.category_id "
-            "WHERE categories.plan_id = ? ORDER BY categories.seq, key_tasks.seq, items.seq",
-            [plan_id],
-        ).fetchall()
-        if row[0] not in new_ids
-    ]
-    if not stale:
-        return None
-    _, year, source, imported_at = old_plan
-    archive_id = stable_id("archive", plan_id, *sorted(new_ids))
-    db.execute(
-        "INSERT OR IGNORE INTO plans (id, title, year, source, imported_at) VALUES (?, ?, ?, ?, ?)",
-        [archive_id, title, year, source, imported_at],
-    )
-    for item_id, k_seq, k_title, c_seq, c_no, c_title in stale:
-        category_id = stable_id(archive_id, "category", c_no, c_title)
-        key_task_id = stable_id(category_id, "key_task", k_seq, k_title)
-        db.execute(
-            "INSERT OR IGNORE INTO categories (id, plan_id, seq, no, title) VALUES (?, ?, ?, ?, ?)",
-            [category_id, archive_id, c_seq, c_no, c_title],
-        )
-        db.execute(
-            "INSERT OR IGNORE INTO key_tasks (id, category_id, seq, title) VALUES (?, ?, ?, ?)",
-            [key_task_id, category_id, k_seq, k_title],
-        )
-        db.execute("UPDATE items SET key_task_id = ? WHERE id = ?", [key_task_id, item_id])
-    db.execute(
-        "DELETE FROM key_tasks WHERE category_id IN (SELECT id FROM categories WHERE plan_id = ?) "
-        "AND NOT EXISTS (SELECT 1 FROM items WHERE items.key_task_id = key_tasks.id)",
-        [plan_id],
-    )
-    db.execute(
-        "DELETE FROM categories WHERE plan_id = ? "
-        "AND NOT EXISTS (SELECT 1 FROM key_tasks WHERE key_tasks.category_id = categories.id)",
-        [plan_id],
-    )
-    return archive_id
 
 
 # ---------------------------------------------------------------------- the command line
@@ -657,7 +463,7 @@ def revision_target(
         The plan revised, or None for a plain import.
 
     Raises:
-        LookupError: ``revises`` names no plan, or several.
+        NotFound: ``revises`` names no plan, or several.
     """
     if as_new:
         return None
@@ -748,7 +554,7 @@ def import_plan_or_revision(
         revision.
 
     Raises:
-        LookupError: ``revises`` names no tracked plan.
+        NotFound: ``revises`` names no tracked plan.
     """
     old = revision_target(store, plan, revises=revises, as_new=as_new)
     if old is not None:

@@ -14,6 +14,7 @@ thin wrappers to keep in step, while each concept's SQL stays in its own module:
 - :mod:`.files` — vetting a file before it is opened; :mod:`.errors` — the clerk's texts;
 - :mod:`.records` — the row models and :class:`ItemFilter`;
 - :mod:`.plans` — plan reads and the SQL they share; :mod:`.plan_import` — storing a plan;
+  :mod:`.revisions` — storing a revised plan and carrying the clerks' work over;
 - :mod:`.edits` — status, notes, reviews and the change log; :mod:`.reports` — each
   responsible unit's own report and the item's roll-up (:mod:`tracker.domain.rollup`);
 - :mod:`.sessions`, :mod:`.settings`, :mod:`.units`;
@@ -48,6 +49,7 @@ from tracker.store.records import (
     SessionRecord,
     UnitRecord,
 )
+from tracker.store.revisions import Revisions, RevisionWritten
 from tracker.store.sessions import Sessions
 from tracker.store.settings import DEFAULT_DUE_WINDOW, REVIEW_PERIODS, Settings
 from tracker.store.units import Units
@@ -71,6 +73,7 @@ __all__ = [
     "NotResponsible",
     "PlanRecord",
     "Progress",
+    "RevisionWritten",
     "SessionRecord",
     "Store",
     "StoreBusy",
@@ -82,7 +85,7 @@ __all__ = [
 ]
 
 
-class Store(Units, PlanReads, PlanImport, Edits, Sessions, Settings, Connection):
+class Store(Units, PlanReads, Revisions, PlanImport, Edits, Sessions, Settings, Connection):
     """The tracker database.
 
     Build one with :meth:`open`; tests pass a temporary path and a fixed clock.

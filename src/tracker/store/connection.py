@@ -295,6 +295,15 @@ class Connection:
         """A number that changes whenever another connection commits (SQLite's own)."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]
 
+    def copy_into(self, target: sqlite3.Connection) -> None:
+        """Copy the whole database into ``target`` with SQLite's online backup API.
+
+        The copy is consistent even while this or another connection writes, so a
+        publisher (``tracker serve``) can reshape the copy without ever touching the
+        clerk's file.
+        """
+        self.db.conn.backup(target)
+
     def export_snapshot(self, out: Path | str, force: bool = False) -> Path:
         """Write a consistent, self-contained copy of the database to ``out``.
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from tracker.errors import Refused, StorageError
 
-class StoreError(Exception):
+
+class StoreError(StorageError):
     """A database that cannot be used as asked; the message is for the clerk."""
 
 
-class StoreReadOnly(StoreError):
+class StoreReadOnly(StoreError, Refused):
     """The database can be read but not written (a read-only file or folder, a CD)."""
 
 
@@ -23,7 +25,7 @@ class StoreBusy(StoreError):
     """Another program held the database's write lock for longer than the busy timeout."""
 
 
-class NotResponsible(StoreError):
+class NotResponsible(StoreError, Refused):
     """A unit asked to report on an item it does not answer for; nothing was written."""
 
 

@@ -11,8 +11,10 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from tracker.errors import Refused
 
-class OutputRefused(Exception):
+
+class OutputRefused(Refused):
     """The target cannot or may not be written; the message is for the clerk."""
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from tracker.domain.models import Status, StoredRecord
+from tracker.errors import NotFound
 from tracker.store.records import (
     CategoryRecord,
     ItemFilter,
@@ -150,6 +151,16 @@ def _progress(row: dict) -> Progress:
     )
 
 
+def _summed(parts: list[Progress]) -> Progress:
+    """The progress of a node from its children's (every item is under one child)."""
+    return Progress(
+        total=sum(p.total for p in parts),
+        by_status={s: sum(p.by_status.get(s, 0) for p in parts) for s in Status},
+        overdue=sum(p.overdue for p in parts),
+        due_soon=sum(p.due_soon for p in parts),
+    )
+
+
 def with_progress(model: type[_R], row: dict) -> _R:
     """A record with its progress figures, from a row holding the record's columns and
     those of :data:`PROGRESS` (which are taken out of ``row``)."""
@@ -218,6 +229,21 @@ class PlanReads(Settings):
         return PlanRecord(
             id=row[0], title=row[1], year=row[2], source=row[3], progress=_progress(counts)
         )
+
+    def plan_outline(
+        self, plan_id: str, flt: ItemFilter | None = None
+    ) -> tuple[PlanRecord, list[CategoryRecord]]:
+        """A plan and its categories (as :meth:`plan` and :meth:`categories` read them),
+        from one aggregate query: the plan's counts are the sums of its categories'."""
+        row = self.db.execute(
+            "SELECT id, title, year, source FROM plans WHERE id = ?", [plan_id]
+        ).fetchone()
+        if row is None:
+            raise KeyError(plan_id)
+        categories = self.categories(plan_id, flt)
+        progress = _summed([category.progress for category in categories])
+        plan = PlanRecord(id=row[0], title=row[1], year=row[2], source=row[3], progress=progress)
+        return plan, categories
 
     def categories(self, plan_id: str, flt: ItemFilter | None = None) -> list[CategoryRecord]:
         """A plan's categories in order, each with its progress; only those with items
@@ -360,11 +386,12 @@ class PlanReads(Settings):
         """An item by its outline number (``1.2.1``) in a plan.
 
         Raises:
-            KeyError: if the plan has no such item.
+            NotFound: if the plan has no such item (the message says how outlines look).
         """
+        missing = f"没有编号为「{outline}」的任务（编号形如 1.2.1：工作任务.重点工作任务.条目）"
         parts = outline.strip().split(".")
         if len(parts) != 3 or not all(p.isdigit() for p in parts):
-            raise KeyError(outline)
+            raise NotFound(missing)
         _, params = self._params(None)
         params.update({"plan": plan_id, "c": int(parts[0]), "k": int(parts[1]), "i": int(parts[2])})
         found = self._items(
@@ -373,7 +400,7 @@ class PlanReads(Settings):
             None,
         )
         if not found:
-            raise KeyError(outline)
+            raise NotFound(missing)
         return found[0]
 
     def resolve_plan(self, spec: str | None) -> PlanRecord:
@@ -382,11 +409,11 @@ class PlanReads(Settings):
         None means the newest plan.
 
         Raises:
-            KeyError: with a message listing the plans when none or several match.
+            NotFound: with a message listing the plans when none or several match.
         """
         plans = self.plan_list()
         if not plans:
-            raise KeyError("数据库中没有分工表")
+            raise NotFound("数据库中没有分工表")
         if spec is None:
             return plans[0]
         spec = spec.strip()
@@ -397,8 +424,8 @@ class PlanReads(Settings):
             return matches[0]
         listing = "；".join(f"{p.id[:8]} {p.title}" for p in plans)
         if not matches:
-            raise KeyError(f"没有与「{spec}」对应的分工表。现有：{listing}")
-        raise KeyError(f"「{spec}」对应多份分工表，请用编号区分：{listing}")
+            raise NotFound(f"没有与「{spec}」对应的分工表。现有：{listing}")
+        raise NotFound(f"「{spec}」对应多份分工表，请用编号区分：{listing}")
 
     def status_counts(
         self, node_kind: str, node_id: str, flt: ItemFilter | None = None

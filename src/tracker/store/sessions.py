@@ -56,3 +56,8 @@ class Sessions(Connection):
                 [session_id],
             )
         ]
+
+    def unresolved_conflicts(self) -> int:
+        """How many conflicts found by merges await the clerk (the app says so at start)."""
+        sql = "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL"
+        return int(self.db.execute(sql).fetchone()[0])

@@ -14,10 +14,11 @@ import os
 import sqlite3
 from pathlib import Path
 
+from tracker.errors import BadFile
 from tracker.store import outfile
 
 
-class SnapshotError(Exception):
+class SnapshotError(BadFile):
     """The snapshot could not be written; the message is for the clerk."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tracker.domain.models import Status, as_text
 from tracker.domain.units import UnitKind, canonical_name
+from tracker.errors import Refused
 from tracker.store.derive import derive_items, ensure_unit
 from tracker.store.derive import unit_id as unit_id_of
 from tracker.store.plans import DUE, ITEM_PLACE, PROGRESS, PlanReads, with_progress
@@ -132,7 +133,7 @@ class Units(PlanReads):
         default memberships."""
         name = canonical_name(name)
         if not name:
-            raise ValueError("单位名称不能为空")
+            raise Refused("单位名称不能为空")
         with self.write() as db:
             recompute_for_units(db, [ensure_unit(db, name)])
         record = self.unit(name)
@@ -149,9 +150,9 @@ class Units(PlanReads):
                 ).fetchall()
             )
             if kinds.get(collective_id) != UnitKind.COLLECTIVE.value:
-                raise ValueError("只能加入集合单位（如 区政府工作部门、各乡镇街委）")
+                raise Refused("只能加入集合单位（如 区政府工作部门、各乡镇街委）")
             if kinds.get(unit_id) != UnitKind.CONCRETE.value:
-                raise ValueError("只有具体单位可以加入集合单位")
+                raise Refused("只有具体单位可以加入集合单位")
             db.execute(
                 "INSERT INTO unit_members (collective_id, member_id, member, source) "
                 "VALUES (?, ?, ?, 'configured') ON CONFLICT (collective_id, member_id) "
@@ -172,13 +173,13 @@ class Units(PlanReads):
             How many items were re-read.
 
         Raises:
-            ValueError: an empty name, or an alias of itself.
+            Refused: an empty name, or an alias of itself.
         """
         alias, target = canonical_name(alias), canonical_name(name) if name else None
         if not alias or (name is not None and not target):
-            raise ValueError("别名和单位名称都不能为空")
+            raise Refused("别名和单位名称都不能为空")
         if alias == target:
-            raise ValueError("别名与单位名称相同")
+            raise Refused("别名与单位名称相同")
         with self.write() as db:
             if target is None:
                 db.execute("DELETE FROM unit_aliases WHERE alias = ?", [alias])

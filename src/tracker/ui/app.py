@@ -21,6 +21,7 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.app import App
@@ -28,7 +29,9 @@ from textual.binding import Binding
 from textual.driver import Driver
 from textual.reactive import var
 from textual.timer import Timer
+from textual.worker import WorkerFailed
 
+from tracker.errors import TrackerError
 from tracker.services.drafts import NoteDrafts
 from tracker.services.editing import Editing, Outcome
 from tracker.store import ItemFilter, Store, StoreError
@@ -37,7 +40,6 @@ from tracker.ui.exits import EXIT_CODE_HANGUP, ExitSignals, pid_alive, rescue_no
 from tracker.ui.screens.dialogs import ConfirmScreen
 from tracker.ui.screens.help import HelpScreen
 from tracker.ui.screens.main import DatabaseChanged, MainScreen
-from tracker.ui.screens.recovery import RecoveryScreen
 from tracker.ui.theme import DARK, LIGHT, LIGHT_ANSI, LIGHT_THEME, THEME_SETTING
 from tracker.ui.tones import Tone
 
@@ -177,6 +179,8 @@ class TrackerApp(App[None]):
             self.store.end_session(session.id, clean=False)
         recovered = [c for s in crashed for c in self.store.session_changes(s.id)]
         if crashed:
+            from tracker.ui.screens.recovery import RecoveryScreen
+
             self.push_screen(RecoveryScreen(crashed, recovered, self.store))
         if live:
             pids = "、".join(str(s.pid) for s in live)
@@ -400,6 +404,27 @@ class TrackerApp(App[None]):
         self.drafts.discard()  # kept in the file now; nothing is left to retry
         self.end_session()
         self.exit(message=f"未能写入数据库的进展情况已保存到：{path}")
+
+    async def run_action(self, *args: Any, **kwargs: Any) -> bool:
+        """Run an action (every key binding's, on any screen); a
+        :class:`~tracker.errors.TrackerError` escaping it is shown as a notification with
+        its message for the clerk, and the app goes on."""
+        try:
+            return await super().run_action(*args, **kwargs)
+        except TrackerError as error:
+            self.notify(str(error), severity="error", timeout=10, markup=False)
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A worker (an action that asks first, e.g. an export) that failed with a
+        # message for the clerk: shown like an action's, and the app goes on. Any
+        # other error ends the app as Textual ends it (an error in a message handler
+        # also stops that widget's messages, so it is never kept alive here).
+        cause = error.error if isinstance(error, WorkerFailed) else None
+        if isinstance(cause, TrackerError):
+            self.notify(str(cause), severity="error", timeout=10, markup=False)
+            return
+        super()._handle_exception(error)
 
     def action_save_now(self) -> None:
         """Save the notes now (Ctrl+S)."""

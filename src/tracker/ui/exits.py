@@ -26,8 +26,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-import psutil
-
 CONSOLE_CLOSE_WAIT = 4.0
 """Seconds a console close (Windows) waits for the save; Windows kills the process at 5 s."""
 
@@ -137,6 +135,8 @@ def pid_alive(pid: int, session_age: float | None = None, slack: float = 5.0) ->
         session_age: Seconds since that session began, by the clock that recorded it.
             A process younger than that (less ``slack``) has only reused the pid.
     """
+    import psutil  # only when a session was left open: not at every start
+
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:

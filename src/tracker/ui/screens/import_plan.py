@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tracker.domain.models import Plan
+from tracker.errors import NotFound
 from tracker.importers import read_plan
 from tracker.importers.parser import PlanFormatError
 from tracker.importers.preview import format_preview, preview_plan
@@ -130,7 +131,7 @@ class ImportPlanScreen(ModalScreen[str | None]):
             return
         try:
             plan_id, message, _ = import_plan_or_revision(self.store, self.plan, self.user)
-        except (LookupError, StoreError, sqlite3.Error) as error:
+        except (NotFound, StoreError, sqlite3.Error) as error:
             self._say(literal(f"未能导入：{error}", f"bold {Tone.ERROR}"))
             return
         self.app.notify(message.splitlines()[0], title="已导入", markup=False, timeout=8)

@@ -32,7 +32,6 @@ from tracker.store.outfile import export_name
 from tracker.store.snapshot import SnapshotError
 from tracker.ui.labels import literal
 from tracker.ui.screens.dialogs import ConfirmScreen
-from tracker.ui.screens.export import ExportScreen
 from tracker.ui.screens.search import SearchScreen
 from tracker.ui.widgets.folded import FoldedLine
 from tracker.ui.widgets.item_detail import ItemDetail
@@ -185,6 +184,7 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._stop_listening()
+        gc.unfreeze()  # what this screen built may be collected now (see on_mount)
 
     # ------------------------------------------------------------------ filters
     def watch_flt(self, flt: ItemFilter) -> None:
@@ -319,6 +319,11 @@ class MainScreen(Screen[None]):
     def show_node(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
         ref = event.node.data
         if ref is None or ref == self._current:
+            return
+        cursor = event.node.tree.cursor_node
+        if self._current is None and cursor is not None and cursor is not event.node:
+            # Opening: the tree highlights its root, then the first category, before
+            # either is handled. The pane is built once, for where the cursor is.
             return
         # Leaving an item: its notes are saved before anything else is shown.
         self._save_now()
@@ -653,9 +658,7 @@ class MainScreen(Screen[None]):
             self.show_external_changes()
 
     def _tell_conflicts(self) -> None:
-        from tracker.merge import unresolved_count
-
-        count = unresolved_count(self.store)
+        count = self.store.unresolved_conflicts()
         if count:
             self.notify(f"有 {count} 条合并冲突待处理，按 C 查看", severity="warning", timeout=10)
 
@@ -679,6 +682,8 @@ class MainScreen(Screen[None]):
     @work
     async def action_export_snapshot(self) -> None:
         """Ask where, then write a snapshot of the database."""
+        from tracker.ui.screens.export import ExportScreen
+
         self._save_now()
         store = self.store
         year = store.plan(self.plan_id).year if self.plan_id else store.today().year

@@ -26,6 +26,7 @@ from textual.widgets.selection_list import Selection
 
 from tracker.domain.deadlines import DueWarning
 from tracker.domain.units import UnitKind
+from tracker.errors import Refused
 from tracker.store import Store, StoreError, UnitRecord
 from tracker.ui.labels import literal, painted, warning_style
 from tracker.ui.screens.unit_picker import unit_matches
@@ -168,7 +169,7 @@ class MembersScreen(ModalScreen[bool]):
         try:
             added = self.store.add_unit(name)
             self.store.set_membership(added.id, self.unit.id, True)
-        except (ValueError, StoreError) as error:
+        except (Refused, StoreError) as error:
             self.notify(f"未能添加：{error}", severity="error", timeout=8, markup=False)
             return
         self.changed = True
@@ -193,7 +194,7 @@ class MembersScreen(ModalScreen[bool]):
             return
         try:
             self.store.set_membership(member.id, collective.id, joined)
-        except (ValueError, StoreError) as error:
+        except (Refused, StoreError) as error:
             self.notify(f"未能保存：{error}", severity="error", timeout=8, markup=False)
         else:
             self.changed = True

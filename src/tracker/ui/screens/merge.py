@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tracker.errors import NotFound, Refused
 from tracker.merge import (
     BatchResult,
     Conflict,
@@ -236,11 +237,11 @@ class ConflictsScreen(ModalScreen[bool]):
         index = options.highlighted or 0
         try:
             resolve_conflict(self.store, option.id, keep, self.user)
-        except (KeyError, ValueError) as error:
-            self.notify(str(error.args[0]), severity="warning", timeout=8, markup=False)
-            return
-        except (sqlite3.Error, StoreError) as error:
+        except (sqlite3.Error, StoreError) as error:  # before Refused: a read-only file
             self.notify(f"未能处理：{error}", severity="error", timeout=10, markup=False)
+            return
+        except (NotFound, Refused) as error:
+            self.notify(str(error), severity="warning", timeout=8, markup=False)
             return
         self.resolved_any = True
         self.notify(f"已处理：{Keep(keep).label}")

@@ -7,6 +7,7 @@ screen reacts to ``Tree.NodeHighlighted``/``NodeSelected`` and reads ``node.data
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -46,6 +47,9 @@ class PlanOutline(Protocol):
     """The read-only queries the tree needs (the store provides them)."""
 
     def plan(self, plan_id: str, flt: ItemFilter | None = None) -> PlanRecord: ...
+    def plan_outline(
+        self, plan_id: str, flt: ItemFilter | None = None
+    ) -> tuple[PlanRecord, list[CategoryRecord]]: ...
     def categories(self, plan_id: str, flt: ItemFilter | None = None) -> list[CategoryRecord]: ...
     def category(self, category_id: str, flt: ItemFilter | None = None) -> CategoryRecord: ...
     def key_tasks(self, category_id: str, flt: ItemFilter | None = None) -> list[KeyTaskRecord]: ...
@@ -107,12 +111,16 @@ class PlanTree(Tree[NodeRef]):
         self.outline = outline
         self.plan_id = plan_id
         self.flt = flt or ItemFilter()
-        plan = outline.plan(plan_id, self.flt)
+        # One aggregate query: the plan's counts are the sums of its categories'.
+        plan, categories = outline.plan_outline(plan_id, self.flt)
+        self._categories: list[CategoryRecord] | None = categories
+        """The root's children, read with its counts, until the root is filled."""
         super().__init__(plan_label(plan), NodeRef("plan", plan_id), **kwargs)
         self._by_ref: dict[str, TreeNode[NodeRef]] = {plan_id: self.root}
         self._loaded: set[str] = set()
         # The counts each label shows, so highlighting a node costs no query.
         self._records: dict[str, PlanRecord | CategoryRecord | KeyTaskRecord] = {plan_id: plan}
+        self._freeze_pending = False
 
     def on_mount(self) -> None:
         self.guide_depth = 3
@@ -137,10 +145,11 @@ class PlanTree(Tree[NodeRef]):
     def set_filter(self, flt: ItemFilter) -> None:
         """Show only the items the filter lets through (counts follow it)."""
         self.flt = flt
+        gc.unfreeze()  # the nodes about to go may be collected (frozen again once filled)
         self.clear()
         self._by_ref = {self.plan_id: self.root}
         self._loaded = set()
-        plan = self.outline.plan(self.plan_id, flt)
+        plan, self._categories = self.outline.plan_outline(self.plan_id, flt)
         self._records = {self.plan_id: plan}
         self.root.set_label(plan_label(plan))
         self._open()
@@ -164,7 +173,11 @@ class PlanTree(Tree[NodeRef]):
             return
         self._loaded.add(ref.id)
         if ref.kind == "plan":
-            for category in self.outline.categories(ref.id, self.flt):
+            # Read with the plan's counts (set_filter and __init__); read now otherwise.
+            categories, self._categories = self._categories, None
+            if categories is None:
+                categories = self.outline.categories(ref.id, self.flt)
+            for category in categories:
                 self._records[category.id] = category
                 self._add(node, category_label(category), NodeRef("category", category.id))
         elif ref.kind == "category":
@@ -179,6 +192,20 @@ class PlanTree(Tree[NodeRef]):
                 self._add(node, key_task_label(key_task), NodeRef("key_task", key_task.id))
         elif ref.kind == "key_task":
             self._add_items(node, ref.id)
+        self._freeze_soon()
+
+    def _freeze_soon(self) -> None:
+        """Once the nodes just added are drawn, keep them (and everything else alive by
+        then) out of the garbage collector's full passes: with a whole big plan expanded
+        (50,000 lines) a full pass takes tens of milliseconds and would stall a key press
+        now and then. They live as long as the tree; clearing it unfreezes them."""
+        if not self._freeze_pending:
+            self._freeze_pending = True
+            self.call_after_refresh(self._freeze)
+
+    def _freeze(self) -> None:
+        self._freeze_pending = False
+        gc.freeze()
 
     def _add_items(self, node: TreeNode[NodeRef], key_task_id: str) -> None:
         for item in self.outline.items(key_task_id, self.flt):
