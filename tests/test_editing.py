@@ -282,15 +282,15 @@ def test_import_ledger_goes_through_the_service(
     calls: list[tuple[str, str | None]] = []
     real = Editing.apply_change
 
-    def spy(self: Editing, item_id: str, field: str, value: str | None, expected: str | None):
+    def spy(self: Editing, item_id: str, field: str, value: str | None, expected: str | None, **kw):
         calls.append((field, value))
-        return real(self, item_id, field, value, expected)
+        return real(self, item_id, field, value, expected, **kw)
 
     monkeypatch.setattr(tracker.services.editing.Editing, "apply_change", spy)
     result = import_ledger(store, out, "区发改局")
     assert calls == [("notes", "已公开重大项目信息 5 条。")]
     assert len(result.written) == 1
-    assert store.item(first(store).id).updated_by == "区发改局"
+    assert store.report(first(store).id, "区发改局").updated_by == "区发改局"  # its report
 
 
 # ---------------------------------------------------------------------- a unit's reports

@@ -305,7 +305,7 @@ def ledger(store: Store, tmp_path: Path) -> tuple[Path, dict[str, int]]:
     plan_id = store.plans()[0].id
     for outline in ("1.1.1", "1.2.2"):
         item = store.item_by_outline(plan_id, outline)
-        store.save_notes(item.id, f"{outline} 的进展：已部署。", "区发改局")
+        store.save_notes(item.id, f"{outline} 的进展：已部署。", "区发改局", unit="区发改局")
     unit = store.unit("区发改局")
     assert unit is not None
     out = export_ledger(store, plan_id, tmp_path / "发改.xlsx", unit_id=unit.id)
@@ -338,7 +338,8 @@ def with_cached_value(path: Path, ref: str, cached: str) -> Path:
 
 
 def notes_of(store: Store, outline: str) -> str:
-    return store.item_by_outline(store.plans()[0].id, outline).notes
+    """区发改局's own notes on an item (its ledger imports into its reports)."""
+    return store.report(store.item_by_outline(store.plans()[0].id, outline).id, "区发改局").notes
 
 
 def test_a_formula_without_cached_value_refuses_its_row(
@@ -405,17 +406,15 @@ def test_cli_allow_clear(cli_db: Path, tmp_path: Path) -> None:
         store.close()
     out = tmp_path / "交回.xlsx"
     assert CliRunner().invoke(main, ["export-ledger", str(out), "--db", str(cli_db)]).exit_code == 0
-    edit(out, {"H4": None})
-    result = CliRunner().invoke(
-        main, ["import-ledger", str(out), "--by", "区发改局", "--db", str(cli_db)]
-    )
+    edit(out, {"I4": None})  # the office's ledger: 进展情况 after 单位完成情况
+    result = CliRunner().invoke(main, ["import-ledger", str(out), "--db", str(cli_db)])
     assert result.exit_code == 1
     assert (
         "以下 1 行的进展情况为空，原有进展未清空（确需清空请加 --allow-clear）：" in result.output
     )
     assert "有 1 行的原有进展未清空，见上面的列表" in result.output
     result = CliRunner().invoke(
-        main, ["import-ledger", str(out), "--by", "区发改局", "--allow-clear", "--db", str(cli_db)]
+        main, ["import-ledger", str(out), "--allow-clear", "--db", str(cli_db)]
     )
     assert result.exit_code == 0, result.output
     assert "1.1.1 进展情况：已清空" in result.output

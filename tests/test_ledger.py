@@ -28,7 +28,7 @@ from tracker.importers.parser import read_plan_file
 from tracker.ledger import (
     HEADER_ROW,
     ID_COLUMN,
-    LEDGER_COLUMNS,
+    OFFICE_COLUMNS,
     LedgerError,
     apply_import,
     check_import,
@@ -92,14 +92,14 @@ def test_xlsx_reads_back_cell_by_cell(store: Store, plan_id: str, tmp_path: Path
     sheet = load_workbook(out)["台账"]
     assert sheet["A1"].value == "2023年全区政务公开工作要点分工表　工作台账"
     assert sheet["A2"].value.startswith("截至 2023年8月25日　共 47 项")
-    header = [sheet.cell(HEADER_ROW, c).value for c in range(1, 13)]
-    assert header == [*LEDGER_COLUMNS, ID_COLUMN]
+    header = [sheet.cell(HEADER_ROW, c).value for c in range(1, 14)]
+    assert header == [*OFFICE_COLUMNS, ID_COLUMN]  # the office's: 单位完成情况 beside 状态
     assert sheet.max_row == LAST
 
     items = store.filtered_items(plan_id)
     assert len(items) == 47
     for row, item in enumerate(items, start=FIRST):
-        values = [sheet.cell(row, c).value for c in range(1, 13)]
+        values = [sheet.cell(row, c).value for c in range(1, 14)]
         updated = store.item(item.id)
         expected = [
             item.outline,
@@ -109,6 +109,7 @@ def test_xlsx_reads_back_cell_by_cell(store: Store, plan_id: str, tmp_path: Path
             item.units_text,
             item.deadline_text,
             item.status.label,
+            f"{item.units_done}/{item.units_total}" if item.units_total else "-",
             item.notes or None,
             WARNING_WORDS.get(item.warning),
             updated.updated_at[:16].replace("T", " ") if updated.updated_at else None,
@@ -119,11 +120,12 @@ def test_xlsx_reads_back_cell_by_cell(store: Store, plan_id: str, tmp_path: Path
         assert all(sheet.cell(row, c).data_type == "s" for c in (1, 4, 5, 6, 7))
 
     # Hand-checked cells.
-    assert [sheet.cell(4, c).value for c in (1, 2, 3, 7, 8, 10, 11)] == [
+    assert [sheet.cell(4, c).value for c in (1, 2, 3, 7, 8, 9, 11, 12)] == [
         "1.1.1",
         "加大主动公开力度",
         "深入推进“三城三地三片区”战略定位信息公开",
-        "已完成",
+        "已完成",  # the office's verdict
+        "0/3",  # 区发改局、区经信局、区自然资源局 (各乡镇街委 has no members): none reported
         note,
         "2023-06-15 09:30",
         USER,
@@ -131,9 +133,9 @@ def test_xlsx_reads_back_cell_by_cell(store: Store, plan_id: str, tmp_path: Path
     assert sheet["A37"].value == "4.1.1"
     assert sheet["F37"].value == "5月31日"
     assert sheet["G37"].value == "推进中"
-    assert sheet["I37"].value == "逾期"  # in words, for a black-and-white printer
-    assert sheet["I35"].value is None  # 3.2.1: past 7月31日, but 持续推进 is never overdue
-    assert sheet["I21"].value == "临期"
+    assert sheet["J37"].value == "逾期"  # in words, for a black-and-white printer
+    assert sheet["J35"].value is None  # 3.2.1: past 7月31日, but 持续推进 is never overdue
+    assert sheet["J21"].value == "临期"
     assert sheet["A50"].value == "5.5.1"
 
 
@@ -142,8 +144,8 @@ def test_xlsx_layout_print_setup_and_validation(store: Store, plan_id: str, tmp_
     # Only the title and the 截至 line are merged: labels are on every row, so a page
     # break never leaves an empty box (a merged cell split across two pages).
     merged = sorted(str(r) for r in sheet.merged_cells.ranges)
-    assert merged == ["A1:I1", "A2:I2"]
-    assert sheet.print_area == "'台账'!$A$1:$I$50"  # 更新时间/更新人 are for the screen
+    assert merged == ["A1:J1", "A2:J2"]  # the office's ledger: 单位完成情况 is column H
+    assert sheet.print_area == "'台账'!$A$1:$J$50"  # 更新时间/更新人 are for the screen
 
     assert sheet.freeze_panes == "A4"
     assert sheet.print_title_rows == "$3:$3"
@@ -152,9 +154,9 @@ def test_xlsx_layout_print_setup_and_validation(store: Store, plan_id: str, tmp_
     assert sheet.page_setup.fitToWidth == 1
     assert sheet.page_setup.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
-    assert sheet.column_dimensions["L"].hidden is True
+    assert sheet.column_dimensions["M"].hidden is True
     assert sheet.column_dimensions["D"].width > sheet.column_dimensions["A"].width
-    printed = sum(sheet.column_dimensions[c].width for c in "ABCDEFGHI")
+    printed = sum(sheet.column_dimensions[c].width for c in "ABCDEFGHIJ")
     assert printed <= 127  # fits landscape A4 at ≥ 85 %: 11 pt prints at ≥ 9 pt
     # A full footer: its 0.3 in sits well inside the 0.75 in bottom margin.
     assert sheet.page_margins.bottom - sheet.page_margins.footer >= 0.4
@@ -168,7 +170,7 @@ def test_xlsx_layout_print_setup_and_validation(store: Store, plan_id: str, tmp_
     assert validation.showErrorMessage is True
 
     # 完成时限 and 预警 coloured as of 2023-08-25: red for overdue, orange for due soon.
-    for column in (6, 9):
+    for column in (6, 10):
         fills = {
             row: sheet.cell(row, column).fill.fgColor.rgb
             for row in range(FIRST, LAST + 1)
@@ -203,11 +205,11 @@ def test_hostile_text_stays_text(store: Store, plan_id: str, tmp_path: Path) -> 
     hostile = '=HYPERLINK("http://x")\n[/] [bold]x[/bold] <b>\x07\x1b[31m'
     store.save_notes(item.id, hostile, USER)
     sheet = load_workbook(export_ledger(store, plan_id, tmp_path / "a.xlsx"))["台账"]
-    cell = sheet["H4"]
+    cell = sheet["I4"]
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://x")\n[/] [bold]x[/bold] <b>\u2407\u241b[31m'
     # Reading it back is not a change: the control characters were only shown.
-    result = import_ledger(store, tmp_path / "a.xlsx", "区发改局")
+    result = import_ledger(store, tmp_path / "a.xlsx", None)  # the office's
     assert result.changes == () and result.refused == ()
 
 
@@ -237,7 +239,7 @@ def test_csv_is_utf8_with_bom_and_repeats_categories(
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     rows = list(csv.reader(data.decode("utf-8-sig").splitlines(keepends=True)))
-    assert rows[0] == list(LEDGER_COLUMNS)
+    assert rows[0] == list(OFFICE_COLUMNS)
     assert len(rows) == 48
     items = store.filtered_items(plan_id)
     for row, item in zip(rows[1:], items, strict=True):
@@ -250,8 +252,8 @@ def test_csv_is_utf8_with_bom_and_repeats_categories(
             item.deadline_text,
             item.status.label,
         ]
-    assert rows[1][7] == "第一行\n第二行，含“引号”和,逗号"
-    assert rows[2][7] == "'-已部署"  # Excel would read -… as a formula
+    assert rows[1][8] == "第一行\n第二行，含“引号”和,逗号"
+    assert rows[2][8] == "'-已部署"  # Excel would read -… as a formula
     assert rows[16][1] == rows[1][1] == "加大主动公开力度"
 
 
@@ -263,7 +265,8 @@ def fill(path: Path, cells: dict[str, object], delete_id_column: bool = False) -
     for ref, value in cells.items():
         sheet[ref] = value
     if delete_id_column:
-        sheet.delete_cols(len(LEDGER_COLUMNS) + 1)
+        header = [cell.value for cell in sheet[HEADER_ROW]]
+        sheet.delete_cols(header.index(ID_COLUMN) + 1)
     workbook.save(path)
     return path
 
@@ -279,7 +282,7 @@ def test_import_brings_changes_in_as_the_unit(store: Store, plan_id: str, tmp_pa
             f"G{rows['1.2.2']}": "推进中",
             f"H{rows['1.2.2']}": "已梳理科技创新政策 12 项，\n正在逐项公开。",
             f"H{rows['1.1.1']}": "已公开重大项目信息 5 条。",
-            f"G{rows['1.1.3']}": "已完成",  # unchanged
+            f"G{rows['1.1.3']}": "未启动",  # unchanged: 区发改局's own (the office said 已完成)
         },
     )
     result = import_ledger(store, out, "区发改局")
@@ -291,9 +294,12 @@ def test_import_brings_changes_in_as_the_unit(store: Store, plan_id: str, tmp_pa
     ]
     assert len(result.written) == 3
     item = item_at(store, plan_id, "1.2.2")
-    assert item.status is Status.IN_PROGRESS
-    assert item.notes == "已梳理科技创新政策 12 项，\n正在逐项公开。"
-    assert item.updated_by == "区发改局"
+    assert item.status is Status.IN_PROGRESS  # the roll-up: one of its units 推进中
+    assert item.notes == ""  # the office's notes are not the unit's
+    report = store.report(item.id, "区发改局")
+    assert report.status is Status.IN_PROGRESS
+    assert report.notes == "已梳理科技创新政策 12 项，\n正在逐项公开。"
+    assert report.updated_by == "区发改局"
     logged = store.changes(item.id)
     assert [(c.field, c.by) for c in logged][:2] == [("notes", "区发改局"), ("status", "区发改局")]
 
@@ -310,33 +316,32 @@ def test_import_refuses_rows_it_cannot_match_and_says_which(
         out,
         {
             "G5": "完成了",  # 1.1.2: not a status
-            "H5": "已发布",
-            "L6": None,  # 1.1.3 without its id, content changed: cannot tell
+            "I5": "已发布",
+            "M6": None,  # 1.1.3 without its id, content changed: cannot tell
             "D6": "做好积极扩大有效投资相关规划（已改写）",
-            "H6": "x",
-            "L7": None,  # 1.2.1 without its id, but 序号 and 具体内容 match: imported
+            "I6": "x",
+            "M7": None,  # 1.2.1 without its id, but 序号 and 具体内容 match: imported
             "G7": "已完成",
             "A52": "9.9.9",  # a row added at the bottom
             "D52": "新增的任务",
             "G52": "推进中",
-            "G8": "推进中",  # 1.2.2 is 区发改局's; 区教育局 does not answer for it
-            "G9": "已完成",  # 1.3.1: 区教育局 cooperates on it
+            "G8": "推进中",  # 1.2.2: the office may change any item
+            "G9": "已完成",  # 1.3.1
         },
     )
-    result = import_ledger(store, out, "区教育局")
+    result = import_ledger(store, out, None)  # the office's ledger, as the office
     assert [r.describe() for r in result.refused] == [
         "第 5 行（序号 1.1.2）：状态「完成了」不是可选的状态"
         "（未启动、推进中、已完成、持续推进、暂缓/受阻）",
         "第 6 行（序号 1.1.3）：具体内容与分工表中该序号的任务不符（请勿改动序号和具体内容）",
-        "第 8 行（序号 1.2.2）：这项任务不由区教育局负责"
-        "（责任单位：区发改局、区经信局、区科技局，各乡镇街委。），未导入其修改",
         "第 52 行（序号 9.9.9）：分工表中没有序号 9.9.9",
     ]
     assert [c.describe() for c in result.changes] == [
         "1.2.1 状态：未启动 → 已完成",
+        "1.2.2 状态：未启动 → 推进中",
         "1.3.1 状态：未启动 → 已完成",
     ]
-    assert len(store.changes()) == before + 2
+    assert len(store.changes()) == before + 3
     assert item_at(store, plan_id, "1.1.2").notes == ""  # a refused row changes nothing
     assert item_at(store, plan_id, "1.1.2").status is Status.DONE
 
@@ -345,10 +350,10 @@ def test_import_matches_by_outline_and_content_without_ids(
     store: Store, plan_id: str, tmp_path: Path
 ) -> None:
     out = export_ledger(store, plan_id, tmp_path / "台账.xlsx")
-    fill(out, {"H4": "已公开。"}, delete_id_column=True)
+    fill(out, {"I4": "已公开。"}, delete_id_column=True)
     sheet = read_ledger_file(out)
     assert all(row.item_id is None for row in sheet.rows)
-    result = import_ledger(store, out, "区发改局")
+    result = import_ledger(store, out, None)
     assert [c.describe() for c in result.changes] == ["1.1.1 进展情况：已公开。"]
     assert result.refused == ()
 
@@ -356,9 +361,9 @@ def test_import_matches_by_outline_and_content_without_ids(
 def test_duplicate_rows_are_refused(store: Store, plan_id: str, tmp_path: Path) -> None:
     out = export_ledger(store, plan_id, tmp_path / "台账.xlsx")
     sheet = load_workbook(out)["台账"]
-    copy = [sheet.cell(FIRST, c).value for c in range(1, 12)]
-    fill(out, {f"{chr(64 + c)}52": v for c, v in enumerate(copy, start=1)} | {"H52": "又一次"})
-    result = import_ledger(store, out, "区发改局")
+    copy = [sheet.cell(FIRST, c).value for c in range(1, 13)]
+    fill(out, {f"{chr(64 + c)}52": v for c, v in enumerate(copy, start=1)} | {"I52": "又一次"})
+    result = import_ledger(store, out, None)
     assert [r.describe() for r in result.refused] == [
         "第 52 行（序号 1.1.1）：与第 4 行是同一项任务（序号 1.1.1），请删去重复的行"
     ]
@@ -388,7 +393,7 @@ def test_a_file_that_cannot_be_read_changes_nothing(
 
 def test_dry_run_writes_nothing(store: Store, plan_id: str, tmp_path: Path) -> None:
     out = fill(export_ledger(store, plan_id, tmp_path / "台账.xlsx"), {"G4": "推进中"})
-    result = import_ledger(store, out, "区发改局", dry_run=True)
+    result = import_ledger(store, out, None, dry_run=True)
     assert [c.describe() for c in result.changes] == ["1.1.1 状态：已完成 → 推进中"]
     assert result.written == ()
     assert item_at(store, plan_id, "1.1.1").status is Status.DONE
@@ -397,8 +402,8 @@ def test_dry_run_writes_nothing(store: Store, plan_id: str, tmp_path: Path) -> N
 def test_a_value_changed_after_the_check_is_not_overwritten(
     store: Store, plan_id: str, tmp_path: Path
 ) -> None:
-    out = fill(export_ledger(store, plan_id, tmp_path / "台账.xlsx"), {"H4": "单位的说法"})
-    checked = check_import(store, read_ledger_file(out), unit_id(store, "区发改局"))
+    out = fill(export_ledger(store, plan_id, tmp_path / "台账.xlsx"), {"I4": "办公室的说法"})
+    checked = check_import(store, read_ledger_file(out), None)
     item = item_at(store, plan_id, "1.1.1")
     store.save_notes(item.id, "另一窗口刚写的", USER)  # between the check and the write
     result = apply_import(store, checked, "区发改局")
@@ -411,12 +416,12 @@ def test_csv_comes_back_too(store: Store, plan_id: str, tmp_path: Path) -> None:
     out = export_ledger(store, plan_id, tmp_path / "台账.csv")
     rows = list(csv.reader(out.read_text("utf-8-sig").splitlines(keepends=True)))
     rows[1][6] = "推进中"
-    rows[1][7] = "-已部署"
+    rows[1][8] = "-已部署"  # 进展情况 (after 单位完成情况)
     # Saved by Excel on Chinese Windows: GBK.
     gbk = tmp_path / "交回.csv"
     with open(gbk, "w", encoding="gbk", newline="") as handle:
         csv.writer(handle).writerows(rows)
-    result = import_ledger(store, gbk, "区发改局")
+    result = import_ledger(store, gbk, None)
     assert [c.describe() for c in result.changes] == [
         "1.1.1 状态：已完成 → 推进中",
         "1.1.1 进展情况：-已部署",
@@ -462,17 +467,15 @@ def test_cli_export_ledger(cli_db: Path, tmp_path: Path) -> None:
 def test_cli_import_ledger_lists_changes_and_refusals(cli_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "台账.xlsx"
     assert run("export-ledger", out, "--db", cli_db).exit_code == 0
-    fill(out, {"G4": "已完成", "H4": "已公开。", "G5": "办完了"})
+    fill(out, {"G4": "已完成", "I4": "已公开。", "G5": "办完了"})
 
-    dry = run("import-ledger", out, "--by", "区发改局", "--dry-run", "--db", cli_db)
+    dry = run("import-ledger", out, "--dry-run", "--db", cli_db)
     assert "试运行，未写入" in dry.output
 
-    result = run("import-ledger", out, "--by", "区发改局", "--db", cli_db)
+    result = run("import-ledger", out, "--user", USER, "--db", cli_db)  # the office's
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0] == (
-        "「台账.xlsx」（区发改局）：共 47 行，对应 46 项任务，已修改 1 项任务的 2 处"
-    )
+    assert lines[0] == ("「台账.xlsx」（办公室）：共 47 行，对应 46 项任务，已修改 1 项任务的 2 处")
     assert lines[1:3] == ["  1.1.1 状态：未启动 → 已完成", "  1.1.1 进展情况：已公开。"]
     assert lines[3] == "以下 1 行未导入："
     assert lines[4].startswith("  第 5 行（序号 1.1.2）：状态「办完了」不是可选的状态")
@@ -481,12 +484,12 @@ def test_cli_import_ledger_lists_changes_and_refusals(cli_db: Path, tmp_path: Pa
     store = Store.open(cli_db)
     try:
         item = store.item_by_outline(store.plans()[0].id, "1.1.1")
-        assert (item.status, item.notes, item.updated_by) == (Status.DONE, "已公开。", "区发改局")
+        assert (item.status, item.notes, item.updated_by) == (Status.DONE, "已公开。", USER)
     finally:
         store.close()
 
-    missing = run("import-ledger", out, "--db", cli_db)
-    assert missing.exit_code == 2 and "--by" in missing.output
+    as_unit = run("import-ledger", out, "--by", "区发改局", "--db", cli_db)
+    assert as_unit.exit_code == 1 and "是办公室的总台账" in as_unit.output
 
 
 # ---------------------------------------------------------------------- the app
@@ -595,18 +598,18 @@ def test_libreoffice_resaved_ledger_imports(store: Store, plan_id: str, tmp_path
     soffice()
     out = fill(
         export_ledger(store, plan_id, tmp_path / "ledger.xlsx"),
-        {"G8": "推进中", "H8": "已部署。"},
+        {"G8": "推进中", "I8": "已部署。"},
     )
     # A unit opens the file in LibreOffice (or WPS) and saves it again.
     resaved = convert(out, "xlsx", tmp_path / "lo")
     sheet = load_workbook(resaved)["台账"]
-    assert sheet.column_dimensions["L"].hidden is True
+    assert sheet.column_dimensions["M"].hidden is True
     assert sheet["B5"].value == "加大主动公开力度"
     assert sheet.data_validations.dataValidation[0].formula1 == (
         '"未启动,推进中,已完成,持续推进,暂缓/受阻"'
     )
     assert sheet.page_setup.orientation == "landscape"
-    result = import_ledger(store, resaved, "区发改局")
+    result = import_ledger(store, resaved, None)
     assert result.refused == ()
     assert [c.describe() for c in result.changes] == [
         "1.2.2 状态：未启动 → 推进中",

@@ -78,12 +78,12 @@ CATEGORY_FIGURES = {
 TOTAL_FIGURES = ["47", "40", "2", "3", "1", "1", "6.4%", "1", "3"]
 FGJ_FIGURES = ["23", "18", "0", "3", "1", "1", "13%", "0", "1"]
 SFJ_FIGURES = ["20", "17", "1", "0", "1", "1", "0%", "0", "2"]
+# The by-unit table counts each unit's own reports (issue 11). The statuses above are the
+# office's verdicts: no unit has reported, so every unit's own items are all 未启动, and
+# 3.2.1 (7月31日, 持续推进 by the office's verdict, 区政府工作部门 of which both are
+# members) is overdue for them: 区发改局 is due soon on 3.2.2, 区司法局 on 2.1.2 and 3.2.2.
 FGJ_OWN_FIGURES = ["23", "23", "0", "0", "0", "0", "0%", "1", "1"]
-"""区发改局 in the by-unit table: from its own reports, of which it has none here (the
-statuses above are the office's verdicts, no unit's report); 3.2.1 (7月31日), which it has
-not reported on, is overdue for it."""
 SFJ_OWN_FIGURES = ["20", "20", "0", "0", "0", "0", "0%", "1", "2"]
-"""区司法局 in the by-unit table, likewise."""
 
 
 @pytest.fixture
@@ -246,7 +246,7 @@ def test_markdown_on_the_seed(store: Store, plan_id: str) -> None:
     assert lines[4] == f"> {SUMMARY}"
     assert "| 1 | 加大主动公开力度 | 16 | 13 | 0 | 3 | 0 | 0 | 18.8% | 0 | 0 |" in lines
     assert "|  | 合计 | 47 | 40 | 2 | 3 | 1 | 1 | 6.4% | 1 | 3 |" in lines
-    assert "| 区发改局 | 23 | 23 | 0 | 0 | 0 | 0 | 0% | 1 | 1 | 5 |" in lines
+    assert "| 区发改局 | 23 | 23 | 0 | 0 | 0 | 0 | 0% | 1 | 1 | 5 |" in lines  # its own reports
     assert "## 逾期任务：1项" in lines
     assert "## 临期任务（14天内到期）：3项" in lines
 

@@ -57,14 +57,18 @@ def _export_ledger() -> click.Command:
         xlsx 按分工表的样式排版：A4 横向打印（正文约 9.5 磅），每页重复表头，每行都写明
         工作任务、重点工作任务；「预警」列写明逾期、临期（完成时限同时标红、标橙）；
         「状态」可从下拉列表选择。不写文件名时保存为「年份分工表-单位-日期.xlsx」。
-        各单位填好「状态」「进展情况」后交回，用 tracker import-ledger 导入。
+        不加 --unit 时为办公室的总台账：「状态」为汇总状态，旁边「单位完成情况」为已完成
+        的单位数/责任单位数（如 3/5），另有「分单位」表列出每项任务每个责任单位的填报；
+        导出为 .csv 时「分单位」另存为同名加「-分单位」的 .csv 文件。
+        加 --unit 时为该单位的台账：「状态」「进展情况」是该单位自己的填报。
+        各单位填好「状态」「进展情况」后交回，用 tracker import-ledger --by 单位 导入。
         例：
           tracker export-ledger 台账-2023-08.xlsx --today 2023-08-25
           tracker export-ledger 区发改局台账.xlsx --unit 区发改局
           tracker export-ledger 台账.csv
           tracker export-ledger --unit 区发改局     保存为 2023分工表-区发改局-日期.xlsx
         """
-        from tracker.ledger import export_ledger
+        from tracker.ledger import export_ledger, unit_csv_path
 
         store, unit_id = _open(settings)
         try:
@@ -79,6 +83,9 @@ def _export_ledger() -> click.Command:
         finally:
             store.close()
         echo(f"台账已导出（{count} 项任务）：{written}")
+        beside = unit_csv_path(written)
+        if unit_id is None and written.suffix.lower() == ".csv" and beside.exists():
+            echo(f"各单位的填报（分单位，每项任务的每个责任单位一行）另存为：{beside}")
 
     return export_ledger_command
 
@@ -87,7 +94,10 @@ def _import_ledger() -> click.Command:
     @click.command("import-ledger", cls=TrackerCommand)
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option(
-        "--by", "by_unit", required=True, help="填写该台账的单位，记入修改日志（如 区发改局）"
+        "--by",
+        "by_unit",
+        help="填写该台账的单位（如 区发改局）：更新该单位的填报，记入修改日志；"
+        "不写时导入为办公室的结论和进展情况",
     )
     @click.option("--dry-run", is_flag=True, help="只检查并列出将要做的修改，不写入")
     @click.option(
@@ -97,30 +107,43 @@ def _import_ledger() -> click.Command:
     )
     @common_options
     def import_ledger_command(
-        settings: Settings, file: Path, by_unit: str, dry_run: bool, allow_clear: bool
+        settings: Settings, file: Path, by_unit: str | None, dry_run: bool, allow_clear: bool
     ) -> None:
-        """导入各单位交回的 xlsx 台账：「状态」「进展情况」有变化的，记为该单位的修改。
+        """导入交回的 xlsx 台账：「状态」「进展情况」有变化的，记为该单位的填报（--by），
+        或办公室的结论（不写 --by）。
 
         \b
         每行先按隐藏的 item_id 列、否则按「序号」和「具体内容」对应到任务；所有行检查完毕
-        后才写入。对不上的行、状态或进展情况是公式的行、状态不是五种之一的行、修改了不归
-        该单位负责的任务的行不导入，并列出行号和原因；「进展情况」被清空的，原有进展保留
-        并列出（加 --allow-clear 才清空）。此时退出码为 1，其余照常导入；改正后可再次导入，
-        不会重复。
+        后才写入。对不上的行、状态或进展情况是公式的行、状态不是五种之一的行不导入，并列出
+        行号和原因；「进展情况」被清空的，原有进展保留并列出（加 --allow-clear 才清空）。
+        此时退出码为 1，其余照常导入；改正后可再次导入，不会重复。
+        加 --by 时只更新该单位自己的填报：有一行修改了不归该单位负责的任务，或交回的是
+        办公室的总台账（有「单位完成情况」列），整份台账都不导入。
         例：
           tracker import-ledger 区发改局台账.xlsx --by 区发改局
           tracker import-ledger 区发改局台账.xlsx --by 区发改局 --dry-run
+          tracker import-ledger 总台账.xlsx                  办公室的结论
         """
         from tracker.ledger import describe_import, import_ledger
 
         store = open_store(settings)
         try:
-            require_unit(store, by_unit)  # a mistyped --by gets suggestions
-            result = import_ledger(store, file, by_unit, dry_run=dry_run, allow_clear=allow_clear)
+            if by_unit is not None:
+                require_unit(store, by_unit)  # a mistyped --by gets suggestions
+            result = import_ledger(
+                store,
+                file,
+                by_unit,
+                dry_run=dry_run,
+                allow_clear=allow_clear,
+                user=settings.clerk,
+            )
         finally:
             store.close()
         for line in describe_import(result):
             echo(line)
+        if result.blocked:
+            raise click.ClickException(f"整份台账未导入（不由{result.by}负责的任务），见上面的列表")
         if result.refused or result.kept:
             parts = [f"{len(result.refused)} 行未导入"] if result.refused else []
             if result.kept:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
 from tracker.domain.deadlines import DueWarning
 from tracker.domain.models import STATUS_LABELS, Status
+from tracker.domain.units import Role
 from tracker.ledger.layout import (
     FORMATS,
     FORMULA_START,
@@ -24,18 +26,24 @@ from tracker.ledger.layout import (
     HELP_SHEET_TITLE,
     ID_COLUMN,
     LEDGER_COLUMNS,
-    PRINTED_COLUMNS,
+    OFFICE_COLUMNS,
     SHEET_TITLE,
+    UNIT_SHEET_COLUMNS,
+    UNIT_SHEET_SUFFIX,
+    UNIT_SHEET_TITLE,
+    UNITS_DONE_COLUMN,
     Frozen,
     LedgerError,
+    printed_columns,
 )
 from tracker.ledger.styling import (
     BODY_SIZE,
     CENTERED,
-    COLUMN_WIDTHS,
     FONT_NAME,
     LINE_HEIGHT,
+    UNIT_SHEET_WIDTHS,
     WARNING_FILLS,
+    column_widths,
     print_setup,
     set_text,
     wrapped_lines,
@@ -72,19 +80,66 @@ class LedgerRow(Frozen):
     key_task_id: str
     warning: DueWarning = DueWarning.NONE
     """逾期 / 临期 / 正常 as of the ledger's day."""
+    units_done: int = 0
+    """Responsible units that reported 已完成 (the office's ledger shows it)."""
+    units_total: int = 0
+    """Concrete units responsible for the item."""
+
+    @property
+    def units_label(self) -> str:
+        """单位完成情况: ``3/5`` (units done / units responsible); ``-`` for none."""
+        return f"{self.units_done}/{self.units_total}" if self.units_total else "-"
+
+    def cells(self, columns: tuple[str, ...] = LEDGER_COLUMNS) -> tuple[str, ...]:
+        """The row's values under ``columns`` (:data:`LEDGER_COLUMNS` or
+        :data:`OFFICE_COLUMNS`), as text."""
+        values = {
+            "序号": self.no,
+            "工作任务": self.category,
+            "重点工作任务": self.key_task,
+            "具体内容": self.content,
+            "责任单位": self.units_text,
+            "完成时限": self.deadline_text,
+            "状态": self.status.label,
+            UNITS_DONE_COLUMN: self.units_label,
+            "进展情况": self.notes,
+            "预警": warning_word(self.warning),
+            "更新时间": updated_label(self.updated_at),
+            "更新人": self.updated_by or "",
+        }
+        return tuple(values[name] for name in columns)
+
+
+ROLE_LABELS = {Role.LEAD: "牵头", Role.COOPERATING: "配合"}
+"""The 分单位 sheet's 角色."""
+SHORT_CONTENT = 28
+"""How many characters of 具体内容 the 分单位 sheet's 工作任务 keeps (two printed lines)."""
+
+
+class UnitLedgerRow(Frozen):
+    """One responsible unit's report on an item: a row of the 分单位 sheet."""
+
+    no: str
+    content: str
+    """The item's 具体内容 (shortened when written)."""
+    unit: str
+    role: Role
+    status: Status
+    notes: str = ""
+    updated_at: str | None = None
+    updated_by: str | None = None
 
     def cells(self) -> tuple[str, ...]:
-        """The row's values under :data:`LEDGER_COLUMNS`, as text."""
+        """The row's values under :data:`UNIT_SHEET_COLUMNS`, as text."""
+        flat = " ".join(self.content.split())
+        short = flat if len(flat) <= SHORT_CONTENT else flat[: SHORT_CONTENT - 1] + "…"
         return (
             self.no,
-            self.category,
-            self.key_task,
-            self.content,
-            self.units_text,
-            self.deadline_text,
+            short,
+            self.unit,
+            ROLE_LABELS[self.role],
             self.status.label,
             self.notes,
-            warning_word(self.warning),
             updated_label(self.updated_at),
             self.updated_by or "",
         )
@@ -102,6 +157,18 @@ class Ledger(Frozen):
     unit_name: str | None = None
     """The unit whose items these are, or None for the whole plan."""
     rows: tuple[LedgerRow, ...] = ()
+    unit_rows: tuple[UnitLedgerRow, ...] = ()
+    """The office's ledger: every responsible unit's report, item by item (分单位)."""
+
+    @property
+    def office(self) -> bool:
+        """Whether this is the office's ledger (the whole plan, with the units' parts)."""
+        return self.unit_name is None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The main sheet's columns: the office's has 单位完成情况 beside 状态."""
+        return OFFICE_COLUMNS if self.office else LEDGER_COLUMNS
 
 
 def warning_word(warning: DueWarning) -> str:
@@ -127,17 +194,24 @@ def day_label(day: date) -> str:
 def build_ledger(store: Store, plan_id: str, unit_id: str | None = None) -> Ledger:
     """The ledger of a plan as of the store's today, in plan order.
 
+    The office's ledger (no unit) shows each item's roll-up, the office's notes and
+    单位完成情况, and lists every responsible unit's report (:attr:`Ledger.unit_rows`).
+    A unit's ledger shows that unit's own reports: its status, notes, last update.
+
     Args:
         store: The open database.
         plan_id: The plan.
         unit_id: Only the items this unit answers for (directly or through a
-            collective unit), as ``--unit`` and the app's my-unit filter show them.
+            collective unit), as ``--unit`` and the app's my-unit filter show them,
+            each with the unit's own report.
 
     Raises:
         KeyError: for an unknown plan.
     """
     plan = store.plan(plan_id)
     unit = store.unit(unit_id) if unit_id else None
+    own = {r.item_id: r for r in store.unit_reports(unit.id, plan_id)} if unit else {}
+    items = store.filtered_items(plan_id, ItemFilter(unit_id=unit_id, as_unit=True))
     rows = tuple(
         LedgerRow(
             no=item.outline,
@@ -148,15 +222,34 @@ def build_ledger(store: Store, plan_id: str, unit_id: str | None = None) -> Ledg
             deadline_text=item.deadline_text,
             status=item.status,
             notes=item.notes,
-            updated_at=item.updated_at,
-            updated_by=item.updated_by,
+            updated_at=own[item.id].updated_at if item.id in own else item.updated_at,
+            updated_by=own[item.id].updated_by if item.id in own else item.updated_by,
             item_id=item.id,
             category_id=item.category_id,
             key_task_id=item.key_task_id,
             warning=item.warning,
+            units_done=item.units_done,
+            units_total=item.units_total,
         )
-        for item in store.filtered_items(plan_id, ItemFilter(unit_id=unit_id))
+        for item in items
     )
+    unit_rows: tuple[UnitLedgerRow, ...] = ()
+    if unit is None:
+        content = {item.id: (item.outline, item.content) for item in items}
+        unit_rows = tuple(
+            UnitLedgerRow(
+                no=content[r.item_id][0],
+                content=content[r.item_id][1],
+                unit=r.unit,
+                role=r.role,
+                status=r.status,
+                notes=r.notes,
+                updated_at=r.updated_at,
+                updated_by=r.updated_by,
+            )
+            for r in store.plan_reports(plan_id)
+            if r.item_id in content
+        )
     return Ledger(
         plan_id=plan_id,
         plan_title=plan.title,
@@ -164,6 +257,7 @@ def build_ledger(store: Store, plan_id: str, unit_id: str | None = None) -> Ledg
         due_window=store.due_window,
         unit_name=unit.name if unit else None,
         rows=rows,
+        unit_rows=unit_rows,
     )
 
 
@@ -187,8 +281,11 @@ def export_ledger(
         unit_id: Only this unit's items (see :func:`build_ledger`).
         force: Replace ``out`` if it exists.
 
+    The office's ledger (no unit) as CSV is two files: the ledger, and its 分单位 part
+    beside it as ``<name>-分单位.csv`` (:func:`unit_csv_path`); an xlsx holds both.
+
     Returns:
-        The written file's resolved path.
+        The written file's resolved path (the ledger itself).
 
     Raises:
         LedgerError: another suffix, an existing file without ``force``, a folder that
@@ -200,19 +297,26 @@ def export_ledger(
         raise LedgerError(f"「{out.name}」：台账只能导出为 .xlsx（Excel/WPS）或 .csv 文件")
     target = _check_target(out, force)
     ledger = build_ledger(store, plan_id, unit_id)
+    beside = None
+    if kind == "csv" and ledger.office:  # a CSV has one sheet: 分单位 is a file of its own
+        beside = _check_target(unit_csv_path(out), force)
+    writer = write_xlsx if kind == "xlsx" else write_csv
+    _write(out, target, force, lambda tmp: writer(ledger, tmp))
+    if beside is not None:
+        _write(unit_csv_path(out), beside, force, lambda tmp: write_unit_csv(ledger, tmp))
+    return target
+
+
+def _write(out: Path, target: Path, force: bool, write: Callable[[Path], None]) -> None:
     tmp = temp_beside(target)
     try:
-        if kind == "xlsx":
-            write_xlsx(ledger, tmp)
-        else:
-            write_csv(ledger, tmp)
+        write(tmp)
         _move_into_place(tmp, target, force)
     except OSError as error:
         raise LedgerError(_write_failure(out, error)) from error
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    return target
 
 
 def _check_target(out: Path, force: bool) -> Path:
@@ -239,12 +343,29 @@ def _write_failure(out: Path, error: OSError) -> str:
 
 def write_csv(ledger: Ledger, out: Path) -> None:
     """Write the ledger as CSV: UTF-8 with a byte-order mark (so Excel on Chinese
-    Windows reads it as UTF-8), one row per item, category and key task repeated."""
+    Windows reads it as UTF-8), one row per item, category and key task repeated.
+    (The office's 分单位 part goes to a file of its own: :func:`write_unit_csv`.)"""
     with open(out, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(LEDGER_COLUMNS)
+        writer.writerow(ledger.columns)
         for row in ledger.rows:
+            writer.writerow([csv_cell(value) for value in row.cells(ledger.columns)])
+
+
+def write_unit_csv(ledger: Ledger, out: Path) -> None:
+    """Write the office ledger's 分单位 part as a CSV of its own (a CSV has one sheet):
+    one row per (item, responsible unit), encoded as :func:`write_csv` does."""
+    with open(out, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(UNIT_SHEET_COLUMNS)
+        for row in ledger.unit_rows:
             writer.writerow([csv_cell(value) for value in row.cells()])
+
+
+def unit_csv_path(out: Path | str) -> Path:
+    """Where the office's CSV ledger puts its 分单位 part: ``<name>-分单位.csv`` beside it."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}{UNIT_SHEET_SUFFIX}{out.suffix}")
 
 
 def csv_cell(text: str) -> str:
@@ -274,8 +395,10 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLE
-    ncols = len(LEDGER_COLUMNS)
-    last_letter = get_column_letter(PRINTED_COLUMNS)
+    columns = ledger.columns
+    widths = column_widths(columns)
+    ncols = len(columns)
+    last_letter = get_column_letter(printed_columns(columns))
     id_letter = get_column_letter(ncols + 1)
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -296,7 +419,7 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
     sheet.row_dimensions[2].height = 20
 
     header_fill = PatternFill("solid", fgColor="D9D9D9")
-    for col, name in enumerate((*LEDGER_COLUMNS, ID_COLUMN), start=1):
+    for col, name in enumerate((*columns, ID_COLUMN), start=1):
         cell = sheet.cell(HEADER_ROW, col, name)
         cell.font = Font(name=FONT_NAME, size=BODY_SIZE, bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -305,11 +428,11 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
     sheet.row_dimensions[HEADER_ROW].height = 2 * LINE_HEIGHT + 4  # 重点工作任务 wraps
 
     first = HEADER_ROW + 1
-    warned = (LEDGER_COLUMNS.index("完成时限") + 1, LEDGER_COLUMNS.index("预警") + 1)
+    warned = (columns.index("完成时限") + 1, columns.index("预警") + 1)
     for offset, row in enumerate(ledger.rows):
         r = first + offset
         lines = 1
-        for col, (name, value) in enumerate(zip(LEDGER_COLUMNS, row.cells(), strict=True), 1):
+        for col, (name, value) in enumerate(zip(columns, row.cells(columns), strict=True), 1):
             cell = sheet.cell(r, col)
             set_text(cell, value)
             cell.font = body_font
@@ -319,8 +442,8 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
                 vertical="center",
                 wrap_text=True,
             )
-            if col <= PRINTED_COLUMNS:
-                lines = max(lines, wrapped_lines(value, COLUMN_WIDTHS[name]))
+            if col <= printed_columns(columns):
+                lines = max(lines, wrapped_lines(value, widths[name]))
         set_text(sheet.cell(r, ncols + 1), row.item_id)
         if row.warning in WARNING_FILLS:
             fill, font = WARNING_FILLS[row.warning]
@@ -330,13 +453,13 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
                 cell.font = Font(name=FONT_NAME, size=BODY_SIZE, bold=True, color=font)
         sheet.row_dimensions[r].height = round(lines * LINE_HEIGHT + 4, 1)
 
-    for col, name in enumerate(LEDGER_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(col)].width = COLUMN_WIDTHS[name]
+    for col, name in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = widths[name]
     sheet.column_dimensions[id_letter].width = 18
     sheet.column_dimensions[id_letter].hidden = True
 
     last = HEADER_ROW + max(len(ledger.rows), 1)
-    status_col = get_column_letter(LEDGER_COLUMNS.index("状态") + 1)
+    status_col = get_column_letter(columns.index("状态") + 1)
     labels = [STATUS_LABELS[s] for s in Status]
     validation = DataValidation(
         type="list",
@@ -375,8 +498,78 @@ def write_xlsx(ledger: Ledger, out: Path) -> None:
         )
     notes.print_area = f"A1:A{len(help_lines(ledger.due_window))}"
     print_setup(notes, landscape=False)
+    if ledger.office:
+        _unit_sheet(workbook.create_sheet(UNIT_SHEET_TITLE, 1), ledger)
     workbook.active = 0
     workbook.save(out)
+
+
+_UNIT_SHEET_CENTERED = frozenset({"序号", "角色", "状态", "最后更新", "更新人"})
+
+
+def _unit_sheet(sheet, ledger: Ledger) -> None:
+    """The 分单位 sheet: one row per (item, responsible unit), printed like the main
+    sheet (title, 截至 line, header repeated on every page, A4 landscape)."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    columns = UNIT_SHEET_COLUMNS
+    last_letter = get_column_letter(len(columns))
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    body_font = Font(name=FONT_NAME, size=BODY_SIZE)
+    title = sheet.cell(1, 1)
+    set_text(title, f"{ledger.plan_title}　各单位填报情况")
+    title.font = Font(name=FONT_NAME, size=16, bold=True)
+    title.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    sheet.merge_cells(f"A1:{last_letter}1")
+    sheet.row_dimensions[1].height = 30
+    subtitle = sheet.cell(2, 1)
+    reported = sum(1 for row in ledger.unit_rows if row.updated_at)
+    set_text(
+        subtitle,
+        f"截至 {day_label(ledger.today)}　共 {len(ledger.unit_rows)} 条"
+        f"（每项任务的每个责任单位一条；已填报 {reported} 条）",
+    )
+    subtitle.font = body_font
+    subtitle.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    sheet.merge_cells(f"A2:{last_letter}2")
+    sheet.row_dimensions[2].height = 20
+    header_fill = PatternFill("solid", fgColor="D9D9D9")
+    for col, name in enumerate(columns, start=1):
+        cell = sheet.cell(HEADER_ROW, col, name)
+        cell.font = Font(name=FONT_NAME, size=BODY_SIZE, bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.fill = header_fill
+        cell.border = border
+    sheet.row_dimensions[HEADER_ROW].height = LINE_HEIGHT + 6
+    first = HEADER_ROW + 1
+    for offset, row in enumerate(ledger.unit_rows):
+        r = first + offset
+        lines = 1
+        for col, (name, value) in enumerate(zip(columns, row.cells(), strict=True), 1):
+            cell = sheet.cell(r, col)
+            set_text(cell, value)
+            cell.font = body_font
+            cell.border = border
+            cell.alignment = Alignment(
+                horizontal="center" if name in _UNIT_SHEET_CENTERED else "left",
+                vertical="center",
+                wrap_text=True,
+            )
+            lines = max(lines, wrapped_lines(value, UNIT_SHEET_WIDTHS[name]))
+        sheet.row_dimensions[r].height = round(lines * LINE_HEIGHT + 4, 1)
+    for col, name in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = UNIT_SHEET_WIDTHS[name]
+    last = HEADER_ROW + max(len(ledger.unit_rows), 1)
+    sheet.freeze_panes = f"A{first}"
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_area = f"A1:{last_letter}{last}"
+    print_setup(sheet, landscape=True)
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    sheet.oddFooter.right.text = f"截至 {day_label(ledger.today)}"
+    for part in (sheet.oddFooter.center, sheet.oddFooter.right):
+        part.size = BODY_SIZE
 
 
 def subtitle_text(ledger: Ledger) -> str:

@@ -12,16 +12,18 @@ Nothing here knows about the terminal.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 from tracker.domain.models import Status
+from tracker.domain.units import UnitKind
 from tracker.importers.parser import PlanFormatError
 from tracker.importers.tables import split_csv
 from tracker.importers.vet import EXCEL, FileRefused, damaged, read_text, vet_xlsx
-from tracker.ledger.layout import FORMULA_START, ID_COLUMN, Frozen, LedgerError
+from tracker.ledger.layout import FORMULA_START, ID_COLUMN, UNITS_DONE_COLUMN, Frozen, LedgerError
 from tracker.ledger.styling import EXCEL_CELL_LIMIT, excel_text
 from tracker.services.editing import Editing
 from tracker.store import ChangedUnderneath, ChangeRecord, ItemFilter, ItemRecord, Store
@@ -55,6 +57,10 @@ class LedgerSheet(Frozen):
     """Whether the file has a 进展情况 column."""
     has_status: bool = True
     """Whether the file has a 状态 column."""
+    office: bool = False
+    """Whether it is the office's ledger (it has the 单位完成情况 column)."""
+    unit_name: str | None = None
+    """The unit a unit's ledger names under its title (``责任单位：区发改局``), if any."""
     rows: tuple[SheetRow, ...] = ()
 
 
@@ -64,6 +70,9 @@ class Refusal(Frozen):
     row: int
     no: str | None = None
     reason: str
+    foreign: bool = False
+    """The row changes an item the importing unit does not answer for: the whole file
+    is then refused (it is another unit's ledger, or ``--by`` names the wrong unit)."""
 
     def describe(self) -> str:
         """``第 12 行（序号 1.2.3）：…`` for the clerk."""
@@ -80,7 +89,11 @@ class PlannedChange(Frozen):
     field: str
     """``status`` or ``notes``."""
     old: str
+    """The value the returned ledger was compared with (what it showed)."""
     new: str
+    stored: str | None = None
+    """The stored value the write replaces, when it is not ``old``: the office's
+    verdict, where its ledger showed the item's roll-up."""
 
     def describe(self) -> str:
         """``1.2.3 状态：未启动 → 已完成`` for the clerk."""
@@ -97,6 +110,8 @@ class ImportResult(Frozen):
     path: Path
     plan_id: str
     by: str
+    unit_id: str | None = None
+    """The unit whose reports the import updates; None: the office's verdict and notes."""
     rows: int
     """Data rows read."""
     matched: int
@@ -110,6 +125,12 @@ class ImportResult(Frozen):
     written: tuple[ChangeRecord, ...] = ()
     """The changes logged."""
     dry_run: bool = False
+
+    @property
+    def blocked(self) -> bool:
+        """Whether the whole file is refused: a row changes an item the unit does not
+        answer for (nothing is written)."""
+        return any(refusal.foreign for refusal in self.refused)
 
 
 _HEADER_ALIASES = {
@@ -214,13 +235,19 @@ def _read_csv(path: Path) -> list[list[object]]:
     return rows
 
 
+_UNIT_LINE = re.compile(r"责任单位：(.+?)（共 \d+ 项）")
+"""The 截至 line of a unit's ledger names the unit (see ``subtitle_text``)."""
+
+
 def _parse_grid(path: Path, grid: list[list[object]], formulas: Formulas) -> LedgerSheet | None:
     header_index = None
+    office = False
     columns: dict[str, int] = {}
     for index, values in enumerate(grid[:20]):
         names = {_header(v): i for i, v in enumerate(values) if _header(v)}
         if "序号" in names and "具体内容" in names:
             header_index = index
+            office = UNITS_DONE_COLUMN in names
             columns = {
                 field: names[name] for name, field in _HEADER_ALIASES.items() if name in names
             }
@@ -228,6 +255,10 @@ def _parse_grid(path: Path, grid: list[list[object]], formulas: Formulas) -> Led
     if header_index is None:
         return None
     title = next((_text(v) for values in grid[:header_index] for v in values if _text(v)), "")
+    named = (
+        _UNIT_LINE.search(_text(v)) for values in grid[:header_index] for v in values if _text(v)
+    )
+    unit_name = next((found.group(1) for found in named if found), None)
     rows = []
     for index in range(header_index + 1, len(grid)):
         values = grid[index]
@@ -257,6 +288,8 @@ def _parse_grid(path: Path, grid: list[list[object]], formulas: Formulas) -> Led
         title=title,
         has_notes="notes" in columns,
         has_status="status" in columns,
+        office=office,
+        unit_name=unit_name,
         rows=tuple(rows),
     )
 
@@ -314,20 +347,40 @@ def _clip(text: str, width: int = 30) -> str:
 
 
 def check_import(
-    store: Store, sheet: LedgerSheet, by_unit_id: str, allow_clear: bool = False
+    store: Store, sheet: LedgerSheet, by_unit_id: str | None, allow_clear: bool = False
 ) -> ImportResult:
     """Match every row of a returned ledger and list the differences; write nothing.
 
     A row is matched by its hidden item id (when the id is known and the row's 序号 or
     具体内容 agrees with that item), else by 序号 and 具体内容 together. A row is refused
     when it matches nothing, matches an item another row already matched, has a formula
-    in 状态 or 进展情况, has a 状态 that is not one of the five, or changes an item the
-    unit does not answer for. An emptied 进展情况 of an item with notes clears them only
-    with ``allow_clear``; otherwise the row is listed in ``kept`` and its notes stay.
+    in 状态 or 进展情况, or has a 状态 that is not one of the five. An emptied 进展情况
+    of an item with notes clears them only with ``allow_clear``; otherwise the row is
+    listed in ``kept`` and its notes stay.
+
+    With ``by_unit_id`` the rows are that unit's reports: each is compared with the
+    unit's own status and notes, and a row changing an item the unit does not answer
+    for refuses the whole file (:attr:`ImportResult.blocked`). Without it the rows are
+    the office's: the status is compared with the item's roll-up (what the office's
+    ledger shows) and written as the office's verdict, the notes as the office's.
 
     Raises:
-        LedgerError: the file's plan cannot be told (nothing matches any plan).
+        LedgerError: the file's plan cannot be told (nothing matches any plan), the
+            office's ledger imported as a unit's, or a unit's as the office's.
     """
+    unit = store.unit(by_unit_id) if by_unit_id else None
+    unit_name = unit.name if unit else (by_unit_id or "办公室")
+    if by_unit_id is not None and sheet.office:
+        raise LedgerError(
+            f"「{sheet.path.name}」是办公室的总台账（有「单位完成情况」列），不能作为{unit_name}"
+            f"的填报导入；请用 tracker export-ledger --unit {unit_name} 导出该单位的台账，"
+            "填好后再导入。未导入任何内容"
+        )
+    if by_unit_id is None and sheet.unit_name:
+        raise LedgerError(
+            f"「{sheet.path.name}」是{sheet.unit_name}的台账；请加 --by {sheet.unit_name} "
+            "导入为该单位的填报（不加 --by 时导入为办公室的结论）。未导入任何内容"
+        )
     items: dict[str, ItemRecord] = {}
     for plan in store.plans():
         for item in store.filtered_items(plan.id):
@@ -337,11 +390,22 @@ def check_import(
     by_key: dict[tuple[str, str], list[str]] = {}
     for known_id, item in in_plan.items():
         by_key.setdefault((item.outline, _squash(item.content)), []).append(known_id)
-    answers_for = {
-        item.id for item in store.filtered_items(plan_id, ItemFilter(unit_id=by_unit_id))
-    }
-    unit = store.unit(by_unit_id)
-    unit_name = unit.name if unit else by_unit_id
+    # What each row is compared with: the unit's own reports, or the office's ledger.
+    own: dict[str, ItemRecord] = {}
+    if by_unit_id is not None:
+        own = {
+            item.id: item
+            for item in store.filtered_items(plan_id, ItemFilter(unit_id=by_unit_id, as_unit=True))
+        }
+
+    def shown(item: ItemRecord) -> tuple[str, str]:
+        """The status and notes a row is compared with."""
+        if by_unit_id is None:
+            return item.status.value, item.notes
+        mine = own.get(item.id)
+        if mine is None:  # not the unit's: it has no report to change
+            return Status.NOT_STARTED.value, ""
+        return mine.status.value, mine.notes
 
     refused: list[Refusal] = []
     kept: list[Refusal] = []
@@ -369,6 +433,7 @@ def check_import(
         if row.formulas:
             refused.append(Refusal(row=row.row, no=no, reason=_formula_reason(row.formulas)))
             continue
+        old_status, old_notes = shown(item)
         row_changes = []
         if row.status is not None:
             status = _status_from_label(row.status)
@@ -382,38 +447,41 @@ def check_import(
                     )
                 )
                 continue
-            if status is not item.status:
+            if status.value != old_status:
+                verdict = (item.office_status or Status.NOT_STARTED).value
                 row_changes.append(
                     PlannedChange(
                         row=row.row,
                         item_id=item_id,
                         no=no,
                         field="status",
-                        old=item.status.value,
+                        old=old_status,
                         new=status.value,
+                        stored=verdict if by_unit_id is None and verdict != old_status else None,
                     )
                 )
-        emptied = row.notes is not None and not row.notes.strip() and bool(item.notes.strip())
+        emptied = row.notes is not None and not row.notes.strip() and bool(old_notes.strip())
         if emptied and not allow_clear:
             pass  # listed in ``kept`` below, unless the row is refused
-        elif row.notes is not None and not _same_notes(row.notes, item.notes):
+        elif row.notes is not None and not _same_notes(row.notes, old_notes):
             row_changes.append(
                 PlannedChange(
                     row=row.row,
                     item_id=item_id,
                     no=no,
                     field="notes",
-                    old=item.notes,
+                    old=old_notes,
                     new=row.notes.rstrip(),
                 )
             )
-        if row_changes and item_id not in answers_for:
+        if row_changes and by_unit_id is not None and item_id not in own:
             refused.append(
                 Refusal(
                     row=row.row,
                     no=no,
                     reason=f"这项任务不由{unit_name}负责"
                     f"（责任单位：{_clip(item.units_text, 40)}），未导入其修改",
+                    foreign=True,
                 )
             )
             continue
@@ -422,7 +490,7 @@ def check_import(
                 Refusal(
                     row=row.row,
                     no=no,
-                    reason=f"进展情况为空，原有进展「{_clip(item.notes, 20)}」未清空",
+                    reason=f"进展情况为空，原有进展「{_clip(old_notes, 20)}」未清空",
                 )
             )
         matched += 1
@@ -431,6 +499,7 @@ def check_import(
         path=sheet.path,
         plan_id=plan_id,
         by=unit_name,
+        unit_id=unit.id if unit else by_unit_id,
         rows=len(sheet.rows),
         matched=matched,
         changes=tuple(changes),
@@ -495,20 +564,26 @@ def _match(
 
 
 def apply_import(store: Store, checked: ImportResult, by: str) -> ImportResult:
-    """Write the differences :func:`check_import` found, each as a change by ``by``.
+    """Write the differences :func:`check_import` found, each as a change by ``by``:
+    to the unit's reports (``checked.unit_id``), else the office's verdict and notes.
 
-    Each change is committed on its own, stating the value it replaces: a value that
-    another window or command changed since the check is left alone and the row is
-    reported as refused.
+    Nothing is written when the check refused the whole file
+    (:attr:`ImportResult.blocked`). Each change is committed on its own, stating the
+    value it replaces: a value that another window or command changed since the check
+    is left alone and the row is reported as refused.
     """
+    if checked.blocked:
+        return checked.model_copy(update={"changes": (), "written": (), "dry_run": False})
     written: list[ChangeRecord] = []
     applied: list[PlannedChange] = []
     refused = list(checked.refused)
     editing = Editing(store, by)  # as every edit: through the editing service
+    unit = {"unit": checked.unit_id} if checked.unit_id else {}
     for change in checked.changes:
+        expected = change.old if change.stored is None else change.stored
         try:
             record = editing.apply_change(
-                change.item_id, change.field, change.new, expected=change.old
+                change.item_id, change.field, change.new, expected=expected, **unit
             )
         except ChangedUnderneath:
             refused.append(
@@ -535,37 +610,48 @@ def apply_import(store: Store, checked: ImportResult, by: str) -> ImportResult:
 def import_ledger(
     store: Store,
     path: Path | str,
-    by_unit: str,
+    by_unit: str | None,
     dry_run: bool = False,
     allow_clear: bool = False,
+    user: str | None = None,
 ) -> ImportResult:
-    """Bring a returned ledger's 状态 and 进展情况 in as changes by a unit.
+    """Bring a returned ledger's 状态 and 进展情况 in: as a unit's reports, or the office's.
 
     Every row is read and checked before anything is written; a file that cannot be
-    read (or whose plan cannot be told) changes nothing. Matched rows whose values
-    differ are written; refused rows are listed with the reason.
+    read (or whose plan cannot be told) changes nothing, nor does one with a row for an
+    item the unit does not answer for. Matched rows whose values differ are written;
+    refused rows are listed with the reason.
 
     Args:
         store: The open database.
         path: The returned ledger (xlsx, or a csv).
-        by_unit: The unit that filled it in (name or id); recorded as ``changes.by``.
+        by_unit: The unit that filled it in (name or id): its reports are updated and
+            it is recorded as ``changes.by``. None: the office's verdict and notes, by
+            ``user``.
         dry_run: Only check and list the differences.
-        allow_clear: Let an emptied 进展情况 clear the item's notes (otherwise the
-            notes are kept and the row is listed in ``kept``).
+        allow_clear: Let an emptied 进展情况 clear the notes (otherwise the notes are
+            kept and the row is listed in ``kept``).
+        user: The clerk recorded for the office's import (default 办公室).
 
     Raises:
-        LedgerError: an unknown unit, or a file that cannot be read as a ledger.
+        LedgerError: an unknown unit, or a file that cannot be read as a ledger (or is
+            the office's ledger for a unit, or a unit's for the office).
     """
-    unit = store.unit(by_unit)
-    if unit is None:
+    unit = store.unit(by_unit) if by_unit is not None else None
+    if by_unit is not None and unit is None:
         raise LedgerError(
             f"未找到单位「{by_unit}」；可用 tracker units 查看所有单位，未导入任何内容"
         )
+    if unit is not None and unit.kind is UnitKind.COLLECTIVE:
+        raise LedgerError(
+            f"{unit.name} 是集合单位，不能直接填报；请由它的成员单位各自导入自己的台账，"
+            "未导入任何内容"
+        )
     sheet = read_ledger_file(path)
-    checked = check_import(store, sheet, unit.id, allow_clear=allow_clear)
+    checked = check_import(store, sheet, unit.id if unit else None, allow_clear=allow_clear)
     if dry_run:
         return checked
-    return apply_import(store, checked, unit.name)
+    return apply_import(store, checked, unit.name if unit else (user or "办公室"))
 
 
 LISTED = 200
@@ -574,6 +660,17 @@ LISTED = 200
 
 def describe_import(result: ImportResult) -> Iterable[str]:
     """The lines telling the clerk what an import found and did (at most a few hundred)."""
+    if result.blocked:
+        foreign = [r for r in result.refused if r.foreign]
+        yield (
+            f"「{result.path.name}」（{result.by}）：有 {len(foreign)} 行修改了不由{result.by}"
+            f"负责的任务，整份台账{'将不会' if result.dry_run else '未'}导入，未写入任何内容。"
+            f"请核对 --by 填写的单位，或用 tracker export-ledger --unit {result.by} "
+            "导出该单位的台账填写"
+        )
+        yield f"以下 {len(result.refused)} 行有问题："
+        yield from _listed(result.refused)
+        return
     verb = "将修改" if result.dry_run else "已修改"
     fields = len(result.changes)
     items = len({c.item_id for c in result.changes})

@@ -27,6 +27,29 @@ words (a black-and-white printer loses the colours)."""
 PRINTED_COLUMNS = LEDGER_COLUMNS.index("预警") + 1
 """How many columns are printed: 更新时间 and 更新人 are for the screen (the printed
 page needs the room to keep its text at a readable size)."""
+UNITS_DONE_COLUMN = "单位完成情况"
+"""The office ledger's column beside 状态: units done / units responsible (``3/5``)."""
+OFFICE_COLUMNS = (
+    *LEDGER_COLUMNS[: LEDGER_COLUMNS.index("状态") + 1],
+    UNITS_DONE_COLUMN,
+    *LEDGER_COLUMNS[LEDGER_COLUMNS.index("状态") + 1 :],
+)
+"""The office's ledger (no unit): :data:`LEDGER_COLUMNS` with 单位完成情况 after 状态.
+A unit's ledger (``--unit``) keeps :data:`LEDGER_COLUMNS`: its 状态 is its own."""
+UNIT_SHEET_TITLE = "分单位"
+"""The office ledger's second worksheet: one row per (item, responsible unit)."""
+UNIT_SHEET_COLUMNS = ("序号", "工作任务", "单位", "角色", "状态", "进展情况", "最后更新", "更新人")
+"""The 分单位 sheet's columns. 工作任务 is the item's 具体内容, shortened (the sheet
+has no 具体内容 header, so a returned ledger is never read from it)."""
+UNIT_SHEET_SUFFIX = "-分单位"
+"""A CSV has one sheet: the 分单位 part is written beside it as ``<name>-分单位.csv``."""
+
+
+def printed_columns(columns: tuple[str, ...]) -> int:
+    """How many of ``columns`` are printed: up to 预警 (see :data:`PRINTED_COLUMNS`)."""
+    return columns.index("预警") + 1
+
+
 ID_COLUMN = "item_id"
 """The hidden last column of the xlsx: each row's item, so a returned file matches reliably."""
 SHEET_TITLE = "台账"

@@ -18,6 +18,7 @@ COLUMN_WIDTHS = {
     "责任单位": 16,
     "完成时限": 9,
     "状态": 8.5,
+    "单位完成情况": 7,
     "进展情况": 28,
     "预警": 6,
     "更新时间": 10,
@@ -30,9 +31,32 @@ scales the sheet to no less than about 85 % (LibreOffice's unit is the widest, a
 7.3 pt), so the 11-point body prints at 9 pt or more (``bench/print_check.py`` measures
 it); the wide columns (具体内容, 进展情况) wrap instead."""
 CENTERED = frozenset(
-    {"序号", "工作任务", "重点工作任务", "完成时限", "状态", "更新时间", "更新人", "预警"}
+    {
+        "序号",
+        "工作任务",
+        "重点工作任务",
+        "完成时限",
+        "状态",
+        "更新时间",
+        "更新人",
+        "预警",
+        "单位完成情况",
+        "角色",
+        "最后更新",
+    }
 )
 """Columns whose text is centred (short values and the merged labels)."""
+UNIT_SHEET_WIDTHS = {
+    "序号": 6,
+    "工作任务": 30,
+    "单位": 16,
+    "角色": 6,
+    "状态": 8.5,
+    "进展情况": 43,
+    "最后更新": 10,
+    "更新人": 7,
+}
+"""The 分单位 sheet's column widths (printed whole: about as wide as the main sheet)."""
 FONT_NAME = "宋体"
 """The font of Chinese office sheets; Excel, WPS and LibreOffice substitute it if absent."""
 BODY_SIZE = 11
@@ -46,6 +70,17 @@ WARNING_FILLS = {
 """The 完成时限 cell's fill and font colours for overdue and due-soon rows."""
 EXCEL_CELL_LIMIT = 32767
 """The most characters an Excel cell holds; longer text is cut when written."""
+
+
+OFFICE_NARROWER = {"具体内容": 4, "进展情况": 3}
+"""The office's ledger makes room for 单位完成情况 (7) by narrowing the wide columns
+(their text wraps), so its printed columns still add up to about 127."""
+
+
+def column_widths(columns: tuple[str, ...]) -> dict[str, float]:
+    """The widths of a ledger's columns (:data:`COLUMN_WIDTHS`, the office's narrowed)."""
+    narrower = OFFICE_NARROWER if "单位完成情况" in columns else {}
+    return {name: COLUMN_WIDTHS[name] - narrower.get(name, 0) for name in columns}
 
 
 def print_setup(sheet, landscape: bool) -> None:

@@ -398,10 +398,12 @@ class Editing:
         expected: str | None,
         unit: str | None = None,
     ) -> ChangeRecord | None:
-        """Write one ledger field stating the value it replaces (an imported ledger's row).
+        """Write one ledger field stating the value it replaces (an imported ledger's row):
+        of ``unit``'s report, or (None) the office's verdict and notes.
 
         Args:
-            unit: The unit whose report it is; default: this clerk's (:attr:`unit`).
+            unit: The unit whose report it is; None: the office's (an import names its unit
+                with ``--by``, it never takes the clerk's own by default).
 
         Returns:
             The logged change, or None when the field held ``value`` already.
@@ -415,12 +417,7 @@ class Editing:
             raise Refused(READ_ONLY_TEXT)
         # Not on the undo stack: an import is taken back by importing again, not by Ctrl+Z.
         return self.store.apply_change(
-            item_id,
-            field_name,
-            value,
-            self.user,
-            expected=expected,
-            unit=unit if unit is not None else self.unit,
+            item_id, field_name, value, self.user, expected=expected, unit=unit
         )
 
     # ------------------------------------------------------------------ notes drafts

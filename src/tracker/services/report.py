@@ -108,6 +108,10 @@ class Report(_Frozen):
     unassigned: tuple[ReportLine, ...] = ()
     """Collectives with no members (未设成员) that hold items of the plan, in the order
     the plan names them (whole-plan reports): their work counts for no concrete unit."""
+    unreported: tuple[ReportLine, ...] = ()
+    """Concrete units responsible for at least one item that have reported nothing on
+    any (no status, no notes), in the order the plan names them (whole-plan reports);
+    ``progress.total`` is how many items each holds."""
 
     @property
     def summary(self) -> str:
@@ -142,16 +146,20 @@ def build_report(store: Store, plan_id: str, unit_id: str | None = None) -> Repo
     )
     units: tuple[ReportLine, ...] = ()
     unassigned: tuple[ReportLine, ...] = ()
+    unreported: tuple[ReportLine, ...] = ()
     if unit_id is None:
         order = {uid: i for i, uid in enumerate(store.units_in_plan_order(plan_id))}
         in_order = sorted(
             store.units(plan_id), key=lambda u: (order.get(u.id, len(order)), u.initials)
         )
         units = tuple(
-            ReportLine(key=u.id, name=u.name, progress=u.progress, lead=u.lead)
+            ReportLine(
+                key=u.id, name=u.name, progress=own_progress(store, plan_id, u.id), lead=u.lead
+            )
             for u in in_order
             if u.kind is UnitKind.CONCRETE and u.progress.total
         )
+        unreported = tuple(line for line in units if not has_reported(store, plan_id, line))
         unassigned = tuple(
             ReportLine(key=u.id, name=u.name, progress=u.progress, lead=u.lead)
             for u in unassigned_collectives(store, in_order)
@@ -176,7 +184,22 @@ def build_report(store: Store, plan_id: str, unit_id: str | None = None) -> Repo
         overdue=listed(DueWarning.OVERDUE),
         due_soon=listed(DueWarning.DUE_SOON),
         unassigned=unassigned,
+        unreported=unreported,
     )
+
+
+def own_progress(store: Store, plan_id: str, unit_id: str) -> Progress:
+    """A unit's figures from its own reports: its done is the items it reported 已完成,
+    its overdue the items past due that it has not reported done (not the roll-up)."""
+    return store.plan(plan_id, ItemFilter(unit_id=unit_id, as_unit=True)).progress
+
+
+def has_reported(store: Store, plan_id: str, line: ReportLine) -> bool:
+    """Whether a unit has reported anything on any item of the plan (a status other
+    than 未启动, or notes)."""
+    if line.progress.by_status.get(Status.NOT_STARTED, 0) < line.progress.total:
+        return True
+    return any(report.reported for report in store.unit_reports(line.key, plan_id))
 
 
 def unassigned_collectives(store: Store, units: list[UnitRecord]) -> list[UnitRecord]:
@@ -286,6 +309,18 @@ def summary_sentence(report: Report) -> str:
 
 UNASSIGNED_TITLE = "未设成员的集合单位"
 """The heading of the section listing :attr:`Report.unassigned`."""
+UNREPORTED_TITLE = "尚未填报的单位"
+"""The heading of the section listing :attr:`Report.unreported`."""
+
+
+def unreported_sentence(lines: tuple[ReportLine, ...] | list[ReportLine]) -> str:
+    """The line naming the units that have not reported and how many items each holds,
+    e.g. 「以下2个单位负责的任务尚无任何填报：区发改局23项、区经信局9项。」; empty when
+    every unit has reported."""
+    if not lines:
+        return ""
+    named = "、".join(f"{line.name}{line.progress.total}项" for line in lines)
+    return f"以下{len(lines)}个单位负责的任务尚无任何填报：{named}。"
 
 
 def unassigned_sentence(lines: tuple[ReportLine, ...] | list[ReportLine]) -> str:
@@ -348,7 +383,8 @@ def report_tables(report: Report) -> list[ReportTable]:
         tables.append(
             ReportTable(
                 title="按责任单位",
-                note="具体单位按分工表中首次出现的顺序排列，含经集合单位"
+                note="按各单位自己的填报统计（某单位的已完成为该单位填报已完成的任务）；"
+                "具体单位按分工表中首次出现的顺序排列，含经集合单位"
                 "（如区政府工作部门、各乡镇街委）分派的任务",
                 headers=("责任单位", *FIGURE_HEADERS, "牵头"),
                 rows=tuple((u.name, *figure_cells(u.progress), str(u.lead)) for u in report.units),
@@ -421,8 +457,8 @@ def render_markdown(report: Report) -> str:
     if not report.total.total:
         return "\n".join(lines)
     for table in _with_unassigned(report):
-        if isinstance(table, str):
-            lines += [f"## {UNASSIGNED_TITLE}", "", md_escape(table), ""]
+        if isinstance(table, tuple):
+            lines += [f"## {table[0]}", "", md_escape(table[1]), ""]
             continue
         lines += [f"## {md_escape(table.title)}", ""]
         if table.note:
@@ -442,15 +478,23 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _with_unassigned(report: Report) -> list[ReportTable | str]:
-    """The report's tables with, after the figures, the 未设成员 line (if any)."""
-    tables: list[ReportTable | str] = list(report_tables(report))
-    if report.unassigned:
-        place = next(
-            (i for i, t in enumerate(tables) if isinstance(t, ReportTable) and t.kind != "figures"),
-            len(tables),
+def _with_unassigned(report: Report) -> list[ReportTable | tuple[str, str]]:
+    """The report's tables with, after the figures, the 未设成员 and 尚未填报 lines (if
+    any), each as (heading, sentence)."""
+    tables: list[ReportTable | tuple[str, str]] = list(report_tables(report))
+    place = next(
+        (i for i, t in enumerate(tables) if isinstance(t, ReportTable) and t.kind != "figures"),
+        len(tables),
+    )
+    lines = [
+        (title, text)
+        for title, text in (
+            (UNASSIGNED_TITLE, unassigned_sentence(report.unassigned)),
+            (UNREPORTED_TITLE, unreported_sentence(report.unreported)),
         )
-        tables.insert(place, unassigned_sentence(report.unassigned))
+        if text
+    ]
+    tables[place:place] = lines
     return tables
 
 
@@ -521,9 +565,9 @@ def render_html(report: Report) -> str:
     ]
     if report.total.total:
         for table in _with_unassigned(report):
-            if isinstance(table, str):
-                parts.append(f"<h2>{esc(UNASSIGNED_TITLE)}</h2>")
-                parts.append(f'<p class="unassigned">{esc(table)}</p>')
+            if isinstance(table, tuple):
+                parts.append(f"<h2>{esc(table[0])}</h2>")
+                parts.append(f'<p class="unassigned">{esc(table[1])}</p>')
                 continue
             parts.append(f"<h2>{esc(table.title)}</h2>")
             if table.note:

@@ -71,9 +71,11 @@ def write_docx(report: Report, out: Path) -> None:
     """Write the report to ``out`` as a .docx (the caller moves it into place)."""
     from tracker.services.report import (
         UNASSIGNED_TITLE,
+        UNREPORTED_TITLE,
         due_lists,
         report_tables,
         unassigned_sentence,
+        unreported_sentence,
     )
 
     document = Document()
@@ -107,10 +109,19 @@ def write_docx(report: Report, out: Path) -> None:
             if table.note:
                 _body(document, table.note + "。", keep_with_next=True)
             _figures_table(document, table)
-        if report.unassigned:
-            # Collectives with no members: their work counts for no unit (a line, no table).
-            _heading(document, f"（{_CN_NUMBERS[len(tables)]}）{UNASSIGNED_TITLE}", level=2)
-            _body(document, unassigned_sentence(report.unassigned))
+        lines = [
+            (name, text)
+            for name, text in (
+                # Collectives with no members, whose work counts for no unit; units that
+                # have reported nothing yet (a line each, no table).
+                (UNASSIGNED_TITLE, unassigned_sentence(report.unassigned)),
+                (UNREPORTED_TITLE, unreported_sentence(report.unreported)),
+            )
+            if text
+        ]
+        for sub, (name, text) in enumerate(lines, start=len(tables)):
+            _heading(document, f"（{_CN_NUMBERS[sub]}）{name}", level=2)
+            _body(document, text)
     number = len(sections)
     if report.total.total:
         lists = due_lists(report)

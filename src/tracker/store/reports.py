@@ -532,6 +532,43 @@ class Reports(Settings):
             raise _refusal(self.db.conn, unit, state.outline)
         return _report(item_id, found)
 
+    def plan_reports(self, plan_id: str) -> list[UnitReport]:
+        """Every responsible unit's report on every item of a plan: items in plan order,
+        each item's units in plan order (a unit that never reported gets defaults).
+        One statement (the office ledger's 分单位 sheet)."""
+        items = (
+            "SELECT items.id FROM items JOIN key_tasks ON key_tasks.id = items.key_task_id "
+            "JOIN categories ON categories.id = key_tasks.category_id "
+            "WHERE categories.plan_id = :plan"
+        )
+        cursor = self.db.conn.execute(
+            "SELECT r.item_id, r.unit_id, r.name, r.role, r.place, r.tie, "
+            "reports.item_id IS NOT NULL AS has_report, reports.status, reports.notes, "
+            "reports.last_reviewed, reports.updated_at, reports.updated_by, "
+            "categories.seq AS c, key_tasks.seq AS k, items.seq AS i "
+            f"FROM ({_RESPONSIBLE.format(items=items)}) AS r "
+            "JOIN items ON items.id = r.item_id "
+            "JOIN key_tasks ON key_tasks.id = items.key_task_id "
+            "JOIN categories ON categories.id = key_tasks.category_id "
+            "LEFT JOIN reports ON reports.item_id = r.item_id AND reports.unit_id = r.unit_id",
+            {"plan": plan_id},
+        )
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor]
+        gathered = _gather(
+            (r["item_id"], r["unit_id"], r["name"], r["role"], r["place"], r["tie"]) for r in rows
+        )
+        place: dict[str, tuple[int, int, int]] = {}
+        for r in rows:
+            place[r["item_id"]] = (r["c"], r["k"], r["i"])
+            if r["has_report"]:
+                gathered[r["item_id"]][r["unit_id"]].row = r
+        return [
+            _report(item_id, unit)
+            for item_id in sorted(gathered, key=place.__getitem__)
+            for unit in _ordered(gathered[item_id])
+        ]
+
     def unit_reports(self, unit: str, plan_id: str) -> list[UnitReport]:
         """A unit's reports on every item of a plan it answers for, in plan order (the
         items it never reported on included, with defaults).

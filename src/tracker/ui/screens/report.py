@@ -25,10 +25,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tracker.domain.deadlines import DueWarning
-from tracker.ledger import FORMATS, LedgerError, export_ledger
+from tracker.ledger import FORMATS, LedgerError, export_ledger, unit_csv_path
 from tracker.services.report import (
     FIGURE_HEADERS,
     UNASSIGNED_TITLE,
+    UNREPORTED_TITLE,
     DueItem,
     Report,
     ReportError,
@@ -37,6 +38,7 @@ from tracker.services.report import (
     figure_cells,
     save_report,
     unassigned_sentence,
+    unreported_sentence,
 )
 from tracker.store import ItemFilter, Progress, Store
 from tracker.store.outfile import export_name
@@ -67,7 +69,8 @@ async def export_ledger_dialog(
         "导出", literal(whose), f"（截至 {day_label(store.today())}）。\n",
         ".xlsx：用 Excel/WPS 打开、打印；交各单位填写「状态」「进展情况」，"
         "交回后用 tracker import-ledger 导入。\n",
-        ".csv：UTF-8 文本，Excel 可直接打开。",
+        ".csv：UTF-8 文本，Excel 可直接打开"
+        + ("；各单位的填报另存为同名加「-分单位」的 .csv。" if unit is None else "。"),
     )  # fmt: skip
     year = store.plan(plan_id).year
     default = Path.home() / export_name(year, unit.name if unit else None, store.today(), "xlsx")
@@ -80,7 +83,11 @@ async def export_ledger_dialog(
     except LedgerError as error:
         screen.notify(str(error), severity="error", timeout=10, markup=False)
         return None
-    screen.notify(f"台账已导出到：{written}", title="导出完成", timeout=10, markup=False)
+    message = f"台账已导出到：{written}"
+    beside = unit_csv_path(written)
+    if unit is None and written.suffix.lower() == ".csv" and beside.exists():
+        message += f"\n各单位的填报（分单位）另存为：{beside}"
+    screen.notify(message, title="导出完成", timeout=10, markup=False)
     return written
 
 
@@ -212,7 +219,7 @@ class ReportScreen(Screen[None]):
         yield self._section("按工作任务", category_table(report), "report-categories")
         if report.units:
             yield self._section(
-                "按责任单位（具体单位，含经集合单位分派的任务）",
+                "按责任单位（各单位自己的填报；具体单位，含经集合单位分派的任务）",
                 unit_table(report),
                 "report-units",
             )
@@ -224,6 +231,12 @@ class ReportScreen(Screen[None]):
                     "\n在责任单位（U）中选中集合单位，按 m 设置成员。",
                 ),
                 "report-unassigned",
+            )
+        if report.unreported:
+            yield self._section(
+                UNREPORTED_TITLE,
+                literal(unreported_sentence(report.unreported), UNASSIGNED_STYLE),
+                "report-unreported",
             )
         overdue = (
             due_table(report.overdue, "逾期天数", DueWarning.OVERDUE)
