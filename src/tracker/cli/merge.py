@@ -12,6 +12,7 @@ import click
 
 from tracker.cli.common import Settings, common_options, open_store
 from tracker.cli.text import echo, one_line
+from tracker.domain.format import FIELD_LABELS, minute_label
 from tracker.domain.models import Status
 from tracker.store import StoreError
 
@@ -39,7 +40,7 @@ def show_value(field: str, value: str | None) -> str:
 
 
 def _side(by: str | None, machine: str | None, at: str | None) -> str:
-    when = (at or "")[:16].replace("T", " ")
+    when = minute_label(at)
     return f"（{by or '?'}，{machine or '未知机器'}，{when}）"
 
 
@@ -48,8 +49,6 @@ def conflict_lines(conflict: Conflict) -> list[str]:
 
     def indented(text: str) -> str:
         return text.replace("\n", "\n      ")
-
-    from tracker.merge import FIELD_LABELS
 
     field = conflict.field
     content = one_line(conflict.item_content)
@@ -137,7 +136,7 @@ def register(group: click.Group) -> None:
         \b
         例：tracker conflicts --db 台账.db
         """
-        from tracker.merge import FIELD_LABELS, keep_label, list_conflicts, list_quarantined
+        from tracker.merge import keep_label, list_conflicts, list_quarantined
 
         store = open_store(settings)
         try:
@@ -151,7 +150,7 @@ def register(group: click.Group) -> None:
                 content = " ".join(change.item_content.split())
                 field = FIELD_LABELS.get(change.field, change.field)
                 echo(
-                    f"  {change.changed_at[:16].replace('T', ' ')}　{change.by}"
+                    f"  {minute_label(change.changed_at)}　{change.by}"
                     f"（{change.machine or '未知机器'}）　{field}"
                     f"　【{content[:30]}{'…' if len(content) > 30 else ''}】："
                     f"{show_value(change.field, change.new_value)[:60]}"
@@ -166,7 +165,7 @@ def register(group: click.Group) -> None:
             if conflict.resolved_at:
                 echo(
                     f"  已处理：{keep_label(conflict.resolution)}（{conflict.resolved_by}，"
-                    f"{conflict.resolved_at[:16].replace('T', ' ')}）"
+                    f"{minute_label(conflict.resolved_at)}）"
                 )
             echo("")
         open_count = sum(1 for c in conflicts if c.resolved_at is None)

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from tracker.domain.deadlines import DueWarning
+from tracker.domain.format import day_label
 from tracker.domain.models import STATUS_LABELS, Status
 from tracker.domain.units import Role
 from tracker.ledger.layout import (
@@ -184,11 +185,6 @@ def updated_label(updated_at: str | None) -> str:
         return datetime.fromisoformat(updated_at).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return updated_at
-
-
-def day_label(day: date) -> str:
-    """A date as clerks write it, e.g. ``2023年8月25日``."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def build_ledger(store: Store, plan_id: str, unit_id: str | None = None) -> Ledger:

@@ -15,7 +15,6 @@ The names used elsewhere are re-exported here. Knows nothing of the UI.
 from __future__ import annotations
 
 from tracker.merge.conflicts import (
-    FIELD_LABELS,
     Conflict,
     Keep,
     QuarantinedChange,
@@ -46,7 +45,6 @@ from tracker.merge.unit_snapshot import EXPORT_UNIT_SETTING, UnitExport, export_
 
 __all__ = [
     "EXPORT_UNIT_SETTING",
-    "FIELD_LABELS",
     "FUTURE_TOLERANCE",
     "QUARANTINE_REASON",
     "BatchResult",

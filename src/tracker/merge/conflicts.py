@@ -16,13 +16,12 @@ from collections.abc import Iterable
 from enum import StrEnum
 from itertools import pairwise
 
+from tracker.domain.format import minute_label
 from tracker.domain.models import StoredRecord, stable_id
 from tracker.domain.notes import merge_notes
 from tracker.errors import NotFound, Refused
 from tracker.merge.order import C
 from tracker.store import ChangeRecord, Store
-
-FIELD_LABELS = {"status": "状态", "notes": "进展情况", "last_reviewed": "检查日期"}
 
 
 class Keep(StrEnum):
@@ -181,7 +180,7 @@ def resolve_conflict(
     conflict = find_conflict(store, conflict_id)
     if conflict.resolved_at is not None:
         raise Refused(
-            f"该冲突已于 {conflict.resolved_at[:16].replace('T', ' ')} 由 "
+            f"该冲突已于 {minute_label(conflict.resolved_at)} 由 "
             f"{conflict.resolved_by} 处理（{keep_label(conflict.resolution)}）"
         )
     if keep is Keep.OURS:
@@ -200,7 +199,7 @@ def resolve_conflict(
             (conflict.ours_value, conflict.ours_by, conflict.ours_at),
         ):
             if text and text.strip() and text not in value:
-                value = merge_notes(value, text, author or by, (at or "")[:16].replace("T", " "))
+                value = merge_notes(value, text, author or by, minute_label(at))
     # Two transactions, in this order: should the second fail, the conflict is still
     # listed (and resolving it again writes nothing new) — never marked done unwritten.
     # A unit's conflict is resolved in its report, the office's in its own fields.
