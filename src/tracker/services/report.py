@@ -199,7 +199,11 @@ def has_reported(store: Store, plan_id: str, line: ReportLine) -> bool:
     than 未启动, or notes)."""
     if line.progress.by_status.get(Status.NOT_STARTED, 0) < line.progress.total:
         return True
-    return any(report.reported for report in store.unit_reports(line.key, plan_id))
+    try:
+        reports = store.unit_reports(line.key, plan_id)
+    except KeyError:  # an id that does not read back as stored (a hand-edited file)
+        return False
+    return any(report.reported for report in reports)
 
 
 def unassigned_collectives(store: Store, units: list[UnitRecord]) -> list[UnitRecord]:

@@ -66,7 +66,9 @@ def progress_rows(where: str) -> str:
     return (
         f"SELECT {STATUS_SQL} AS status, {DUE} AS due, plans.id AS plan_id, "
         "categories.id AS category_id, items.key_task_id AS key_task_id, "
-        "items.units_done AS units_done, items.units_total AS units_total "
+        # Materialised counts; a hand-edited value that is not a small integer counts 0.
+        f"{_COUNT.format(column='items.units_done')} AS units_done, "
+        f"{_COUNT.format(column='items.units_total')} AS units_total "
         f"{ITEM_JOINS} WHERE {where}"
     )
 
@@ -156,6 +158,12 @@ def _progress(row: dict) -> Progress:
         units_done=row.pop("units_done"),
         units_total=row.pop("units_total"),
     )
+
+
+_COUNT = (
+    "CASE WHEN typeof({column}) = 'integer' AND {column} BETWEEN 0 AND 1000000 "
+    "THEN {column} ELSE 0 END"
+)
 
 
 def _summed(parts: list[Progress]) -> Progress:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tracker.domain.deadlines import DeadlineKind, DueWarning
 from tracker.domain.models import Status, StoredRecord
@@ -34,6 +34,15 @@ class Progress(_Row):
     """Summed over the items: responsible units that reported 已完成."""
     units_total: int = 0
     """Summed over the items: responsible concrete units."""
+
+    @field_validator("units_done", "units_total", mode="before")
+    @classmethod
+    def _count(cls, value: object) -> int:
+        # Sums of materialised counts: a hand-edited file can make them any value, and
+        # a read model never raises on a stored value.
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
+            return value
+        return 0
 
     @property
     def done(self) -> int:

@@ -161,7 +161,8 @@ def _gather(rows: Iterable[tuple]) -> dict[str, dict[str, _Unit]]:
             found.setdefault(item_id, {})
             continue
         units = found.setdefault(item_id, {})
-        key = (place if isinstance(place, int) else 0, tie or "")
+        # A hand-edited file may hold any type here: sort on what always compares.
+        key = (place if isinstance(place, int) else 0, tie if isinstance(tie, str) else str(tie))
         unit = units.get(unit_id)
         if unit is None:
             units[unit_id] = _Unit(unit_id, str(name), _role(role), key)
@@ -550,7 +551,9 @@ class Reports(Settings):
             "JOIN items ON items.id = r.item_id "
             "JOIN key_tasks ON key_tasks.id = items.key_task_id "
             "JOIN categories ON categories.id = key_tasks.category_id "
-            "LEFT JOIN reports ON reports.item_id = r.item_id AND reports.unit_id = r.unit_id",
+            "LEFT JOIN reports ON reports.item_id = r.item_id AND reports.unit_id = r.unit_id "
+            # Plan order by SQLite, which orders values of any type (a poisoned seq too).
+            "ORDER BY categories.seq, key_tasks.seq, items.seq, items.id",
             {"plan": plan_id},
         )
         names = [d[0] for d in cursor.description]
@@ -558,14 +561,14 @@ class Reports(Settings):
         gathered = _gather(
             (r["item_id"], r["unit_id"], r["name"], r["role"], r["place"], r["tie"]) for r in rows
         )
-        place: dict[str, tuple[int, int, int]] = {}
         for r in rows:
-            place[r["item_id"]] = (r["c"], r["k"], r["i"])
             if r["has_report"]:
                 gathered[r["item_id"]][r["unit_id"]].row = r
+        in_plan_order = dict.fromkeys(r["item_id"] for r in rows)
         return [
             _report(item_id, unit)
-            for item_id in sorted(gathered, key=place.__getitem__)
+            for item_id in in_plan_order
+            if item_id in gathered
             for unit in _ordered(gathered[item_id])
         ]
 
