@@ -399,6 +399,6 @@ def _alive(pid: int) -> bool:
         return True
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone while being read
         return False
     return stat.rpartition(")")[2].split()[0] not in ("Z", "X")

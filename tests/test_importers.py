@@ -948,7 +948,7 @@ LIST_PIECES = [
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(st.lists(st.sampled_from(LIST_PIECES), max_size=8).map("".join), max_size=12),
     st.sampled_from([None, 2024]),

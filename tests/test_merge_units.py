@@ -292,7 +292,7 @@ def _play(store: Store, script: list[tuple], shared, clock: FixedClock, unit: st
 
 @pytest.mark.slow
 @settings(
-    max_examples=10,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

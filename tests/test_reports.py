@@ -372,7 +372,7 @@ writes = st.lists(
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(writes)
 def test_the_rollup_after_any_writes_is_the_rule_applied(
