@@ -11,6 +11,7 @@ header is row 3, so items fill rows 4–50. Overdue: 4.1.1 (5月31日, row 37); 
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 from datetime import date
@@ -547,6 +548,8 @@ async def test_path_dialog_refuses_other_suffixes(store: Store, plan_id: str) ->
 
 # ---------------------------------------------------------------------- LibreOffice
 def soffice() -> str:
+    if os.environ.get("TRACKER_SKIP_PRINT") == "1":  # set by .ci/run
+        pytest.skip("printed pages not checked (CI)")
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if found is None:
         pytest.skip("LibreOffice (soffice) is not installed")
