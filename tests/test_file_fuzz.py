@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from tracker.store.locations import bundled_plan_path
 
 CI = settings(
-    max_examples=30,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

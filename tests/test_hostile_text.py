@@ -91,7 +91,7 @@ NOTE_CASES = {
 }
 
 SETTINGS = settings(
-    max_examples=40,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

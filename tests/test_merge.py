@@ -617,7 +617,7 @@ def run_script(template: Path, folder: Path, script) -> tuple[Store, Store]:
 
 @pytest.mark.slow
 @settings(
-    max_examples=30,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -667,7 +667,7 @@ def test_merge_properties(template: Path, script) -> None:
 
 @pytest.mark.slow
 @settings(
-    max_examples=20,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -597,7 +597,7 @@ def rendered_plans(draw):
 
 
 @pytest.mark.slow
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rendered_plans())
 def test_round_trip(case) -> None:
     title, year, text, expected, lines = case
