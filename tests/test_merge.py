@@ -38,6 +38,7 @@ from tracker.merge import (
     resolve_conflict,
     unresolved_count,
 )
+from tracker.services.search import search
 from tracker.store import ChangeRecord, ItemFilter, Store
 from tracker.ui.app import TrackerApp
 from tracker.ui.widgets.plan_tree import PlanTree
@@ -100,7 +101,7 @@ def state(store: Store) -> dict:
         "conflicts": sorted(
             db.execute("SELECT id, resolved_at, resolution FROM conflicts").fetchall()
         ),
-        "fts": db.execute("SELECT rowid, notes FROM items_fts ORDER BY rowid").fetchall(),
+        "fts": db.execute("SELECT id, block FROM items_fts_data ORDER BY id").fetchall(),
         "machines": sorted(db.execute("SELECT id, name FROM machines").fetchall()),
     }
 
@@ -161,10 +162,8 @@ def test_changes_come_in_with_who_and_where(pair, tmp_path: Path) -> None:
     assert office.item(second).notes == "已在网站公开"
     assert office.item(second).updated_by == "李四"
     # The search index follows the merged notes.
-    hits = office.db.execute(
-        "SELECT item_id FROM items_fts WHERE items_fts MATCH ?", ['notes : "网站公开"']
-    ).fetchall()
-    assert hits == [(second,)]
+    hits = search(office, office.plans()[0].id, "网站公开")
+    assert [hit.id for hit in hits] == [second]
     # Kept with machine, session and clerk; the merge itself is recorded.
     [change] = [c for c in office.changes(first)]
     assert change.machine_id == unit.machine_id and change.by == "李四"

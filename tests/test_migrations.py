@@ -21,6 +21,7 @@ import pytest
 from conftest import TZ, FixedClock
 
 from tracker.store import Store, StoreError, StoreReadOnly, schema, snapshot
+from tracker.store.search_index import fts_query
 
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
 
@@ -146,8 +147,11 @@ def test_upgrade_keeps_every_row_and_fills_what_is_derived(old_db: tuple[Path, P
         assert count("SELECT count(*) FROM units") > 0
         assert count("SELECT count(*) FROM item_units") > 0
         assert count("SELECT count(*) FROM items WHERE deadline_kind IS NULL") == 0
-        assert count("SELECT count(*) FROM items_fts") == 47
-        assert count("SELECT count(*) FROM items_fts WHERE items_fts MATCH '第二阶段'") == 1
+        assert count("SELECT count(*) FROM items WHERE search_rowid IS NOT NULL") == 47
+        assert (
+            count(f"SELECT count(*) FROM items_fts WHERE items_fts MATCH '{fts_query('第二阶段')}'")
+            == 1
+        )
         assert count("PRAGMA integrity_check") == "ok"
     finally:
         store.close()

@@ -21,6 +21,7 @@ from tracker.store.records import (
     Progress,
 )
 from tracker.store.reports import NOTES_SQL, REVIEWED_SQL, STATUS_SQL, UNIT_NOTES_MATCH_SQL
+from tracker.store.search_index import ascii_lower, fts_query
 from tracker.store.settings import Settings
 
 ITEM_PLACE = (
@@ -120,10 +121,21 @@ def _text_sql(flt: ItemFilter, params: dict) -> str:
     # walking a plan in order, SQLite stops as soon as it has the rows it was asked for.
     text = (flt.text or "").replace("\x00", "")
     if len(text) >= TRIGRAM and not flt.text_scan:
-        # A quoted phrase: the trigram tokenizer then matches it as a substring.
-        params["text_fts"] = '"' + text.replace('"', '""') + '"'
+        # The index names the items holding every trigram of the text (and items of a
+        # key task or category whose title holds it); their text is then checked, as
+        # the index always matched: ignoring the case of ASCII letters.
+        params["text_fts"] = fts_query(text)
+        params["text_lower"] = ascii_lower(text)
+        found = "instr(lower({}), :text_lower)"
         match = (
-            "items.search_rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH :text_fts)"
+            "((items.search_rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH "
+            ":text_fts) OR items.key_task_id IN (SELECT key_tasks.id FROM key_tasks "
+            "JOIN categories ON categories.id = key_tasks.category_id "
+            f"WHERE {found.format('key_tasks.title')} OR {found.format('categories.title')})) "
+            f"AND ({found.format('items.content')} OR {found.format('items.notes')} OR "
+            "items.id IN (SELECT item_id FROM reports WHERE reports.item_id = items.id "
+            f"AND {found.format('reports.notes')}) OR {found.format('items.units_text')} "
+            f"OR {found.format('key_tasks.title')} OR {found.format('categories.title')}))"
         )
     else:
         params["text"] = text

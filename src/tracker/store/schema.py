@@ -15,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.domain.models import STATUS_LABELS, Status
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 """The schema this version of tracker writes. A file with a higher number is refused."""
 
 TABLES = (
@@ -402,7 +402,8 @@ def _compact_search_index(db: Database) -> None:
     ``search_rowid`` (a unique index). What is indexed, and so
     what a search finds, is unchanged.
     """
-    from tracker.store.search_index import CREATE_FTS, FTS_COLUMNS
+    from tracker.store.search_index import CREATE_FTS_V9 as CREATE_FTS
+    from tracker.store.search_index import FTS_COLUMNS_V9 as FTS_COLUMNS
 
     db.execute("ALTER TABLE items ADD COLUMN search_rowid INTEGER")
     db.execute("UPDATE items SET search_rowid = rowid")
@@ -419,3 +420,42 @@ def _compact_search_index(db: Database) -> None:
     db.execute("DROP TABLE temp.search_copy")
     db.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
     db.execute("PRAGMA user_version = 9")
+
+
+@migrations(name="0010_candidate_search_index")
+def _candidate_search_index(db: Database) -> None:
+    """A search index about a tenth the size: it names candidates, search checks them.
+
+    The trigram index kept a second copy of every item's text and the position of
+    every trigram in it, and copied its key task's and category's titles into every
+    item. It now keeps neither copy nor positions (``content = ''``, ``detail = none``,
+    :data:`tracker.store.search_index.CREATE_FTS`): it tells which items hold all the
+    trigrams of a query, and search checks their text itself. Titles are matched in
+    their own small tables. What a search finds, and in which order, is unchanged.
+
+    ``item_units`` becomes a ``WITHOUT ROWID`` table: its key was stored twice (the
+    table and its primary-key index).
+    """
+    from tracker.store.search_index import CREATE_FTS, rebuild
+
+    conn = db.conn
+    db.execute("DROP TABLE items_fts")
+    db.execute(CREATE_FTS)
+    rebuild(conn)
+    db.execute(
+        "CREATE TABLE item_units_new (item_id TEXT REFERENCES items(id), "
+        "unit_id TEXT REFERENCES units(id), role TEXT NOT NULL, position INTEGER NOT NULL, "
+        "PRIMARY KEY (item_id, unit_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "INSERT INTO item_units_new (item_id, unit_id, role, position) "
+        "SELECT item_id, unit_id, role, position FROM item_units"
+    )
+    db.execute("DROP TABLE item_units")
+    # The ledger view names item_units: legacy renaming leaves views as they are
+    # (the view then finds the new table under the old name).
+    db.execute("PRAGMA legacy_alter_table = ON")
+    db.execute("ALTER TABLE item_units_new RENAME TO item_units")
+    db.execute("PRAGMA legacy_alter_table = OFF")
+    db.execute("CREATE INDEX idx_item_units_unit_id ON item_units (unit_id)")
+    db.execute("PRAGMA user_version = 10")

@@ -14,6 +14,7 @@ import json
 
 from tracker.store.plans import PlanReads
 from tracker.store.records import ItemFilter, ItemRecord
+from tracker.store.search_index import fts_query
 
 TRIGRAM = 3
 """The shortest query the trigram index can answer."""
@@ -102,6 +103,6 @@ class Search(PlanReads):
             return True
         found = self.db.execute(
             "SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
-            [fts_phrase(query), COMMON],
+            [fts_query(query), COMMON],
         ).fetchone()[0]
         return found >= COMMON

@@ -18,20 +18,47 @@ class _Executes(Protocol):
     def execute(self, sql: str, parameters: list | tuple | dict = ..., /) -> sqlite3.Cursor: ...
 
 
-FTS_COLUMNS = "item_id, content, key_task, category, units, notes"
-"""The columns of ``items_fts``: the item's id (not indexed), then the indexed text."""
+FTS_COLUMNS_V9 = "item_id, content, key_task, category, units, notes"
+"""The columns of ``items_fts`` in schema 9 (for its migration only)."""
 
-CREATE_FTS = (
+CREATE_FTS_V9 = (
     "CREATE VIRTUAL TABLE items_fts USING fts5(item_id UNINDEXED, content, key_task, "
     "category, units, notes, tokenize = 'trigram', columnsize = 0)"
 )
-"""The search index since schema 9: its rowid is the item's ``items.search_rowid``.
+"""The search index of schema 9 (for its migration only)."""
 
-Small rowids (1, 2, 3… rather than 60-bit hashes of the id) keep every posting list
-short, since FTS5 stores rowids as deltas; ``columnsize = 0`` drops the per-row size
-table (only ranking reads it, and search ranks by plan order). ``item_id`` stays for
-readers of the table (tools, tests); the store's search goes through ``search_rowid``.
+CREATE_FTS = (
+    "CREATE VIRTUAL TABLE items_fts USING fts5(text, tokenize = 'trigram', "
+    "detail = none, content = '', columnsize = 0)"
+)
+"""The search index since schema 10: a list of candidates, not the answer.
+
+Its rowid is the item's ``items.search_rowid`` and its one column the item's content,
+units and notes (the office's and every unit's), one per line. It keeps no copy of
+the text (``content = ''``: the text is in ``items`` and ``reports`` already) and no
+positions (``detail = none``): it only tells which items hold every trigram of a
+query. Search then checks those items' own text (:mod:`tracker.store.plans`), so what
+it finds is exactly what a scan of the text finds.
+
+Rows are only ever added, never deleted: a contentless index can only forget text
+given back exactly as it was indexed, and text given back wrong corrupts it. A row
+written again for an item adds its new trigrams; the old ones stay until
+:func:`rebuild` and only make the item a candidate its text then turns down. Key task
+and category titles are not in it: search matches those small tables directly.
 """
+
+
+def fts_query(text: str) -> str:
+    """The index query for a text of 3 characters or more: every trigram of it (each a
+    quoted phrase, so no character is read as syntax). It finds the candidates: the
+    items holding all those trigrams, in any order."""
+    grams = dict.fromkeys(text[i : i + 3] for i in range(len(text) - 2))
+    return " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with ASCII letters in lower case, as SQLite's ``lower()`` makes it."""
+    return "".join(c.lower() if c.isascii() else c for c in text)
 
 
 def legacy_rowid(item_id: str) -> int:
@@ -66,6 +93,10 @@ def assign_rowids(db: _Executes, item_ids: list[str]) -> None:
     )
 
 
+def _joined(*texts: str | None) -> str:
+    return "\n".join(searchable(t) for t in texts if t)
+
+
 def index_item(
     db: _Executes,
     item_id: str,
@@ -76,14 +107,15 @@ def index_item(
     notes: str | None,
     rowid: int | None = None,
 ) -> None:
-    """(Re)write an item's whole index row. Runs in the caller's transaction.
+    """(Re)write an item's index row. Runs in the caller's transaction.
 
     Args:
         rowid: The item's ``search_rowid`` (:func:`assign_rowids` gives it); None for a
-            database before schema 9 (the migrations that derive items run then).
+            database before schema 9 (the migrations that derive items run then, and
+            write the index of those schemas, titles included).
     """
-    values = [searchable(v) for v in (content, key_task, category, units, notes)]
     if rowid is None:
+        values = [searchable(v) for v in (content, key_task, category, units, notes)]
         rowid = legacy_rowid(item_id)
         db.execute("DELETE FROM items_fts WHERE rowid = ?", [rowid])
         db.execute(
@@ -92,10 +124,8 @@ def index_item(
             [rowid, item_id, *values],
         )
         return
-    db.execute("DELETE FROM items_fts WHERE rowid = ?", [rowid])
     db.execute(
-        f"INSERT INTO items_fts (rowid, {FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [rowid, item_id, *values],
+        "INSERT INTO items_fts (rowid, text) VALUES (?, ?)", [rowid, _joined(content, units, notes)]
     )
 
 
@@ -104,31 +134,49 @@ def index_items(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     content, key task, category, units, notes), as :func:`index_item` with a rowid."""
     if not rows:
         return
-    rowids = [row[0] for row in rows]
-    for start in range(0, len(rowids), 500):
-        part = rowids[start : start + 500]
-        conn.execute(f"DELETE FROM items_fts WHERE rowid IN ({','.join('?' * len(part))})", part)
     conn.executemany(
-        f"INSERT INTO items_fts (rowid, {FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(row[0], row[1], *(searchable(v) for v in row[2:])) for row in rows],
+        "INSERT INTO items_fts (rowid, text) VALUES (?, ?)",
+        [(row[0], _joined(row[2], row[5], row[6])) for row in rows],
     )
 
 
-# An item's indexed notes: the office's notes, then every unit's, one per line (empty
-# ones left out), through searchable() (SQLite's replace() cannot replace NUL).
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Write the whole index afresh from the items and the units' reports (which drops
+    the trigrams of text no longer there), in the caller's transaction."""
+    conn.execute("INSERT INTO items_fts (items_fts) VALUES ('delete-all')")
+    unit_notes: dict[str, list[str]] = {}
+    for item_id, notes in conn.execute("SELECT item_id, notes FROM reports WHERE notes != ''"):
+        unit_notes.setdefault(item_id, []).append(notes)
+    rows = conn.execute(
+        "SELECT search_rowid, id, content, units_text, notes FROM items "
+        "WHERE search_rowid IS NOT NULL ORDER BY search_rowid"
+    ).fetchall()
+    conn.executemany(
+        "INSERT INTO items_fts (rowid, text) VALUES (?, ?)",
+        (
+            (rowid, _joined(content, units, notes, *unit_notes.get(item_id, ())))
+            for rowid, item_id, content, units, notes in rows
+        ),
+    )
+    conn.execute("INSERT INTO items_fts (items_fts) VALUES ('optimize')")
+
+
+# An item's notes as indexed: the office's, then every unit's, one per line (empty ones
+# left out), through searchable() (SQLite's replace() cannot replace NUL).
 _ITEM_NOTES = (
-    "coalesce((SELECT group_concat(tracker_searchable(n), char(10)) FROM ("
+    "(SELECT group_concat(tracker_searchable(n), char(10)) FROM ("
     "SELECT {office} AS n UNION ALL SELECT notes FROM reports WHERE item_id = :item"
-    ") WHERE n != ''), '')"
+    ") WHERE n != '')"
 )
 
 
 def index_notes(db: _Executes, item_id: str, notes: str | None = None) -> None:
-    """Recompute an item's indexed notes, in the caller's transaction (one statement).
+    """Index an item's notes anew, in the caller's transaction (one statement).
 
     What is indexed is the office's notes (``items.notes``) and every unit's report
     notes (``reports.notes``), one per line, so a search finds an item by any unit's
-    words.
+    words. Only the notes are written: the item's content and units are in its row
+    already (rows are only added to, see :data:`CREATE_FTS`).
 
     Args:
         notes: The office's notes, if the caller has them at hand; None reads them
@@ -136,8 +184,9 @@ def index_notes(db: _Executes, item_id: str, notes: str | None = None) -> None:
     """
     office = "(SELECT notes FROM items WHERE id = :item)" if notes is None else ":notes"
     sql = (
-        f"UPDATE items_fts SET notes = {_ITEM_NOTES.format(office=office)} "
-        "WHERE rowid = (SELECT search_rowid FROM items WHERE id = :item)"
+        "INSERT INTO items_fts (rowid, text) SELECT search_rowid, "
+        f"{_ITEM_NOTES.format(office=office)} FROM items WHERE id = :item "
+        "AND search_rowid IS NOT NULL"
     )
     params = {"item": item_id, "notes": notes}
     try:
@@ -158,8 +207,7 @@ def _searchable_sql(text: object) -> str | bytes | int | float | None:
 
 
 def clear_notes_except(db: _Executes, keep_table: str) -> None:
-    """Empty the indexed notes of every item not listed in ``keep_table`` (a column ``id``)."""
-    db.execute(
-        "UPDATE items_fts SET notes = '' WHERE rowid IN (SELECT search_rowid FROM items "
-        f"WHERE id NOT IN (SELECT id FROM {keep_table}))"
-    )
+    """Forget the indexed notes of every item not listed in ``keep_table`` (a column
+    ``id``). Nothing to do since schema 10: the index only names candidates, and the
+    items' notes, now empty, turn them down (:func:`rebuild` drops them for good)."""
+    del db, keep_table
