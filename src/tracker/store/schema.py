@@ -432,30 +432,10 @@ def _candidate_search_index(db: Database) -> None:
     :data:`tracker.store.search_index.CREATE_FTS`): it tells which items hold all the
     trigrams of a query, and search checks their text itself. Titles are matched in
     their own small tables. What a search finds, and in which order, is unchanged.
-
-    ``item_units`` becomes a ``WITHOUT ROWID`` table: its key was stored twice (the
-    table and its primary-key index).
     """
     from tracker.store.search_index import CREATE_FTS, rebuild
 
-    conn = db.conn
     db.execute("DROP TABLE items_fts")
     db.execute(CREATE_FTS)
-    rebuild(conn)
-    db.execute(
-        "CREATE TABLE item_units_new (item_id TEXT REFERENCES items(id), "
-        "unit_id TEXT REFERENCES units(id), role TEXT NOT NULL, position INTEGER NOT NULL, "
-        "PRIMARY KEY (item_id, unit_id)) WITHOUT ROWID"
-    )
-    db.execute(
-        "INSERT INTO item_units_new (item_id, unit_id, role, position) "
-        "SELECT item_id, unit_id, role, position FROM item_units"
-    )
-    db.execute("DROP TABLE item_units")
-    # The ledger view names item_units: legacy renaming leaves views as they are
-    # (the view then finds the new table under the old name).
-    db.execute("PRAGMA legacy_alter_table = ON")
-    db.execute("ALTER TABLE item_units_new RENAME TO item_units")
-    db.execute("PRAGMA legacy_alter_table = OFF")
-    db.execute("CREATE INDEX idx_item_units_unit_id ON item_units (unit_id)")
+    rebuild(db.conn)
     db.execute("PRAGMA user_version = 10")
