@@ -162,7 +162,7 @@ def test_changes_come_in_with_who_and_where(pair, tmp_path: Path) -> None:
     assert office.item(second).notes == "已在网站公开"
     assert office.item(second).updated_by == "李四"
     # The search index follows the merged notes.
-    hits = search(office, office.plans()[0].id, "网站公开")
+    hits = search(office, office.plans()[0].id, "已在网站公开")
     assert [hit.id for hit in hits] == [second]
     # Kept with machine, session and clerk; the merge itself is recorded.
     [change] = [c for c in office.changes(first)]
