@@ -130,8 +130,7 @@ def table_dump(store: Store) -> dict[str, list]:
     names = [
         row[0]
         for row in store.db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name != 'items_fts'"  # a contentless index cannot be read whole (its data is)
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
     ]
     return {n: sorted(map(repr, store.db.execute(f'SELECT * FROM "{n}"'))) for n in names}

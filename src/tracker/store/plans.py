@@ -132,17 +132,20 @@ def _text_sql(flt: ItemFilter, params: dict) -> str:
             ":text_fts) OR items.key_task_id IN (SELECT key_tasks.id FROM key_tasks "
             "JOIN categories ON categories.id = key_tasks.category_id "
             f"WHERE {found.format('key_tasks.title')} OR {found.format('categories.title')})) "
-            f"AND ({found.format('items.content')} OR {found.format('items.notes')} OR "
-            "items.id IN (SELECT item_id FROM reports WHERE reports.item_id = items.id "
-            f"AND {found.format('reports.notes')}) OR {found.format('items.units_text')} "
-            f"OR {found.format('key_tasks.title')} OR {found.format('categories.title')}))"
+            f"AND ({found.format('items.content')} OR {found.format('items.notes')} "
+            f"OR {found.format('items.units_text')} OR {found.format('key_tasks.title')} "
+            f"OR {found.format('categories.title')} OR items.id IN (SELECT item_id FROM reports "
+            f"WHERE reports.item_id = items.id AND {found.format('reports.notes')})))"
         )
     else:
         params["text"] = text
+        # Cheapest first (an item's own columns, then the titles); units' notes last, and
+        # only looked up when some unit has written notes at all (checked once per query).
         match = (
-            f"(instr(items.content, :text) OR instr(items.notes, :text) OR {UNIT_NOTES_MATCH_SQL} "
+            "(instr(items.content, :text) OR instr(items.notes, :text) "
             "OR instr(items.units_text, :text) OR instr(key_tasks.title, :text) "
-            "OR instr(categories.title, :text))"
+            "OR instr(categories.title, :text) OR ((SELECT 1 FROM reports WHERE notes != '' "
+            f"LIMIT 1) AND {UNIT_NOTES_MATCH_SQL}))"
         )
     if flt.text_units:
         params["text_units"] = json.dumps(sorted(flt.text_units))

@@ -428,7 +428,7 @@ def _candidate_search_index(db: Database) -> None:
 
     The trigram index kept a second copy of every item's text and the position of
     every trigram in it, and copied its key task's and category's titles into every
-    item. It now keeps neither copy nor positions (``content = ''``, ``detail = none``,
+    item. It now keeps neither copy nor positions (external content, ``detail = none``,
     :data:`tracker.store.search_index.CREATE_FTS`): it tells which items hold all the
     trigrams of a query, and search checks their text itself. Titles are matched in
     their own small tables. What a search finds, and in which order, is unchanged.
@@ -436,6 +436,7 @@ def _candidate_search_index(db: Database) -> None:
     from tracker.store.search_index import CREATE_FTS, rebuild
 
     db.execute("DROP TABLE items_fts")
-    db.execute(CREATE_FTS)
+    for sql in CREATE_FTS:
+        db.execute(sql)
     rebuild(db.conn)
     db.execute("PRAGMA user_version = 10")

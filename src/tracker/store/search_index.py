@@ -28,20 +28,22 @@ CREATE_FTS_V9 = (
 """The search index of schema 9 (for its migration only)."""
 
 CREATE_FTS = (
-    "CREATE VIRTUAL TABLE items_fts USING fts5(text, tokenize = 'trigram', "
-    "detail = none, content = '', columnsize = 0)"
+    "CREATE VIEW items_fts_text AS SELECT search_rowid, "
+    "content || char(10) || units_text || char(10) || notes AS text FROM items",
+    "CREATE VIRTUAL TABLE items_fts USING fts5(text, tokenize = 'trigram', detail = none, "
+    "content = 'items_fts_text', content_rowid = 'search_rowid', columnsize = 0)",
 )
 """The search index since schema 10: a list of candidates, not the answer.
 
 Its rowid is the item's ``items.search_rowid`` and its one column the item's content,
 units and notes (the office's and every unit's), one per line. It keeps no copy of
-the text (``content = ''``: the text is in ``items`` and ``reports`` already) and no
-positions (``detail = none``): it only tells which items hold every trigram of a
-query. Search then checks those items' own text (:mod:`tracker.store.plans`), so what
+the text (the text is in ``items`` and ``reports`` already: the table reads it, for
+tools that list it, through the view ``items_fts_text``) and no positions
+(``detail = none``): it only tells which items hold every trigram of a query. Search then checks those items' own text (:mod:`tracker.store.plans`), so what
 it finds is exactly what a scan of the text finds.
 
-Rows are only ever added, never deleted: a contentless index can only forget text
-given back exactly as it was indexed, and text given back wrong corrupts it. A row
+Rows are only ever added, never deleted: such an index can only forget text given
+back exactly as it was indexed, and text given back wrong corrupts it. A row
 written again for an item adds its new trigrams; the old ones stay until
 :func:`rebuild` and only make the item a candidate its text then turns down. Key task
 and category titles are not in it: search matches those small tables directly.
