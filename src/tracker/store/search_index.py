@@ -39,8 +39,9 @@ Its rowid is the item's ``items.search_rowid`` and its one column the item's con
 units and notes (the office's and every unit's), one per line. It keeps no copy of
 the text (the text is in ``items`` and ``reports`` already: the table reads it, for
 tools that list it, through the view ``items_fts_text``) and no positions
-(``detail = none``): it only tells which items hold every trigram of a query. Search then checks those items' own text (:mod:`tracker.store.plans`), so what
-it finds is exactly what a scan of the text finds.
+(``detail = none``): it only tells which items hold every trigram of a query.
+Search then checks those items' own text (:mod:`tracker.store.plans`), so what it
+finds is exactly what a scan of the text finds.
 
 Rows are only ever added, never deleted: such an index can only forget text given
 back exactly as it was indexed, and text given back wrong corrupts it. A row
