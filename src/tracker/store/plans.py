@@ -161,6 +161,13 @@ def _text_sql(flt: ItemFilter, params: dict) -> str:
     return match
 
 
+def _few_candidates(flt: ItemFilter) -> bool:
+    """Whether the text is matched through the index, which names fewer items than
+    make a query common, and any units found by initials answer for few items too."""
+    text = (flt.text or "").replace("\x00", "")
+    return len(text) >= TRIGRAM and not flt.text_scan and not flt.text_units_common
+
+
 _R = TypeVar("_R", bound=StoredRecord)
 
 
@@ -383,6 +390,29 @@ class PlanReads(Settings):
         )
         if limit is not None:
             params["limit"] = limit
+            if order == "plan" and flt is not None and flt.text:
+                # A search: find the first ids in plan order, reading nothing but what
+                # the match needs, then read those items in full. Walking the plan in
+                # one query would work out every row's due date, warning and the like
+                # for each key task's matches before the limit applies.
+                joins, first = ITEM_JOINS, order_by
+                if _few_candidates(flt):
+                    # The index names few items: start from them, not from the plan.
+                    joins = joins.replace("categories.plan_id", "+categories.plan_id")
+                    first = "+categories.seq, +key_tasks.seq, +items.seq"
+                params["hits"] = json.dumps(
+                    [
+                        row[0]
+                        for row in self.db.execute(
+                            f"SELECT items.id {joins} WHERE plans.id = :plan AND {where} "
+                            f"ORDER BY {first} LIMIT :limit",
+                            params,
+                        )
+                    ]
+                )
+                return self._items(
+                    "items.id IN (SELECT value FROM json_each(:hits))", params, flt, order_by
+                )
             order_by += " LIMIT :limit"
         return self._items(f"plans.id = :plan AND {where}", params, flt, order_by)
 
