@@ -336,6 +336,9 @@ def _split(text: str) -> list[str]:
     A separator inside balanced brackets (``各乡镇（街道、园区）``) does not split; if the
     brackets are unbalanced anywhere, every separator splits.
     """
+    if not any(ch in text for ch in "（〔）〕"):
+        # No brackets (most cells): every separator splits.
+        return text.translate(dict.fromkeys(map(ord, _SEPARATORS), "、")).split("、")
     depth = 0
     balanced = True
     for ch in text:
@@ -390,6 +393,24 @@ def _strip_token(token: str) -> tuple[str, Role | None, Role | None]:
             return name, own, group
 
 
+@lru_cache(maxsize=8192)
+def _token(raw: str) -> tuple[str, str, Role | None, Role | None]:
+    """A split token's section label (``牵头单位``…, or ``""``), name, own and group
+    markers: cells repeat the same few unit names, so each is cleaned once."""
+    token = _clean(raw)
+    section = ""
+    if label := _SECTION_LABEL.match(token):
+        section = label.group(1)
+        token = token[label.end() :]
+    return (section, *_strip_token(token))
+
+
+@lru_cache(maxsize=8192)
+def _kind(name: str) -> UnitKind:
+    """:func:`classify`, once per distinct name."""
+    return classify(name)
+
+
 def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMention]:
     """The units named in a 责任单位 cell, in the order written.
 
@@ -425,12 +446,10 @@ def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMe
     # X和各Y / X及各Y: 和 and 及 join a collective on (not inside 发展和改革局).
     normalised = _AND_EACH.sub("、各", normalised)
     for raw in _split(normalised):
-        token = _clean(raw)
-        if label := _SECTION_LABEL.match(token):
-            section = _SECTION_ROLES[label.group(1)]
+        label, name, own, group = _token(raw)
+        if label:
+            section = _SECTION_ROLES[label]
             pending = []
-            token = token[label.end() :]
-        name, own, group = _strip_token(token)
         if name in _GENERIC and names and names[-1].startswith("各") and not label:
             names[-1] = f"{names[-1]}、{name}"  # 各科室、单位: one collective
             if group is not None:
@@ -471,7 +490,7 @@ def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMe
     return [
         UnitMention(
             name=name,
-            kind=classify(name),
+            kind=_kind(name),
             role=Role.LEAD if merged[name] is Role.LEAD else Role.COOPERATING,
             position=position,
         )
