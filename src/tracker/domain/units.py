@@ -411,6 +411,12 @@ def _kind(name: str) -> UnitKind:
     return classify(name)
 
 
+@lru_cache(maxsize=8192)
+def _mention(name: str, role: Role, position: int) -> UnitMention:
+    """A (frozen) mention, validated once per distinct name, role and place."""
+    return UnitMention(name=name, kind=_kind(name), role=role, position=position)
+
+
 def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMention]:
     """The units named in a 责任单位 cell, in the order written.
 
@@ -488,12 +494,7 @@ def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMe
         first = next((n for n in order if merged[n] is None), order[0])
         merged[first] = Role.LEAD
     return [
-        UnitMention(
-            name=name,
-            kind=_kind(name),
-            role=Role.LEAD if merged[name] is Role.LEAD else Role.COOPERATING,
-            position=position,
-        )
+        _mention(name, Role.LEAD if merged[name] is Role.LEAD else Role.COOPERATING, position)
         for position, name in enumerate(order)
     ]
 

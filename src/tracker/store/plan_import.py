@@ -10,6 +10,9 @@ from tracker.store.derive import derive_items
 from tracker.store.plans import ITEM_PLACE
 from tracker.store.records import ImportResult
 
+_ITEM_COLUMNS = ("id", "key_task_id", "seq", "content", "units_text", "deadline_text")
+"""The columns of an item row from :func:`plan_rows`, in order."""
+
 
 def plan_rows(plan: Plan) -> tuple[list[dict], list[dict], list[dict]]:
     """The category, key-task and item rows a plan is stored as, with their ids.
@@ -95,7 +98,13 @@ class PlanImport(Connection):
             db["plans"].update(plan_id, {"imported_at": self._now()})
         db["categories"].upsert_all(category_rows, pk="id")
         db["key_tasks"].upsert_all(key_task_rows, pk="id")
-        db["items"].upsert_all(item_rows, pk="id")
+        # The same upsert as sqlite-utils' upsert_all, without its per-value work.
+        db.conn.executemany(
+            f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_ITEM_COLUMNS))}) ON CONFLICT(id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in _ITEM_COLUMNS[1:]),
+            [tuple(row[c] for c in _ITEM_COLUMNS) for row in item_rows],
+        )
         derive_items(db, [row["id"] for row in item_rows])
         return ImportResult(
             plan_id=plan_id,
