@@ -115,7 +115,7 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             assign_rowids(db, chunk)
         rows = db.execute(
             "SELECT items.id, items.units_text, items.deadline_text, items.content, items.notes, "
-            "key_tasks.title, categories.title, plans.year, "
+            "key_tasks.title, categories.title, plans.year, items.deadline_kind, items.due_date, "
             + ("plans.issued, " if has_issued else "NULL, ")
             + ("items.search_rowid " if numbered else "NULL ")
             + f"{ITEM_JOINS} WHERE items.id IN ({marks})",
@@ -133,11 +133,14 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             key_task,
             category,
             year,
+            stored_kind,
+            stored_due,
             issued,
             rowid,
         ) in rows:
-            when = _issued(issued)
-            deadlines.append(_deadline_row(item_id, deadline_text or "", year, when))
+            kind, due = deadline_columns(deadline_text or "", year, _issued(issued))
+            if kind != stored_kind or due != stored_due:  # e.g. already set by the import
+                deadlines.append((kind, due, item_id))
             for mention in _parsed_units(units_text or "", aliases):
                 uid = known_units.get(mention.name)
                 if uid is None:
@@ -179,10 +182,8 @@ def _issued(text: str | None) -> date | None:
         return None
 
 
-def _deadline_row(
-    item_id: str, deadline_text: str, year: int, issued: date | None
-) -> tuple[str, str | None, str]:
-    # The parameters of the item's deadline update: kind, due date, id.
+def deadline_columns(deadline_text: str, year: int, issued: date | None) -> tuple[str, str | None]:
+    """An item's stored ``deadline_kind`` and ``due_date`` for its 完成时限 cell."""
     deadline = _parsed_deadline(deadline_text, year, issued)
     due = (
         deadline.due_date.isoformat()
@@ -190,4 +191,4 @@ def _deadline_row(
         and (deadline.kind in DATED_KINDS or deadline.kind is DeadlineKind.RECURRING)
         else None
     )
-    return deadline.kind.value, due, item_id
+    return deadline.kind.value, due
