@@ -336,34 +336,31 @@ def _split(text: str) -> list[str]:
     A separator inside balanced brackets (``各乡镇（街道、园区）``) does not split; if the
     brackets are unbalanced anywhere, every separator splits.
     """
+    every = text.translate(dict.fromkeys(map(ord, _SEPARATORS), "、")).split("、")
     if not any(ch in text for ch in "（〔）〕"):
-        # No brackets (most cells): every separator splits.
-        return text.translate(dict.fromkeys(map(ord, _SEPARATORS), "、")).split("、")
+        return every  # no brackets (most cells): every separator splits
     depth = 0
-    balanced = True
-    for ch in text:
-        if ch in "（〔":
-            depth += 1
-        elif ch in "）〕":
-            depth -= 1
-            if depth < 0:
-                balanced = False
-                break
-    balanced = balanced and depth == 0
+    for ch in re.findall("[（〔）〕]", text):
+        depth += 1 if ch in "（〔" else -1
+        if depth < 0:
+            break
+    if depth != 0:
+        return every  # unbalanced somewhere: every separator splits
+    # Separators kept (re.split with a group): one inside brackets stays in its token.
+    pieces = re.split(f"([{re.escape(''.join(sorted(_SEPARATORS)))}])", text)
     tokens: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in text:
-        if balanced and ch in "（〔":
-            depth += 1
-        elif balanced and ch in "）〕":
-            depth -= 1
-        if ch in _SEPARATORS and depth == 0:
-            tokens.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    tokens.append("".join(current))
+    current = ""
+    for i in range(0, len(pieces), 2):
+        piece = pieces[i]
+        current += piece
+        depth += piece.count("（") + piece.count("〔") - piece.count("）") - piece.count("〕")
+        if i + 1 < len(pieces):
+            if depth == 0:
+                tokens.append(current)
+                current = ""
+            else:
+                current += pieces[i + 1]
+    tokens.append(current)
     return tokens
 
 
