@@ -16,7 +16,6 @@ from tracker.domain.deadlines import DATED_KINDS, DeadlineKind, parse_deadline
 from tracker.domain.models import stable_id
 from tracker.domain.units import (
     UnitKind,
-    UnitMention,
     classify,
     collective_levels,
     parse_units,
@@ -37,9 +36,15 @@ _parsed_deadline = lru_cache(maxsize=4096)(parse_deadline)
 
 
 @lru_cache(maxsize=4096)
-def _parsed_units(units_text: str, aliases: tuple[tuple[str, str], ...]) -> tuple[UnitMention, ...]:
-    # Plans repeat the same 责任单位 cells many times.
-    return tuple(parse_units(units_text, dict(aliases)))
+def _parsed_units(
+    units_text: str, aliases: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, UnitKind, str, int], ...]:
+    # Plans repeat the same 责任单位 cells many times: each mention's name, kind, role
+    # and place, read once per distinct cell.
+    return tuple(
+        (mention.name, mention.kind, mention.role.value, mention.position)
+        for mention in parse_units(units_text, dict(aliases))
+    )
 
 
 def unit_aliases(db: Database) -> tuple[tuple[str, str], ...]:
@@ -141,11 +146,11 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             kind, due = deadline_columns(deadline_text or "", year, _issued(issued))
             if kind != stored_kind or due != stored_due:  # e.g. already set by the import
                 deadlines.append((kind, due, item_id))
-            for mention in _parsed_units(units_text or "", aliases):
-                uid = known_units.get(mention.name)
+            for name, kind, role, position in _parsed_units(units_text or "", aliases):
+                uid = known_units.get(name)
                 if uid is None:
-                    uid = known_units[mention.name] = ensure_unit(db, mention.name, mention.kind)
-                mentions.append((item_id, uid, mention.role.value, mention.position))
+                    uid = known_units[name] = ensure_unit(db, name, kind)
+                mentions.append((item_id, uid, role, position))
             if rowid is None:
                 index_item(db, item_id, content, key_task, category, units_text, notes)
             else:
