@@ -742,15 +742,17 @@ class Suite:
         ]
         folder = self.work / "import"
         folder.mkdir(exist_ok=True)
-        values, base, parse = [], [], []
+        values, base, parse, cpu = [], [], [], []
         for run in range(self.runs):
             target = folder / f"import-{run}.db"
             store = Store.open(target)
             t0 = time.perf_counter()
+            c0 = time.process_time()
             parsed = read_plan_file(plan_file)
             t1 = time.perf_counter()
             store.import_plan(parsed)
             t2 = time.perf_counter()
+            cpu.append(time.process_time() - c0)
             store.close()
             floor_db = Database(folder / f"floor-{run}.db")
             floor_db.enable_wal()
@@ -774,6 +776,8 @@ class Suite:
                 "sqlite-utils insert_all of the rows",
                 "≤ 1.5 s",
                 value_at_most(1.5),
+                # CPU time tells a slow import from a busy machine.
+                note=f"CPU {statistics.median(cpu):.2f} s",
             )
         )
         self.add(
