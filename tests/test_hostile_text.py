@@ -161,7 +161,7 @@ def test_a_query_with_a_nul_does_not_fail(store: Store) -> None:
 
 # ---------------------------------------------------------------------- plans, store
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rendered_plans())
 def test_parsed_hostile_plans_round_trip_through_store_snapshot_and_search(case) -> None:
     """Cells with markup, escapes, controls, emoji… come back exactly after an import."""

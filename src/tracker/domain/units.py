@@ -336,31 +336,31 @@ def _split(text: str) -> list[str]:
     A separator inside balanced brackets (``各乡镇（街道、园区）``) does not split; if the
     brackets are unbalanced anywhere, every separator splits.
     """
+    every = text.translate(dict.fromkeys(map(ord, _SEPARATORS), "、")).split("、")
+    if not any(ch in text for ch in "（〔）〕"):
+        return every  # no brackets (most cells): every separator splits
     depth = 0
-    balanced = True
-    for ch in text:
-        if ch in "（〔":
-            depth += 1
-        elif ch in "）〕":
-            depth -= 1
-            if depth < 0:
-                balanced = False
-                break
-    balanced = balanced and depth == 0
+    for ch in re.findall("[（〔）〕]", text):
+        depth += 1 if ch in "（〔" else -1
+        if depth < 0:
+            break
+    if depth != 0:
+        return every  # unbalanced somewhere: every separator splits
+    # Separators kept (re.split with a group): one inside brackets stays in its token.
+    pieces = re.split(f"([{re.escape(''.join(sorted(_SEPARATORS)))}])", text)
     tokens: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in text:
-        if balanced and ch in "（〔":
-            depth += 1
-        elif balanced and ch in "）〕":
-            depth -= 1
-        if ch in _SEPARATORS and depth == 0:
-            tokens.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    tokens.append("".join(current))
+    current = ""
+    for i in range(0, len(pieces), 2):
+        piece = pieces[i]
+        current += piece
+        depth += piece.count("（") + piece.count("〔") - piece.count("）") - piece.count("〕")
+        if i + 1 < len(pieces):
+            if depth == 0:
+                tokens.append(current)
+                current = ""
+            else:
+                current += pieces[i + 1]
+    tokens.append(current)
     return tokens
 
 
@@ -388,6 +388,30 @@ def _strip_token(token: str) -> tuple[str, Role | None, Role | None]:
         name = name.rstrip(".")
         if name == before:
             return name, own, group
+
+
+@lru_cache(maxsize=8192)
+def _token(raw: str) -> tuple[str, str, Role | None, Role | None]:
+    """A split token's section label (``牵头单位``…, or ``""``), name, own and group
+    markers: cells repeat the same few unit names, so each is cleaned once."""
+    token = _clean(raw)
+    section = ""
+    if label := _SECTION_LABEL.match(token):
+        section = label.group(1)
+        token = token[label.end() :]
+    return (section, *_strip_token(token))
+
+
+@lru_cache(maxsize=8192)
+def _kind(name: str) -> UnitKind:
+    """:func:`classify`, once per distinct name."""
+    return classify(name)
+
+
+@lru_cache(maxsize=8192)
+def _mention(name: str, role: Role, position: int) -> UnitMention:
+    """A (frozen) mention, validated once per distinct name, role and place."""
+    return UnitMention(name=name, kind=_kind(name), role=role, position=position)
 
 
 def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMention]:
@@ -425,12 +449,10 @@ def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMe
     # X和各Y / X及各Y: 和 and 及 join a collective on (not inside 发展和改革局).
     normalised = _AND_EACH.sub("、各", normalised)
     for raw in _split(normalised):
-        token = _clean(raw)
-        if label := _SECTION_LABEL.match(token):
-            section = _SECTION_ROLES[label.group(1)]
+        label, name, own, group = _token(raw)
+        if label:
+            section = _SECTION_ROLES[label]
             pending = []
-            token = token[label.end() :]
-        name, own, group = _strip_token(token)
         if name in _GENERIC and names and names[-1].startswith("各") and not label:
             names[-1] = f"{names[-1]}、{name}"  # 各科室、单位: one collective
             if group is not None:
@@ -469,12 +491,7 @@ def parse_units(text: str, aliases: dict[str, str] | None = None) -> list[UnitMe
         first = next((n for n in order if merged[n] is None), order[0])
         merged[first] = Role.LEAD
     return [
-        UnitMention(
-            name=name,
-            kind=classify(name),
-            role=Role.LEAD if merged[name] is Role.LEAD else Role.COOPERATING,
-            position=position,
-        )
+        _mention(name, Role.LEAD if merged[name] is Role.LEAD else Role.COOPERATING, position)
         for position, name in enumerate(order)
     ]
 

@@ -54,6 +54,14 @@ def normalise(text: str) -> str:
 
 def is_blank(text: str) -> bool:
     """Whether a cell holds nothing but whitespace (NBSP and full-width space included)."""
+    stripped = text.strip()
+    if not stripped:
+        return True  # every whitespace character's NFKC form is whitespace
+    first = stripped[0]
+    if "\u4e00" <= first <= "\u9fff" or (first.isascii() and first.isalnum()):
+        # A CJK ideograph or ASCII letter/digit survives NFKC (the common case: no
+        # need to normalise the whole cell to know it is not blank).
+        return False
     return not normalise(text)
 
 
@@ -137,7 +145,17 @@ def _title_and_year(
 
 
 def _is_header(row: _Row) -> bool:
-    names = tuple(normalise(c) for c in row.cells if not is_blank(c))
+    # Both headers start with 序号: a row whose first non-blank cell is anything else
+    # (every body row) is rejected without normalising the rest.
+    first = next((c for c in row.cells if not is_blank(c)), None)
+    if first is None:
+        return False
+    lead = first.strip()[0]
+    if lead != "序" and ("\u4e00" <= lead <= "\u9fff" or (lead.isascii() and lead.isalnum())):
+        return False  # such a first character is kept by NFKC: not 序号
+    if normalise(first) != _HEADER_5[0]:
+        return False
+    names = tuple(name for name in map(normalise, row.cells) if name)
     return names in (_HEADER_5, _HEADER_6)
 
 

@@ -16,7 +16,6 @@ from tracker.domain.deadlines import DATED_KINDS, DeadlineKind, parse_deadline
 from tracker.domain.models import stable_id
 from tracker.domain.units import (
     UnitKind,
-    UnitMention,
     classify,
     collective_levels,
     parse_units,
@@ -37,9 +36,15 @@ _parsed_deadline = lru_cache(maxsize=4096)(parse_deadline)
 
 
 @lru_cache(maxsize=4096)
-def _parsed_units(units_text: str, aliases: tuple[tuple[str, str], ...]) -> tuple[UnitMention, ...]:
-    # Plans repeat the same 责任单位 cells many times.
-    return tuple(parse_units(units_text, dict(aliases)))
+def _parsed_units(
+    units_text: str, aliases: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, UnitKind, str, int], ...]:
+    # Plans repeat the same 责任单位 cells many times: each mention's name, kind, role
+    # and place, read once per distinct cell.
+    return tuple(
+        (mention.name, mention.kind, mention.role.value, mention.position)
+        for mention in parse_units(units_text, dict(aliases))
+    )
 
 
 def unit_aliases(db: Database) -> tuple[tuple[str, str], ...]:
@@ -115,7 +120,7 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             assign_rowids(db, chunk)
         rows = db.execute(
             "SELECT items.id, items.units_text, items.deadline_text, items.content, items.notes, "
-            "key_tasks.title, categories.title, plans.year, "
+            "key_tasks.title, categories.title, plans.year, items.deadline_kind, items.due_date, "
             + ("plans.issued, " if has_issued else "NULL, ")
             + ("items.search_rowid " if numbered else "NULL ")
             + f"{ITEM_JOINS} WHERE items.id IN ({marks})",
@@ -133,16 +138,19 @@ def derive_items(db: Database, item_ids: Iterable[str]) -> None:
             key_task,
             category,
             year,
+            stored_kind,
+            stored_due,
             issued,
             rowid,
         ) in rows:
-            when = _issued(issued)
-            deadlines.append(_deadline_row(item_id, deadline_text or "", year, when))
-            for mention in _parsed_units(units_text or "", aliases):
-                uid = known_units.get(mention.name)
+            kind, due = deadline_columns(deadline_text or "", year, _issued(issued))
+            if kind != stored_kind or due != stored_due:  # e.g. already set by the import
+                deadlines.append((kind, due, item_id))
+            for name, kind, role, position in _parsed_units(units_text or "", aliases):
+                uid = known_units.get(name)
                 if uid is None:
-                    uid = known_units[mention.name] = ensure_unit(db, mention.name, mention.kind)
-                mentions.append((item_id, uid, mention.role.value, mention.position))
+                    uid = known_units[name] = ensure_unit(db, name, kind)
+                mentions.append((item_id, uid, role, position))
             if rowid is None:
                 index_item(db, item_id, content, key_task, category, units_text, notes)
             else:
@@ -179,10 +187,8 @@ def _issued(text: str | None) -> date | None:
         return None
 
 
-def _deadline_row(
-    item_id: str, deadline_text: str, year: int, issued: date | None
-) -> tuple[str, str | None, str]:
-    # The parameters of the item's deadline update: kind, due date, id.
+def deadline_columns(deadline_text: str, year: int, issued: date | None) -> tuple[str, str | None]:
+    """An item's stored ``deadline_kind`` and ``due_date`` for its 完成时限 cell."""
     deadline = _parsed_deadline(deadline_text, year, issued)
     due = (
         deadline.due_date.isoformat()
@@ -190,4 +196,4 @@ def _deadline_row(
         and (deadline.kind in DATED_KINDS or deadline.kind is DeadlineKind.RECURRING)
         else None
     )
-    return deadline.kind.value, due, item_id
+    return deadline.kind.value, due

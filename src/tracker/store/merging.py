@@ -22,26 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from tracker.domain.models import Status
 from tracker.store.connection import Connection
+from tracker.store.records import CHANGE_COLUMNS
 from tracker.store.reports import recompute_rollups
 from tracker.store.search_index import clear_notes_except, index_notes
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-CHANGE_COLUMNS = (
-    "id",
-    "item_id",
-    "field",
-    "old_value",
-    "new_value",
-    "changed_at",
-    "by",
-    "session_id",
-    "kind",
-    "machine_id",
-    "unit_id",
-)
-"""The change log's columns a merge reads and writes, in this order."""
 FIELDS = ("status", "notes", "last_reviewed")
 """The logged fields, of the office and of a unit's report alike."""
 DEFAULTS: dict[str, str | None] = {

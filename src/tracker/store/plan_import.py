@@ -6,9 +6,12 @@ from sqlite_utils import Database
 
 from tracker.domain.models import Plan, stable_id
 from tracker.store.connection import Connection
-from tracker.store.derive import derive_items
+from tracker.store.derive import deadline_columns, derive_items
 from tracker.store.plans import ITEM_PLACE
 from tracker.store.records import ImportResult
+
+_ITEM_COLUMNS = ("id", "key_task_id", "seq", "content", "units_text", "deadline_text")
+"""The columns of an item row from :func:`plan_rows`, in order."""
 
 
 def plan_rows(plan: Plan) -> tuple[list[dict], list[dict], list[dict]]:
@@ -95,7 +98,22 @@ class PlanImport(Connection):
             db["plans"].update(plan_id, {"imported_at": self._now()})
         db["categories"].upsert_all(category_rows, pk="id")
         db["key_tasks"].upsert_all(key_task_rows, pk="id")
-        db["items"].upsert_all(item_rows, pk="id")
+        # The same upsert as sqlite-utils' upsert_all, without its per-value work; the
+        # deadline columns go in with the row (derive_items then finds them up to date
+        # instead of updating every item again).
+        columns = (*_ITEM_COLUMNS, "deadline_kind", "due_date")
+        db.conn.executemany(
+            f"INSERT INTO items ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT(id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in columns[1:]),
+            [
+                (
+                    *(row[c] for c in _ITEM_COLUMNS),
+                    *deadline_columns(row["deadline_text"], plan.year, plan.issued),
+                )
+                for row in item_rows
+            ],
+        )
         derive_items(db, [row["id"] for row in item_rows])
         return ImportResult(
             plan_id=plan_id,

@@ -196,6 +196,22 @@ class ItemFilter(_Row):
         )
 
 
+CHANGE_COLUMNS = (
+    "id",
+    "item_id",
+    "field",
+    "old_value",
+    "new_value",
+    "changed_at",
+    "by",
+    "session_id",
+    "kind",
+    "machine_id",
+    "unit_id",
+)
+"""The change log's columns, in the order merges and reports read and write them."""
+
+
 class ChangeRecord(StoredRecord):
     """One entry of the append-only change log."""
 

@@ -31,7 +31,7 @@ from tracker.domain.models import Status, StoredRecord
 from tracker.domain.rollup import Rollup, UnitState, rollup
 from tracker.domain.units import Role, canonical_name
 from tracker.store.errors import ChangedUnderneath, NotResponsible
-from tracker.store.records import ChangeRecord
+from tracker.store.records import CHANGE_COLUMNS, ChangeRecord
 from tracker.store.search_index import index_notes
 from tracker.store.settings import Settings
 
@@ -469,22 +469,9 @@ def _report_value(unit: _Unit, field: str) -> str | None:
     return row.get(field)
 
 
-_CHANGE_COLUMNS = (
-    "id",
-    "item_id",
-    "field",
-    "old_value",
-    "new_value",
-    "changed_at",
-    "by",
-    "session_id",
-    "kind",
-    "machine_id",
-    "unit_id",
-)
 _INSERT_CHANGE = (
-    f"INSERT INTO changes ({', '.join(_CHANGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_CHANGE_COLUMNS))})"
+    f"INSERT INTO changes ({', '.join(CHANGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"
 )
 _UPSERT_REPORT = (
     "INSERT INTO reports (item_id, unit_id, status, notes, last_reviewed, updated_at, "
@@ -679,7 +666,7 @@ class Reports(Settings):
                 machine_id=self.machine_id,
                 unit_id=target.unit_id,
             )
-            conn.execute(_INSERT_CHANGE, [getattr(change, c) for c in _CHANGE_COLUMNS])
+            conn.execute(_INSERT_CHANGE, [getattr(change, c) for c in CHANGE_COLUMNS])
             result = _stored(state.rollup(state.office))
             if result != state.stored:
                 conn.execute(
