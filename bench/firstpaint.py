@@ -5,7 +5,9 @@ reads what the program writes to it. The first frame is "painted" when the termi
 has received every marker (the plan's title and its categories' titles, which both
 the tracker and the floor show in their tree); the time from just before the
 process is spawned to that moment is the figure, interpreter start-up included.
-Its peak resident memory so far (VmHWM) is read, and it is sent SIGTERM (the
+Both sides load their modules from bytecode caches, as an installed program does
+(``PYTHONDONTWRITEBYTECODE`` is dropped from the child's environment). Its peak
+resident memory so far (VmHWM) is read, and it is sent SIGTERM (the
 tracker saves and ends its session on SIGTERM, as when a terminal window closes).
 
 The floor is this file run as a script::
@@ -70,6 +72,11 @@ def first_paint(command: list[str], markers: list[str], env: dict | None = None)
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     environment = dict(os.environ if env is None else env)
     environment.update(TERM="xterm-256color", COLORTERM="truecolor", LANG="C.UTF-8")
+    # As installed (pip compiles every module when it installs a package), the program's
+    # own modules load from their bytecode caches, as the bare app's (Textual's) do: a
+    # development environment that never writes them would compile tracker's modules
+    # from source at every launch. The untimed warm-up launch writes them.
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     seen = threading.Event()
     painted: list[float] = []
     output = bytearray()

@@ -26,12 +26,17 @@ LAZY = (
     "openpyxl",
     "docx",
     "pypinyin",
+    # The subcommands: added to the group when a command is looked up or listed.
+    "tracker.cli.items",
+    "tracker.cli.ledger",
+    "tracker.cli.merge",
+    "tracker.cli.serve",
 )
 """Modules (and their submodules) that must not be loaded before the first frame."""
 
 FIRST_FRAME = textwrap.dedent(
     """
-    import asyncio, json, sys
+    import asyncio, gc, json, sys
     from pathlib import Path
 
     import tracker.cli  # what the ``tracker`` command imports
@@ -46,16 +51,24 @@ FIRST_FRAME = textwrap.dedent(
             tree = app.screen.query_one("#plan-tree")
             painted = tree.root.children and app.screen.is_current
             loaded = sorted(sys.modules)
+            import pydantic.plugin._loader, sqlite_utils.plugins
+
+            scans = {
+                "sqlite_utils": sqlite_utils.plugins._plugins_loaded,
+                "pydantic": pydantic.plugin._loader._plugins is not None,
+            }
+            collecting = gc.isenabled()
             app.end_session()
         store.close()
-        print(json.dumps({"painted": bool(painted), "modules": loaded}))
+        print(json.dumps({"painted": bool(painted), "modules": loaded, "scans": scans,
+                          "collecting": collecting}))
 
     asyncio.run(first_frame())
     """
 )
 
 
-def _loaded_at_first_frame(db: Path) -> list[str]:
+def _first_frame(db: Path) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", FIRST_FRAME, str(db)],
         capture_output=True,
@@ -66,7 +79,11 @@ def _loaded_at_first_frame(db: Path) -> list[str]:
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["painted"]
-    return result["modules"]
+    return result
+
+
+def _loaded_at_first_frame(db: Path) -> list[str]:
+    return _first_frame(db)["modules"]
 
 
 def test_first_frame_loads_no_importer_ledger_merge_report_or_pinyin(tmp_path: Path) -> None:
@@ -84,3 +101,31 @@ def test_the_commands_choices_match_the_modules_they_spare() -> None:
 
     assert REPORT_FORMATS == report.REPORT_FORMATS
     assert tuple(k.value for k in Keep) == KEEP_CHOICES
+
+
+def test_first_frame_scans_no_installed_packages_for_plugins(tmp_path: Path) -> None:
+    """sqlite-utils' and pydantic's plugin discovery read every installed package's
+    metadata (tens of milliseconds): the app uses no plugin of either."""
+    result = _first_frame(seeded_db(tmp_path / "tracker.db"))
+    assert result["scans"] == {"sqlite_utils": False, "pydantic": False}
+    assert result["collecting"]  # the garbage collector is on again once the app is up
+
+
+def test_the_command_group_lists_every_command_though_it_loads_them_late() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, tracker.cli as cli; "
+            "early = sorted(m for m in sys.modules if m.startswith('tracker.cli.')); "
+            "print(early, sorted(cli.main.commands))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    early, _, commands = done.stdout.partition("] ")
+    assert "tracker.cli.items" not in early
+    for name in ("list", "set", "export-ledger", "merge", "serve", "import", "units"):
+        assert f"'{name}'" in commands

@@ -7,12 +7,28 @@ must exist (only ``import`` creates one); the default one is created on first ru
 Everything printed goes through :func:`tracker.cli.text.echo`.
 """
 
+# ruff: noqa: E402 (the garbage collector is turned off before the imports, see below)
 from __future__ import annotations
 
-import contextlib
+import gc
 import os
+
+# Start-up (issue 15). The imports below and the app's first frame allocate a great
+# many long-lived objects: the garbage collector's passes over them, while nothing is
+# garbage yet, cost tens of milliseconds. It is off during these imports (on again at
+# the end of this module) and while the app builds its first frame (run_app; the main
+# screen freezes what it built, then turns it back on). Pydantic's plugin discovery (a
+# scan of every installed package's metadata) finds none we use; an explicit setting in
+# the environment still wins.
+_GC_WAS_ENABLED = gc.isenabled()
+gc.disable()
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+import contextlib
+import importlib
 import sqlite3
 import sys
+from collections.abc import Callable, MutableMapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,10 +36,6 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from tracker.cli import items as item_commands
-from tracker.cli import ledger as ledger_commands
-from tracker.cli import merge as merge_commands
-from tracker.cli import serve as serve_commands
 from tracker.cli.common import (
     DB_HELP,
     PLAN_HELP,
@@ -62,7 +74,26 @@ class TrackerGroup(click.Group):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("options_metavar", "[选项]")
         kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        self._registrars: list[Callable[[click.Group], None]] = []
         super().__init__(*args, **kwargs)
+
+    # Commands defined in other modules are added when a command is looked up or listed
+    # (``tracker list``, ``tracker --help``), not when ``tracker`` just opens the app.
+    @property  # type: ignore[override]
+    def commands(self) -> MutableMapping[str, click.Command]:
+        if self._registrars:
+            registrars, self._registrars = self._registrars, []
+            for register in registrars:
+                register(self)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, click.Command]) -> None:
+        self._commands = value
+
+    def register_later(self, module: str) -> None:
+        """Add the commands of ``module`` (its ``register(group)``) when first needed."""
+        self._registrars.append(lambda group: importlib.import_module(module).register(group))
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         # Commands built apart (``click.command`` in cli_ledger) get the same help.
@@ -214,21 +245,28 @@ def run_app(settings: Settings) -> None:
         raise TerminalNotUtf8(encoding)
     if not (_isatty(sys.stdout) and _isatty(sys.stdin)):
         raise NoTerminal()  # the app would write escape codes into a file, and hang
-    from tracker.ui.app import TrackerApp  # the UI is loaded only when it is shown
+    gc.disable()  # until the first frame is drawn (see the top of this module)
+    try:
+        from tracker.ui.app import TrackerApp  # the UI is loaded only when it is shown
 
-    store = open_store(settings)
+        store = open_store(settings)
+    except BaseException:
+        gc.enable()
+        raise
     try:
         if settings.unit:
             require_unit(store, settings.unit)
         plan_id = store.resolve_plan(settings.plan).id
     except BaseException:
         store.close()
+        gc.enable()
         raise
     app = TrackerApp(store, settings.clerk, plan_id=plan_id, my_unit=settings.unit)
     failures: list[tuple[str, Exception]] = []
     try:
         app.run()
     finally:
+        gc.enable()  # the app may have ended before its first frame
         # An error in a handler ends the app; what was typed is still saved (merged
         # with another window's text if that saved meanwhile), as every save is: by
         # the app's editing service.
@@ -561,5 +599,7 @@ def config_command(settings: Settings, key: str | None, value: str | None) -> No
         store.close()
 
 
-for _commands in (item_commands, ledger_commands, merge_commands, serve_commands):
-    _commands.register(main)
+for _module in ("items", "ledger", "merge", "serve"):
+    main.register_later(f"tracker.cli.{_module}")
+if _GC_WAS_ENABLED:
+    gc.enable()

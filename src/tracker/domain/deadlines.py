@@ -24,6 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tracker.domain.lazy_re import lazy_compile
+
 MIN_YEAR = 1900
 """The earliest year a deadline may name (the same range as a plan's year)."""
 MAX_YEAR = 2999
@@ -139,7 +141,7 @@ _CN_NUMERAL = "零〇一二两三四五六七八九十"
 
 # Chinese numerals are turned into digits only where they count something a deadline
 # uses (months, days, quarters, working days), so words such as 统一 are left alone.
-_CN_NUMBER = re.compile(
+_CN_NUMBER = lazy_compile(
     rf"[{_CN_NUMERAL}]+(?=个?(?:月|日|号|工作日|自然日|天|季度|年(?:内|之内|以内)?$))"
     r"|[零〇一二三四五六七八九]{4}(?=年)"
 )
@@ -153,45 +155,47 @@ _NOT_AN_END = r"(?![0-9]|前|之前|以前|起|开始|以来|以后|后|初|中)
 
 _RELATIVE_YEAR = {"今": 0, "本": 0, "当": 0, "次": 1, "明": 1, "来": 1, "翌": 1}
 
-_DATE_FULL = re.compile(_YEAR + _MONTH + r"(?P<day>[0-9]{1,2})(?:日|号)?(?![0-9])")
-_DATE_NUMERIC = re.compile(
+_DATE_FULL = lazy_compile(_YEAR + _MONTH + r"(?P<day>[0-9]{1,2})(?:日|号)?(?![0-9])")
+_DATE_NUMERIC = lazy_compile(
     r"(?<![0-9])(?P<year>[0-9]{4})[-./](?P<month>[0-9]{1,2})[-./](?P<day>[0-9]{1,2})(?![0-9])"
 )
-_DATE_MONTH_END = re.compile(_YEAR + _MONTH + r"(?:底|末)")
-_DATE_TEN_DAYS = re.compile(_YEAR + _MONTH + r"(?P<xun>[上中下])旬")
-_DATE_BARE_MONTH = re.compile(_YEAR + _MONTH + _NOT_AN_END)
-_DATE_HALF = re.compile(_YEAR + r"(?P<half>[上下])半年")
-_DATE_QUARTER = re.compile(
+_DATE_MONTH_END = lazy_compile(_YEAR + _MONTH + r"(?:底|末)")
+_DATE_TEN_DAYS = lazy_compile(_YEAR + _MONTH + r"(?P<xun>[上中下])旬")
+_DATE_BARE_MONTH = lazy_compile(_YEAR + _MONTH + _NOT_AN_END)
+_DATE_HALF = lazy_compile(_YEAR + r"(?P<half>[上下])半年")
+_DATE_QUARTER = lazy_compile(
     _YEAR + r"第?(?<![0-9])(?P<quarter>[0-9])季度?(?:末|底|" + _NOT_AN_END + ")"
 )
 # 年底 may follow a year (2023年底, 2023年年底, 明年底) but not a count (3年内, 半年内).
-_DATE_YEAR_END = re.compile(
+_DATE_YEAR_END = lazy_compile(
     r"(?:(?<![0-9])(?P<year>[0-9]{4})年?|(?P<rel>[今本当次明来翌])年?"
     rf"|(?<![0-9半{_CN_NUMERAL}]))"
     r"(?:年底|年末|年内|年终|年度内|年度末)"
 )
 
-_EVERY_YEAR_DATE = re.compile(
+_EVERY_YEAR_DATE = lazy_compile(
     r"每年度?(?<![0-9])(?P<month>[0-9]{1,2})月(?P<day>[0-9]{1,2})(?:日|号)?(?![0-9])"
 )
-_EVERY_YEAR_MONTH = re.compile(r"每年度?(?<![0-9])(?P<month>[0-9]{1,2})月份?(?![0-9])")
-_EVERY_YEAR_END = re.compile(r"每年度?(?:年底|年末|底|末)")
-_EVERY_HALF_YEAR = re.compile(r"每半年")
-_EVERY_QUARTER = re.compile(r"每个?季|按季度?")
-_EVERY_QUARTER_DAY = re.compile(r"每个?季度?(?:最后[一1]个月|末月)的?(?P<day>[0-9]{1,2})(?:日|号)")
-_EVERY_MONTH_DAY = re.compile(r"每个?月(?P<day>[0-9]{1,2})(?:日|号)")
-_EVERY_MONTH = re.compile(r"每个?月|按月度?")
-_EVERY_YEAR = re.compile(r"每年|按年度?")
-_EVERY_HALF = re.compile(r"每半年|按半年")
+_EVERY_YEAR_MONTH = lazy_compile(r"每年度?(?<![0-9])(?P<month>[0-9]{1,2})月份?(?![0-9])")
+_EVERY_YEAR_END = lazy_compile(r"每年度?(?:年底|年末|底|末)")
+_EVERY_HALF_YEAR = lazy_compile(r"每半年")
+_EVERY_QUARTER = lazy_compile(r"每个?季|按季度?")
+_EVERY_QUARTER_DAY = lazy_compile(
+    r"每个?季度?(?:最后[一1]个月|末月)的?(?P<day>[0-9]{1,2})(?:日|号)"
+)
+_EVERY_MONTH_DAY = lazy_compile(r"每个?月(?P<day>[0-9]{1,2})(?:日|号)")
+_EVERY_MONTH = lazy_compile(r"每个?月|按月度?")
+_EVERY_YEAR = lazy_compile(r"每年|按年度?")
+_EVERY_HALF = lazy_compile(r"每半年|按半年")
 
-_WORKING_DAYS = re.compile(r"(?<![0-9])(?P<n>[0-9]{1,4})个?工作日")
-_NATURAL_DAYS = re.compile(
+_WORKING_DAYS = lazy_compile(r"(?<![0-9])(?P<n>[0-9]{1,4})个?工作日")
+_NATURAL_DAYS = lazy_compile(
     r"(?<![0-9月])(?P<n>[0-9]{1,4})个?(?:自然日|日|天)(?:内|之内|以内)"
     r"|不少于(?P<at_least>[0-9]{1,4})个?(?:自然日|日|天)"
 )
-_MONTHS = re.compile(r"(?<![0-9])(?P<n>[0-9]{1,2})个月(?:内|之内|以内)?")
-_YEARS = re.compile(r"^(?:[^0-9]*?)(?<![0-9])(?P<n>[1-9])年(?:内|之内|以内)?$")
-_WHOLE_YEAR = re.compile(r"全年|年内")
+_MONTHS = lazy_compile(r"(?<![0-9])(?P<n>[0-9]{1,2})个月(?:内|之内|以内)?")
+_YEARS = lazy_compile(r"^(?:[^0-9]*?)(?<![0-9])(?P<n>[1-9])年(?:内|之内|以内)?$")
+_WHOLE_YEAR = lazy_compile(r"全年|年内")
 
 _STANDING_WORDS = ("及时", "长期", "持续", "常态", "实时", "随时", "动态更新")
 _AS_NEEDED_WORDS = ("适时", "上级要求", "上级部署", "上级安排", "按要求", "根据需要", "按需")

@@ -44,6 +44,13 @@ BUSY_TIMEOUT_MS = 5000
 Clock = Callable[[], datetime]
 
 
+def _database(conn: sqlite3.Connection) -> Database:
+    """The sqlite-utils wrapper of a connection, without sqlite-utils plugins: none is
+    used, and looking for them scans every installed package's metadata (tens of
+    milliseconds of every start-up)."""
+    return Database(conn, execute_plugins=False)
+
+
 def local_now() -> datetime:
     """The current time in the machine's time zone (the default clock)."""
     return datetime.now().astimezone()
@@ -142,7 +149,7 @@ class Connection:
         if version < schema.SCHEMA_VERSION:
             # An old snapshot on a CD: upgrade a copy in memory to show it as it is.
             reader = upgraded_in_memory(reader, path)
-        store = cls(Database(reader), path, clock)
+        store = cls(_database(reader), path, clock)
         store.read_only = True
         return store
 
@@ -162,7 +169,7 @@ class Connection:
                 f"无法创建或打开数据库「{path}」：{reason}；请确认文件夹存在且可写"
             ) from error
         try:
-            store = cls(Database(conn), path, clock)
+            store = cls(_database(conn), path, clock)
             if not checked:
                 check_tracker_file(conn, path)
             store.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")

@@ -83,6 +83,11 @@ _REFUSED = NodeRef("item", "")
 """Where the rest of a phrase goes that the clerk's unit may not write: nowhere."""
 
 
+def _freeze_and_collect_from_now_on() -> None:
+    gc.freeze()
+    gc.enable()
+
+
 class DatabaseChanged(Message, bubble=False):
     """Another window or a command committed to the database (the app looks once a second)."""
 
@@ -182,8 +187,10 @@ class MainScreen(Screen[None]):
         as_of = f"　截至 {store.today():%Y-%m-%d}" if store.today_override is not None else ""
         self.query_one(PlanTree).border_title = f"目录{as_of}"
         # What is built so far lives as long as the screen: keep it out of the garbage
-        # collector's full passes, which otherwise stall a key press now and then.
-        self.call_after_refresh(gc.freeze)
+        # collector's full passes, which otherwise stall a key press now and then. The
+        # ``tracker`` command starts the app with the collector off (its first frame
+        # comes sooner): it is on again from here.
+        self.call_after_refresh(_freeze_and_collect_from_now_on)
         if self.editing.read_only:
             self.query_one("#notes", TextArea).read_only = True
         self.watch(self.app, "save_message", self._show_save_message)
