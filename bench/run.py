@@ -923,6 +923,7 @@ class Suite:
         each: wall time on this machine (goal: ≤ 4 minutes for the whole suite)."""
         repo = BENCH.parent
         env = {**os.environ, "TRACKER_SKIP_PRINT": "1"}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as .ci/run: bytecode cached once
         loops = (
             ("9. test suite, whole (pytest, as .ci/run)", [], "≤ 240 s", value_at_most(240)),
             (
