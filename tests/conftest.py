@@ -4,6 +4,7 @@ snapshots taken only once the screen has settled."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import shutil
 import time
@@ -118,6 +119,15 @@ def _no_user_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "home").mkdir(exist_ok=True)
+
+
+# ----------------------------------------------------------------------------- garbage collector
+# Every test builds and drops whole apps: hundreds of thousands of objects. At Python's
+# default thresholds (700, 10, 10) a worker ran thousands of collections and a full pass
+# every few tests over all it had loaded (pytest, Textual, the test modules): about a tenth
+# of a worker's CPU. Rarer collections free the same garbage, a little later (a worker
+# peaks at some 100 MB more). The app's own gc.freeze/unfreeze work as before.
+gc.set_threshold(20_000, 10, 10)
 
 
 # ----------------------------------------------------------------------------- parsed CSS
