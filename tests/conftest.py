@@ -125,8 +125,9 @@ def _no_user_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 # Every test builds and drops whole apps: hundreds of thousands of objects. At Python's
 # default thresholds (700, 10, 10) a worker ran thousands of collections and a full pass
 # every few tests over all it had loaded (pytest, Textual, the test modules): about a tenth
-# of a worker's CPU. Rarer collections free the same garbage, a little later (a worker
-# peaks at some 100 MB more). The app's own gc.freeze/unfreeze work as before.
+# of a worker's CPU (whole suite, -n 2: 447 -> 383 s CPU). Rarer collections free the same
+# garbage later: a worker's peak memory grows (whole suite, -n 2: 340 -> 800 MB). The app's
+# own gc.freeze/unfreeze work as before.
 gc.set_threshold(20_000, 10, 10)
 
 
