@@ -115,10 +115,12 @@ async def test_warnings_as_of_an_injected_today(store: Store) -> None:
         tree = app.screen.query_one(PlanTree)
         # Plan: 2 overdue (5月31日, 7月31日) by hand count.
         assert "!2" in str(tree.root.label)
-        app.screen.go_to_item(overdue.id)
-        await pilot.pause()
-        assert "!逾期" in str(tree.node_for(overdue.id).label)
         detail = app.screen.query_one(ItemDetail)
+        # Moves within KEY_REPEAT_SECONDS show the item a moment later (a held key): wait
+        # for it rather than one pause, which a fast run ends before the item is shown.
+        app.screen.go_to_item(overdue.id)
+        await wait_until(pilot, lambda: detail.item is not None and detail.item.id == overdue.id)
+        assert "!逾期" in str(tree.node_for(overdue.id).label)
         assert "逾期 25 天" in str(app.screen.query_one("#item-deadline", Static).render())
         assert detail.item.id == overdue.id
         await pilot.press("3")  # done: no longer overdue
@@ -126,7 +128,7 @@ async def test_warnings_as_of_an_injected_today(store: Store) -> None:
         assert "逾期" not in str(tree.node_for(overdue.id).label)
         assert "!1" in str(tree.root.label)
         app.screen.go_to_item(soon.id)
-        await pilot.pause()
+        await wait_until(pilot, lambda: detail.item is not None and detail.item.id == soon.id)
         assert "!临期" in str(tree.node_for(soon.id).label)
         assert "还剩 6 天" in str(app.screen.query_one("#item-deadline", Static).render())
 
