@@ -227,17 +227,10 @@ def machine() -> list[str]:
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         load = "?"
-    commit = "?"
+    commit = _commit()
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        repo = BENCH.parent
-        commit = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--", "src"],
+            ["git", "-C", str(BENCH.parent), "status", "--porcelain", "--", "src"],
             capture_output=True,
             text=True,
             check=True,
